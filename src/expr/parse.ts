@@ -1,0 +1,249 @@
+/**
+ * The grammar is the only way into an expression (nothing is ever `eval`ed):
+ *
+ *   activation := expr ["where" decl ("," decl)*]
+ *   decl       := name "=" number modifier*        modifier: fixed | learnable | scalar | per_channel | per_neuron
+ *   expr       := term (("+" | "-") term)*
+ *   term       := unary (("*" | "/") unary)*
+ *   unary      := "-" unary | power                (so -x^2 is -(x^2), as in Python)
+ *   power      := atom ["^" ["-"] integer]         ("**" is read as "^")
+ *   atom       := number | "x" | "pi" | "e" | name | function "(" expr ("," expr)* ")" | "(" expr ")"
+ *
+ * Names that are not functions or constants are parameters; undeclared ones are learnable scalars
+ * initialised to 1. `square`, `cube`, `reciprocal` and `pow(a, n)` are read as powers and division.
+ */
+import type { Activation, Expr, ParamSharing, ParamSpec, StatAxis } from "./ast.js";
+import { STAT_AXES, arityOf, call, isCallOp, isStatOp, num, paramNamesOf, pow, stat, X } from "./ast.js";
+import { ExprSyntaxError } from "./errors.js";
+import type { Token } from "./lexer.js";
+import { tokenize } from "./lexer.js";
+
+const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E };
+const SUGAR_ARITY: Record<string, number> = { pow: 2, square: 1, cube: 1, reciprocal: 1 };
+const RESERVED = new Set(["x", "where", ...Object.keys(CONSTANTS)]);
+const MODIFIERS = new Set(["fixed", "learnable", "scalar", "per_channel", "per_neuron"]);
+
+export const DEFAULT_PARAM: ParamSpec = { init: 1, learnable: true, sharing: "scalar" };
+
+class Parser {
+  private position = 0;
+  constructor(
+    private readonly tokens: Token[],
+    private readonly source: string,
+  ) {}
+
+  private peek(): Token {
+    return this.tokens[this.position] as Token;
+  }
+
+  private next(): Token {
+    const token = this.peek();
+    if (token.kind !== "end") this.position++;
+    return token;
+  }
+
+  private fail(token: Token, problem: string): never {
+    throw new ExprSyntaxError(problem, token.line, token.column, this.source);
+  }
+
+  private describe(token: Token): string {
+    return token.kind === "end" ? "the end of the input" : `'${token.text}'`;
+  }
+
+  private expect(text: string, context: string): Token {
+    const token = this.next();
+    if (token.text !== text || token.kind === "end") {
+      this.fail(token, `expected '${text}' ${context}, found ${this.describe(token)}`);
+    }
+    return token;
+  }
+
+  private isOp(text: string): boolean {
+    const token = this.peek();
+    return token.kind === "op" && token.text === text;
+  }
+
+  parseActivation(): Activation {
+    const expr = this.parseExpr();
+    const declared = new Map<string, { spec: ParamSpec; token: Token }>();
+    const afterExpr = this.peek();
+    if (afterExpr.kind === "ident" && afterExpr.text === "where") {
+      this.next();
+      do this.parseDeclaration(declared);
+      while (this.isOp(",") && this.next());
+    }
+    const end = this.peek();
+    if (end.kind !== "end") {
+      this.fail(end, `unexpected ${this.describe(end)} after a complete expression`);
+    }
+    const used = paramNamesOf(expr);
+    for (const [name, { token }] of declared) {
+      if (!used.includes(name)) this.fail(token, `parameter '${name}' is declared but not used`);
+    }
+    const params: Record<string, ParamSpec> = {};
+    for (const name of used) params[name] = declared.get(name)?.spec ?? DEFAULT_PARAM;
+    return { expr, params };
+  }
+
+  private parseDeclaration(declared: Map<string, { spec: ParamSpec; token: Token }>): void {
+    const nameToken = this.next();
+    if (nameToken.kind !== "ident" || RESERVED.has(nameToken.text) || this.isFunctionName(nameToken.text)) {
+      this.fail(nameToken, `expected a parameter name to declare, found ${this.describe(nameToken)}`);
+    }
+    if (declared.has(nameToken.text)) this.fail(nameToken, `parameter '${nameToken.text}' is declared twice`);
+    this.expect("=", `after parameter '${nameToken.text}'`);
+    const negative = this.isOp("-") && this.next() !== undefined;
+    const valueToken = this.next();
+    if (valueToken.kind !== "number") {
+      this.fail(valueToken, `expected the initial value of '${nameToken.text}', found ${this.describe(valueToken)}`);
+    }
+    let learnable = true;
+    let sharing: ParamSharing = "scalar";
+    while (this.peek().kind === "ident" && MODIFIERS.has(this.peek().text)) {
+      const modifier = this.next().text;
+      if (modifier === "fixed" || modifier === "learnable") learnable = modifier === "learnable";
+      else sharing = modifier === "per_channel" ? "channel" : modifier === "per_neuron" ? "neuron" : "scalar";
+    }
+    const init = (negative ? -1 : 1) * Number(valueToken.text);
+    declared.set(nameToken.text, { spec: { init, learnable, sharing }, token: nameToken });
+  }
+
+  private parseExpr(): Expr {
+    let left = this.parseTerm();
+    while (this.isOp("+") || this.isOp("-")) {
+      const operator = this.next().text;
+      const right = this.parseTerm();
+      left = call("add", left, operator === "+" ? right : negate(right));
+    }
+    return left;
+  }
+
+  private parseTerm(): Expr {
+    let left = this.parseUnary();
+    while (this.isOp("*") || this.isOp("/")) {
+      const operator = this.next().text;
+      left = call(operator === "*" ? "mul" : "div", left, this.parseUnary());
+    }
+    return left;
+  }
+
+  private parseUnary(): Expr {
+    if (this.isOp("-")) {
+      this.next();
+      return negate(this.parseUnary());
+    }
+    return this.parsePower();
+  }
+
+  private parsePower(): Expr {
+    const base = this.parseAtom();
+    if (!this.isOp("^")) return base;
+    this.next();
+    return pow(base, this.parseIntegerExponent());
+  }
+
+  private parseIntegerExponent(): number {
+    const negative = this.isOp("-") && this.next() !== undefined;
+    const token = this.next();
+    if (token.kind !== "number" || !/^\d+$/.test(token.text)) {
+      this.fail(token, `the exponent of '^' must be an integer literal, found ${this.describe(token)}`);
+    }
+    return (negative ? -1 : 1) * Number(token.text);
+  }
+
+  private parseAtom(): Expr {
+    const token = this.next();
+    if (token.kind === "number") return num(Number(token.text));
+    if (token.kind === "op" && token.text === "(") {
+      const inner = this.parseExpr();
+      this.expect(")", "to close '('");
+      return inner;
+    }
+    if (token.kind !== "ident") {
+      this.fail(token, `expected an expression, found ${this.describe(token)}`);
+    }
+    const name = token.text;
+    if (this.isFunctionName(name)) {
+      if (!this.isOp("(")) this.fail(token, `'${name}' is a function: write ${name}(...)`);
+      return this.parseCall(token);
+    }
+    if (this.isOp("(")) this.fail(token, `unknown function '${name}'`);
+    if (name === "x") return X;
+    if (name === "where") this.fail(token, "expected an expression, found 'where'");
+    const constant = CONSTANTS[name];
+    if (constant !== undefined) return num(constant);
+    return { kind: "param", name };
+  }
+
+  private isFunctionName(name: string): boolean {
+    return isCallOp(name) || isStatOp(name) || name in SUGAR_ARITY;
+  }
+
+  private parseCall(nameToken: Token): Expr {
+    const name = nameToken.text;
+    this.expect("(", `after '${name}'`);
+    if (isStatOp(name)) return this.parseStat(nameToken);
+    if (name === "pow") {
+      const base = this.parseExpr();
+      this.expect(",", "between the arguments of pow");
+      const exponent = this.parseIntegerExponent();
+      this.expect(")", "to close pow(");
+      return pow(base, exponent);
+    }
+    const args: Expr[] = [this.parseExpr()];
+    while (this.isOp(",")) {
+      this.next();
+      args.push(this.parseExpr());
+    }
+    const closing = this.peek();
+    const arity = SUGAR_ARITY[name] ?? (isCallOp(name) ? arityOf(name) : 0);
+    if (args.length !== arity) {
+      this.fail(nameToken, `${name} takes ${arity} argument${arity === 1 ? "" : "s"}, got ${args.length}`);
+    }
+    if (closing.text !== ")" || closing.kind !== "op") {
+      this.fail(closing, `expected ')' to close ${name}(, found ${this.describe(closing)}`);
+    }
+    this.next();
+    const [first, second, third] = args as [Expr, Expr, Expr];
+    if (name === "square") return pow(first, 2);
+    if (name === "cube") return pow(first, 3);
+    if (name === "reciprocal") return call("div", num(1), first);
+    if (name === "neg") return negate(first);
+    if (!isCallOp(name)) this.fail(nameToken, `unknown function '${name}'`);
+    return call(name, ...[first, second, third].slice(0, arity));
+  }
+
+  private parseStat(nameToken: Token): Expr {
+    const op = nameToken.text as Parameters<typeof stat>[0];
+    const arg = this.parseExpr();
+    let axis: StatAxis = "feature";
+    if (this.isOp(",")) {
+      this.next();
+      const axisToken = this.next();
+      if (!(STAT_AXES as readonly string[]).includes(axisToken.text) || axisToken.kind !== "ident") {
+        this.fail(axisToken, `the axis of ${op} must be one of ${STAT_AXES.join(", ")}, found ${this.describe(axisToken)}`);
+      }
+      axis = axisToken.text as StatAxis;
+    }
+    const closing = this.peek();
+    if (closing.text === ",") this.fail(nameToken, `${op} takes an expression and an optional axis`);
+    this.expect(")", `to close ${op}(`);
+    return stat(op, arg, axis);
+  }
+}
+
+/** Negation that folds into a literal, so "-2" reads as the constant -2. */
+function negate(expr: Expr): Expr {
+  return expr.kind === "const" ? num(-expr.value) : call("neg", expr);
+}
+
+/** Parses an activation: an expression with optional `where` parameter declarations. */
+export function parseActivation(source: string): Activation {
+  return new Parser(tokenize(source), source).parseActivation();
+}
+
+/** Parses text and keeps only its expression. */
+export function parseExpr(source: string): Expr {
+  const activation = parseActivation(source);
+  return activation.expr;
+}
