@@ -1,0 +1,21 @@
+/** Exit codes of the CLI contract: 2 for bad input, 1 for a failure while running. */
+import { ExprError, ExprSyntaxError } from "../expr/errors.js";
+
+export const EXIT_BAD_INPUT = 2;
+export const EXIT_FAILURE = 1;
+
+/** Bad input from the user: a message that names the argument, field or position. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export function isBadInput(error: unknown): boolean {
+  return error instanceof UsageError || error instanceof ExprSyntaxError || error instanceof ExprError;
+}
+
+/** The text a user sees for an error: never a stack trace. */
+export function describeError(error: unknown): string {
+  if (error instanceof ExprSyntaxError) return `error: bad expression: ${error.pointer()}`;
+  if (error instanceof Error) return `error: ${error.message}`;
+  return `error: ${String(error)}`;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/** The `nonlin` command. */
+import { Command, CommanderError } from "commander";
+import { registerActCommands } from "./act.js";
+import { describeError, EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput } from "./errors.js";
+import { registerTourCommand } from "./tour.js";
+
+function buildProgram(): Command {
+  const program = new Command("nonlin")
+    .description("a workbench for neuron nonlinearities: define, train, discover and compare them fairly")
+    .showHelpAfterError()
+    .exitOverride();
+  registerActCommands(program);
+  registerTourCommand(program);
+  for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version exit with 0; every other commander error is a usage error
+      return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`${describeError(error)}\n`);
+    return isBadInput(error) ? EXIT_BAD_INPUT : EXIT_FAILURE;
+  }
+}
+
+process.exitCode = await main(process.argv);
