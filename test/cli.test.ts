@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+
+function nonlin(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8" });
+  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe("nonlin act", { timeout: 120_000 }, () => {
+  it("lists the zoo as JSON with nothing else on stdout", () => {
+    const run = nonlin("act", "list", "--json");
+    assert.equal(run.code, 0);
+    const rows = JSON.parse(run.stdout) as { name: string; text: string; hash: string }[];
+    assert.ok(rows.length >= 35);
+    assert.ok(rows.some((row) => row.name === "crrelu" && /eps = 0.01/.test(row.text)));
+  });
+
+  it("shows a zoo entry's measured properties and writes an SVG of f and f'", () => {
+    const svg = join(mkdtempSync(join(tmpdir(), "nonlin-")), "relu.svg");
+    const run = nonlin("act", "show", "relu", "--json", "--svg", svg);
+    assert.equal(run.code, 0, run.stderr);
+    const shown = JSON.parse(run.stdout) as {
+      latex: string;
+      properties: { range: { min: number; max: number }; slope: { min: number; max: number }; monotonicity: string; lipschitzEstimate: number; valueAtZero: number };
+    };
+    assert.deepEqual(shown.properties.range, { min: 0, max: 6 });
+    assert.deepEqual(shown.properties.slope, { min: 0, max: 1 });
+    assert.equal(shown.properties.monotonicity, "increasing");
+    assert.equal(shown.properties.valueAtZero, 0);
+    assert.ok(Math.abs(shown.properties.lipschitzEstimate - 1) < 1e-9);
+    assert.match(run.stderr, /wrote .*relu\.svg/);
+    const picture = readFileSync(svg, "utf8");
+    assert.match(picture, /^<svg /);
+    assert.equal(picture.match(/<polyline /g)?.length, 2);
+  });
+
+  it("shows an expression given as text, with its parameters", () => {
+    const run = nonlin("act", "show", "x * sigmoid(beta * x) where beta = 2");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /beta = 2 \(learnable, scalar\)/);
+    assert.match(run.stdout, /monotonic\s+non-monotonic/);
+  });
+
+  it("exports to PyTorch as a module with nn.Parameters", () => {
+    const run = nonlin("act", "export", "crrelu", "--to", "torch");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /class Crrelu\(nn\.Module\)/);
+    assert.match(run.stdout, /nn\.Parameter\(/);
+    assert.match(run.stdout, /def forward\(self, x/);
+  });
+
+  const badExpressions: [string, RegExp][] = [
+    ["x +", /line 1, column 4: expected an expression, found the end of the input/],
+    ["foo(x)", /line 1, column 1: unknown function 'foo'/],
+    ["sigmoid(x, x)", /line 1, column 1: sigmoid takes 1 argument, got 2/],
+  ];
+  for (const [text, message] of badExpressions) {
+    it(`exits with 2 and names the position for ${JSON.stringify(text)}`, () => {
+      const run = nonlin("act", "show", text);
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+      assert.equal(run.stdout, "");
+    });
+  }
+
+  it("exits with 2 for an unknown export target and an unknown option", () => {
+    const target = nonlin("act", "export", "relu", "--to", "onnx");
+    assert.equal(target.code, 2);
+    assert.match(target.stderr, /--to: unknown export target 'onnx'; choose one of torch, jax, latex, js/);
+    const option = nonlin("act", "list", "--colour");
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /unknown option '--colour'/);
+  });
+});
