@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 
 function nonlin(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8" });
+  const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    encoding: "utf8",
+  });
   return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -25,7 +27,13 @@ describe("nonlin act", { timeout: 120_000 }, () => {
     assert.equal(run.code, 0, run.stderr);
     const shown = JSON.parse(run.stdout) as {
       latex: string;
-      properties: { range: { min: number; max: number }; slope: { min: number; max: number }; monotonicity: string; lipschitzEstimate: number; valueAtZero: number };
+      properties: {
+        range: { min: number; max: number };
+        slope: { min: number; max: number };
+        monotonicity: string;
+        lipschitzEstimate: number;
+        valueAtZero: number;
+      };
     };
     assert.deepEqual(shown.properties.range, { min: 0, max: 6 });
     assert.deepEqual(shown.properties.slope, { min: 0, max: 1 });
@@ -71,7 +79,10 @@ describe("nonlin act", { timeout: 120_000 }, () => {
   it("exits with 2 for an unknown export target and an unknown option", () => {
     const target = nonlin("act", "export", "relu", "--to", "onnx");
     assert.equal(target.code, 2);
-    assert.match(target.stderr, /--to: unknown export target 'onnx'; choose one of torch, jax, latex, js/);
+    assert.match(
+      target.stderr,
+      /--to: unknown export target 'onnx'; choose one of torch, jax, latex, js/,
+    );
     const option = nonlin("act", "list", "--colour");
     assert.equal(option.code, 2);
     assert.match(option.stderr, /unknown option '--colour'/);

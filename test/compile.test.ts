@@ -12,7 +12,11 @@ const POINTS = [-2.3, -1.1, -0.42, 0.37, 0.9, 2.6];
 function evaluate(text: string, xs: number[], dtype: "float32" | "float64" = "float64"): number[] {
   const activation = parseActivation(text);
   const fn = compileActivation(activation, dtype);
-  const values = Array.from(takeValues(fn(arrayFrom(xs, [1, xs.length], dtype), initParams(activation, [xs.length], dtype))));
+  const values = Array.from(
+    takeValues(
+      fn(arrayFrom(xs, [1, xs.length], dtype), initParams(activation, [xs.length], dtype)),
+    ),
+  );
   fn.dispose();
   return values;
 }
@@ -20,7 +24,9 @@ function evaluate(text: string, xs: number[], dtype: "float32" | "float64" = "fl
 function autodiffSlopes(text: string, xs: number[]): number[] {
   const activation = parseActivation(text);
   const fn = buildActivationFn(activation, "float64");
-  const gradient = grad((x: np.Array) => fn(x, initParams(activation, [xs.length], "float64")).sum());
+  const gradient = grad((x: np.Array) =>
+    fn(x, initParams(activation, [xs.length], "float64")).sum(),
+  );
   return Array.from(takeValues(gradient(arrayFrom(xs, [1, xs.length], "float64"))));
 }
 
@@ -28,7 +34,10 @@ function autodiffSlopes(text: string, xs: number[]): number[] {
 function assertClose(got: number[], want: number[], tolerance = 1e-4): void {
   got.forEach((value, i) => {
     const expected = want[i] as number;
-    assert.ok(Math.abs(value - expected) <= tolerance * (1 + Math.abs(expected)), `at ${i}: got ${value}, want ${expected}`);
+    assert.ok(
+      Math.abs(value - expected) <= tolerance * (1 + Math.abs(expected)),
+      `at ${i}: got ${value}, want ${expected}`,
+    );
   });
 }
 
@@ -48,7 +57,9 @@ describe("compiled expressions", () => {
 
   it("give the same values jitted as op by op, in float32 and float64", () => {
     for (const dtype of ["float32", "float64"] as const) {
-      const activation = parseActivation("x * tanh(softplus(x)) + 0.1 * erf(x) - min(x, gaussian(x))");
+      const activation = parseActivation(
+        "x * tanh(softplus(x)) + 0.1 * erf(x) - min(x, gaussian(x))",
+      );
       const jitted = compileActivation(activation, dtype);
       const eager = buildActivationFn(activation, dtype);
       const a = takeValues(jitted(arrayFrom(POINTS, [2, 3], dtype), {}));
@@ -78,7 +89,9 @@ describe("compiled expressions", () => {
     assert.deepEqual(init.a?.shape, [3]);
     assert.deepEqual(init.b?.shape, [2, 3]);
     Object.values(init).forEach((value) => value.dispose());
-    const y = takeValues(fn(arrayFrom([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], [2, 2, 3], "float64"), params));
+    const y = takeValues(
+      fn(arrayFrom([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], [2, 2, 3], "float64"), params),
+    );
     assert.deepEqual(Array.from(y), [2, 12, 103, 5, 15, 106, 3, 22, 203, 6, 25, 206]);
     fn.dispose();
   });
@@ -88,15 +101,28 @@ describe("compiled expressions", () => {
     assert.deepEqual(evaluateShaped("mean(x)", rows, [2, 3]), [2, 2, 2, 7, 7, 7]);
     assert.deepEqual(evaluateShaped("mean(x, batch)", rows, [2, 3]), [3, 4.5, 6, 3, 4.5, 6]);
     assert.deepEqual(evaluateShaped("amax(x, instance)", rows, [2, 3]), [3, 3, 3, 9, 9, 9]);
-    assertClose(evaluateShaped("var(x)", rows, [2, 3]), [2 / 3, 2 / 3, 2 / 3, 8 / 3, 8 / 3, 8 / 3], 1e-12);
+    assertClose(
+      evaluateShaped("var(x)", rows, [2, 3]),
+      [2 / 3, 2 / 3, 2 / 3, 8 / 3, 8 / 3, 8 / 3],
+      1e-12,
+    );
     assertClose(evaluateShaped("rms(x)", rows, [2, 3]).slice(0, 1), [Math.sqrt(14 / 3)], 1e-12);
   });
 
   it("forward a surrogate's first argument and differentiate its second", () => {
     const text = "surrogate(sign(sin(3 * x)), sin(3 * x))";
-    assert.deepEqual(evaluate(text, POINTS), POINTS.map((v) => Math.sign(Math.sin(3 * v))));
-    assertClose(autodiffSlopes(text, POINTS), POINTS.map((v) => 3 * Math.cos(3 * v)));
-    assert.deepEqual(autodiffSlopes("stopgrad(x^2) + x", POINTS), POINTS.map(() => 1));
+    assert.deepEqual(
+      evaluate(text, POINTS),
+      POINTS.map((v) => Math.sign(Math.sin(3 * v))),
+    );
+    assertClose(
+      autodiffSlopes(text, POINTS),
+      POINTS.map((v) => 3 * Math.cos(3 * v)),
+    );
+    assert.deepEqual(
+      autodiffSlopes("stopgrad(x^2) + x", POINTS),
+      POINTS.map(() => 1),
+    );
   });
 
   const derivativeCases = [
@@ -114,19 +140,28 @@ describe("compiled expressions", () => {
       const slopesSymbolic = evaluateDerivative(text, POINTS);
       assertClose(slopesSymbolic, autodiffSlopes(text, POINTS), 1e-6);
       const h = 1e-3;
-      const up = evaluate(text, POINTS.map((v) => v + h));
-      const down = evaluate(text, POINTS.map((v) => v - h));
+      const up = evaluate(
+        text,
+        POINTS.map((v) => v + h),
+      );
+      const down = evaluate(
+        text,
+        POINTS.map((v) => v - h),
+      );
       const finite = up.map((v, i) => (v - (down[i] as number)) / (2 * h));
       assertClose(slopesSymbolic, finite, 2e-3);
     });
   }
 
   it("refuses a symbolic derivative of a statistic, naming it", () => {
-    assert.throws(() => derivativeActivation(parseActivation("x / rms(x)")), (error: unknown) => {
-      assert.ok(error instanceof ExprError);
-      assert.match(error.message, /pointwise.*rms\(…\) is a statistic over the feature axis/);
-      return true;
-    });
+    assert.throws(
+      () => derivativeActivation(parseActivation("x / rms(x)")),
+      (error: unknown) => {
+        assert.ok(error instanceof ExprError);
+        assert.match(error.message, /pointwise.*rms\(…\) is a statistic over the feature axis/);
+        return true;
+      },
+    );
   });
 });
 
@@ -139,5 +174,9 @@ function evaluateShaped(text: string, values: number[], shape: number[]): number
 function evaluateDerivative(text: string, xs: number[]): number[] {
   const activation = derivativeActivation(parseActivation(text));
   const fn = buildActivationFn(activation, "float64");
-  return Array.from(takeValues(fn(arrayFrom(xs, [1, xs.length], "float64"), initParams(activation, [xs.length], "float64"))));
+  return Array.from(
+    takeValues(
+      fn(arrayFrom(xs, [1, xs.length], "float64"), initParams(activation, [xs.length], "float64")),
+    ),
+  );
 }

@@ -24,14 +24,27 @@ describe("engine", () => {
   });
 
   it("runs 10,000 jitted training steps without memory growth", () => {
-    const inputs = arrayFrom(Array.from({ length: 32 * 8 }, (_, i) => Math.sin(i)), [32, 8], "float32");
-    const targets = arrayFrom(Array.from({ length: 32 }, (_, i) => Math.cos(i)), [32, 1], "float32");
+    const inputs = arrayFrom(
+      Array.from({ length: 32 * 8 }, (_, i) => Math.sin(i)),
+      [32, 8],
+      "float32",
+    );
+    const targets = arrayFrom(
+      Array.from({ length: 32 }, (_, i) => Math.cos(i)),
+      [32, 1],
+      "float32",
+    );
     const params = new OwnedTree<Params>({
-      w: arrayFrom(Array.from({ length: 8 }, (_, i) => 0.1 * (i - 4)), [8, 1], "float32"),
+      w: arrayFrom(
+        Array.from({ length: 8 }, (_, i) => 0.1 * (i - 4)),
+        [8, 1],
+        "float32",
+      ),
       b: arrayFrom([0], [1], "float32"),
     });
     const step = jit((p: Params, x: np.Array, y: np.Array) => {
-      const lossOf = (q: Params): np.Array => np.square(np.tanh(np.matmul(x.ref, q.w).add(q.b)).sub(y.ref)).mean();
+      const lossOf = (q: Params): np.Array =>
+        np.square(np.tanh(np.matmul(x.ref, q.w).add(q.b)).sub(y.ref)).mean();
       const [loss, g] = valueAndGrad(lossOf)({ w: p.w.ref, b: p.b.ref });
       x.dispose();
       y.dispose();
@@ -61,7 +74,11 @@ describe("engine", () => {
   });
 
   it("sees a deliberate leak with the same measurement", () => {
-    const source = arrayFrom(Array.from({ length: 1024 }, (_, i) => i), [1024], "float32");
+    const source = arrayFrom(
+      Array.from({ length: 1024 }, (_, i) => i),
+      [1024],
+      "float32",
+    );
     const before = externalBytes();
     const leaked: np.Array[] = [];
     for (let i = 0; i < 500; i++) leaked.push(np.exp(source.ref.mul(1e-3)));
@@ -73,7 +90,8 @@ describe("engine", () => {
   });
 
   it("repeats random samples from a seed, in float32 and float64", () => {
-    const draw = (seed: number): Float64Array => takeValues(normalSample(keyFromSeed(seed), [5], "float64"));
+    const draw = (seed: number): Float64Array =>
+      takeValues(normalSample(keyFromSeed(seed), [5], "float64"));
     assert.deepEqual(draw(7), draw(7));
     assert.notDeepEqual(draw(7), draw(8));
     const sample = normalSample(keyFromSeed(1), [3], "float64");
@@ -100,12 +118,18 @@ describe("engine", () => {
   it("names the problem when --device webgpu finds no adapter", { timeout: 60_000 }, (t) => {
     const script = `import { startEngine } from "./src/engine/index.ts";
 try { await startEngine("webgpu"); console.log("STARTED"); } catch (e) { console.log(e.name + ": " + e.message); }`;
-    const output = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    });
+    const output = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
     if (output.includes("STARTED")) {
-      t.diagnostic("a WebGPU adapter exists on this machine; the no-adapter message cannot be shown here");
+      t.diagnostic(
+        "a WebGPU adapter exists on this machine; the no-adapter message cannot be shown here",
+      );
       return;
     }
     assert.match(output, /EngineError: --device webgpu: no WebGPU adapter was found/);

@@ -39,7 +39,10 @@ describe("parsing", () => {
   });
 
   it("reads square, cube, reciprocal and pow as powers and division", () => {
-    assert.equal(printActivation(parseActivation("square(x) + cube(x) + reciprocal(x) + pow(x, -2)")), "x^2 + x^3 + 1 / x + x^-2");
+    assert.equal(
+      printActivation(parseActivation("square(x) + cube(x) + reciprocal(x) + pow(x, -2)")),
+      "x^2 + x^3 + 1 / x + x^-2",
+    );
   });
 
   const badInputs: [string, number, number, RegExp][] = [
@@ -84,7 +87,10 @@ describe("printing and canonical form", () => {
       assert.equal(printActivation(parseActivation(printed)), printed);
       const canonical = canonicalActivation(parseActivation(text));
       const canonicalPrinted = printActivation(canonical);
-      assert.ok(exprEquals(parseActivation(canonicalPrinted).expr, canonical.expr), canonicalPrinted);
+      assert.ok(
+        exprEquals(parseActivation(canonicalPrinted).expr, canonical.expr),
+        canonicalPrinted,
+      );
       assert.equal(canonicalText(parseActivation(canonicalPrinted)), canonicalPrinted);
     });
   }
@@ -108,9 +114,13 @@ describe("printing and canonical form", () => {
   }
 
   it("keeps different candidates apart, parameter inits included", () => {
-    const hashes = ["x*sigmoid(x)", "x*tanh(x)", "x*sigmoid(2*x)", "x*sigmoid(b*x) where b = 2", "x*sigmoid(b*x)"].map(
-      (text) => structuralHash(parseActivation(text)),
-    );
+    const hashes = [
+      "x*sigmoid(x)",
+      "x*tanh(x)",
+      "x*sigmoid(2*x)",
+      "x*sigmoid(b*x) where b = 2",
+      "x*sigmoid(b*x)",
+    ].map((text) => structuralHash(parseActivation(text)));
     assert.equal(new Set(hashes).size, hashes.length);
   });
 

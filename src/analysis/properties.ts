@@ -43,7 +43,10 @@ function standardNormalNeighbours(count: number): number[] {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
     return (state + 0.5) / 4294967296;
   };
-  return Array.from({ length: count }, () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()));
+  return Array.from(
+    { length: count },
+    () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()),
+  );
 }
 
 /** Grid with an odd number of points symmetric around the interval's midpoint, so 0 is on it
@@ -54,7 +57,10 @@ function gridOf(interval: [number, number], samples: number): number[] {
 }
 
 /** Values and autodiff slopes of the activation at each grid point, as unit 0 of its row. */
-function evaluateWithSlopes(activation: Activation, grid: number[]): { y: number[]; slope: number[] } {
+function evaluateWithSlopes(
+  activation: Activation,
+  grid: number[],
+): { y: number[]; slope: number[] } {
   const pointwise = isPointwise(activation.expr);
   const width = pointwise ? 1 : CONTEXT_WIDTH;
   const neighbours = standardNormalNeighbours(width - 1);
@@ -62,8 +68,12 @@ function evaluateWithSlopes(activation: Activation, grid: number[]): { y: number
   const shape = [grid.length, width];
   const fn = buildActivationFn(activation, "float64");
   const firstColumn = (out: np.Array): np.Array => (width === 1 ? out : out.slice([], [0, 1]));
-  const y = takeValues(firstColumn(fn(arrayFrom(rows, shape, "float64"), initParams(activation, [width], "float64"))));
-  const gradient = grad((x: np.Array) => firstColumn(fn(x, initParams(activation, [width], "float64"))).sum());
+  const y = takeValues(
+    firstColumn(fn(arrayFrom(rows, shape, "float64"), initParams(activation, [width], "float64"))),
+  );
+  const gradient = grad((x: np.Array) =>
+    firstColumn(fn(x, initParams(activation, [width], "float64"))).sum(),
+  );
   const slopes = takeValues(gradient(arrayFrom(rows, shape, "float64")));
   const slope = grid.map((_, i) => slopes[i * width] as number);
   return { y: Array.from(y), slope };

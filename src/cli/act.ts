@@ -24,7 +24,9 @@ function formatNumber(value: number): string {
 }
 
 function identifierFor(entry: ZooEntry | undefined): string {
-  return entry ? entry.name.replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase()) : "activation";
+  return entry
+    ? entry.name.replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase())
+    : "activation";
 }
 
 function renderShow(
@@ -44,7 +46,10 @@ function renderShow(
     `  LaTeX:        ${latex}`,
     `  parameters:   ${
       Object.entries(activation.params)
-        .map(([name, s]) => `${name} = ${s.init} (${s.learnable ? "learnable" : "fixed"}, ${s.sharing})`)
+        .map(
+          ([name, s]) =>
+            `${name} = ${s.init} (${s.learnable ? "learnable" : "fixed"}, ${s.sharing})`,
+        )
         .join("; ") || "none"
     }`,
     `  measured on [${p.interval.join(", ")}] with ${p.samples} points${p.contextDependent ? " (context-dependent: one unit among standard-normal neighbours)" : ""}:`,
@@ -59,7 +64,9 @@ function renderShow(
 
 function parseTarget(text: string): ExportTarget {
   if ((EXPORT_TARGETS as readonly string[]).includes(text)) return text as ExportTarget;
-  throw new UsageError(`--to: unknown export target '${text}'; choose one of ${EXPORT_TARGETS.join(", ")}`);
+  throw new UsageError(
+    `--to: unknown export target '${text}'; choose one of ${EXPORT_TARGETS.join(", ")}`,
+  );
 }
 
 export function registerActCommands(program: Command): void {
@@ -72,16 +79,23 @@ export function registerActCommands(program: Command): void {
     .addHelpText("after", "\nExamples:\n  nonlin act list\n  nonlin act list --json")
     .action((options: { json?: boolean }) => {
       const out = makeOutput(Boolean(options.json));
-      const rows = ZOO.map((entry) => ({ ...entry, hash: structuralHash(resolveActivation(entry.name).activation) }));
+      const rows = ZOO.map((entry) => ({
+        ...entry,
+        hash: structuralHash(resolveActivation(entry.name).activation),
+      }));
       out.result(rows, () => {
         const width = Math.max(...ZOO.map((entry) => entry.name.length));
-        return ZOO.map((entry) => `${entry.name.padEnd(width)}  ${entry.family.padEnd(17)}  ${entry.text}`).join("\n");
+        return ZOO.map(
+          (entry) => `${entry.name.padEnd(width)}  ${entry.family.padEnd(17)}  ${entry.text}`,
+        ).join("\n");
       });
     });
 
   act
     .command("show <activation>")
-    .description("formula, LaTeX, parameters and measured properties of a zoo name or an expression")
+    .description(
+      "formula, LaTeX, parameters and measured properties of a zoo name or an expression",
+    )
     .option("--svg <file>", "write a plot of f and f' as SVG")
     .option("--json", "print one JSON document")
     .addHelpText(

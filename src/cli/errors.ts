@@ -10,7 +10,9 @@ export class UsageError extends Error {
 }
 
 export function isBadInput(error: unknown): boolean {
-  return error instanceof UsageError || error instanceof ExprSyntaxError || error instanceof ExprError;
+  return (
+    error instanceof UsageError || error instanceof ExprSyntaxError || error instanceof ExprError
+  );
 }
 
 /** The text a user sees for an error: never a stack trace. */

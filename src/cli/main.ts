@@ -7,7 +7,9 @@ import { registerTourCommand } from "./tour.js";
 
 function buildProgram(): Command {
   const program = new Command("nonlin")
-    .description("a workbench for neuron nonlinearities: define, train, discover and compare them fairly")
+    .description(
+      "a workbench for neuron nonlinearities: define, train, discover and compare them fairly",
+    )
     .showHelpAfterError()
     .exitOverride();
   registerActCommands(program);

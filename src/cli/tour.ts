@@ -31,7 +31,9 @@ export function registerTourCommand(program: Command): void {
           lipschitzEstimate: p.lipschitzEstimate,
         };
       });
-      const same = [parseActivation("x*sigmoid(x)"), parseActivation("sigmoid(x)*x")].map(structuralHash);
+      const same = [parseActivation("x*sigmoid(x)"), parseActivation("sigmoid(x)*x")].map(
+        structuralHash,
+      );
       const torch = exportActivation(resolveActivation("swish").activation, "torch", "swish");
       out.result({ activations: rows, sameCandidateHashes: same, swishTorch: torch }, () =>
         [

@@ -10,7 +10,10 @@ export function toJaxDType(dtype: FloatDType): np.DType {
 }
 
 /** A typed array of the dtype's width, holding `values`. */
-export function typedArrayOf(dtype: FloatDType, values: ArrayLike<number>): Float32Array | Float64Array {
+export function typedArrayOf(
+  dtype: FloatDType,
+  values: ArrayLike<number>,
+): Float32Array | Float64Array {
   return dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
 }
 

@@ -29,7 +29,9 @@ export function initParams(
 ): ParamArrays {
   const params: ParamArrays = {};
   for (const [name, spec] of Object.entries(activation.params)) {
-    params[name] = np.full(paramShape(spec.sharing, sampleShape), spec.init, { dtype: toJaxDType(dtype) });
+    params[name] = np.full(paramShape(spec.sharing, sampleShape), spec.init, {
+      dtype: toJaxDType(dtype),
+    });
   }
   return params;
 }
@@ -68,7 +70,10 @@ class Evaluator {
       case "stat":
         return this.statistic(expr.op, expr.axis, this.evaluate(expr.arg));
       case "call":
-        return this.call(expr.op, expr.args.map((arg) => this.evaluate(arg)));
+        return this.call(
+          expr.op,
+          expr.args.map((arg) => this.evaluate(arg)),
+        );
     }
   }
 
@@ -207,13 +212,23 @@ class Evaluator {
     const s = np.minimum(magnitude.ref, ERF_SERIES_LIMIT);
     const twiceSquare = np.square(s.ref).mul(2);
     let sum = this.constant(1);
-    for (let n = ERF_SERIES_TERMS; n >= 0; n--) sum = twiceSquare.ref.mul(sum).div(2 * n + 3).add(1);
+    for (let n = ERF_SERIES_TERMS; n >= 0; n--)
+      sum = twiceSquare.ref
+        .mul(sum)
+        .div(2 * n + 3)
+        .add(1);
     twiceSquare.dispose();
-    const series = np.exp(np.square(s.ref).neg()).mul(s).mul(sum).mul(2 / Math.sqrt(Math.PI));
+    const series = np
+      .exp(np.square(s.ref).neg())
+      .mul(s)
+      .mul(sum)
+      .mul(2 / Math.sqrt(Math.PI));
     const t = np.maximum(magnitude, ERF_SERIES_LIMIT);
     let tail = t.ref;
     for (let k = ERF_FRACTION_DEPTH; k >= 1; k--) tail = t.ref.add(np.reciprocal(tail).mul(k / 2));
-    const fraction = this.constant(1).sub(np.exp(np.square(t).neg()).div(tail).div(Math.sqrt(Math.PI)));
+    const fraction = this.constant(1).sub(
+      np.exp(np.square(t).neg()).div(tail).div(Math.sqrt(Math.PI)),
+    );
     return np.sign(a).mul(np.where(inSeries, series, fraction));
   }
 }
@@ -229,6 +244,9 @@ export function buildActivationFn(activation: Activation, dtype: FloatDType): Ac
 }
 
 /** The activation compiled with `jit`: one fused kernel per input shape. */
-export function compileActivation(activation: Activation, dtype: FloatDType): ActivationFn & { dispose(): void } {
+export function compileActivation(
+  activation: Activation,
+  dtype: FloatDType,
+): ActivationFn & { dispose(): void } {
   return jit(buildActivationFn(activation, dtype));
 }

@@ -38,11 +38,17 @@ export function tokenize(source: string): Token[] {
     }
     const rest = source.slice(i);
     const match =
-      NUMBER.exec(rest)?.[0] ?? IDENT.exec(rest)?.[0] ?? OPERATORS.find((op) => rest.startsWith(op));
+      NUMBER.exec(rest)?.[0] ??
+      IDENT.exec(rest)?.[0] ??
+      OPERATORS.find((op) => rest.startsWith(op));
     if (match === undefined) {
       throw new ExprSyntaxError(`unexpected character '${ch}'`, line, column, source);
     }
-    const kind: TokenKind = /^[\d.]/.test(match) ? "number" : /^[A-Za-z_]/.test(match) ? "ident" : "op";
+    const kind: TokenKind = /^[\d.]/.test(match)
+      ? "number"
+      : /^[A-Za-z_]/.test(match)
+        ? "ident"
+        : "op";
     tokens.push({ kind, text: match === "**" ? "^" : match, line, column });
     i += match.length;
     column += match.length;

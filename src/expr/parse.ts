@@ -13,7 +13,18 @@
  * initialised to 1. `square`, `cube`, `reciprocal` and `pow(a, n)` are read as powers and division.
  */
 import type { Activation, Expr, ParamSharing, ParamSpec, StatAxis } from "./ast.js";
-import { STAT_AXES, arityOf, call, isCallOp, isStatOp, num, paramNamesOf, pow, stat, X } from "./ast.js";
+import {
+  STAT_AXES,
+  arityOf,
+  call,
+  isCallOp,
+  isStatOp,
+  num,
+  paramNamesOf,
+  pow,
+  stat,
+  X,
+} from "./ast.js";
 import { ExprSyntaxError } from "./errors.js";
 import type { Token } from "./lexer.js";
 import { tokenize } from "./lexer.js";
@@ -87,22 +98,35 @@ class Parser {
 
   private parseDeclaration(declared: Map<string, { spec: ParamSpec; token: Token }>): void {
     const nameToken = this.next();
-    if (nameToken.kind !== "ident" || RESERVED.has(nameToken.text) || this.isFunctionName(nameToken.text)) {
-      this.fail(nameToken, `expected a parameter name to declare, found ${this.describe(nameToken)}`);
+    if (
+      nameToken.kind !== "ident" ||
+      RESERVED.has(nameToken.text) ||
+      this.isFunctionName(nameToken.text)
+    ) {
+      this.fail(
+        nameToken,
+        `expected a parameter name to declare, found ${this.describe(nameToken)}`,
+      );
     }
-    if (declared.has(nameToken.text)) this.fail(nameToken, `parameter '${nameToken.text}' is declared twice`);
+    if (declared.has(nameToken.text))
+      this.fail(nameToken, `parameter '${nameToken.text}' is declared twice`);
     this.expect("=", `after parameter '${nameToken.text}'`);
     const negative = this.isOp("-") && this.next() !== undefined;
     const valueToken = this.next();
     if (valueToken.kind !== "number") {
-      this.fail(valueToken, `expected the initial value of '${nameToken.text}', found ${this.describe(valueToken)}`);
+      this.fail(
+        valueToken,
+        `expected the initial value of '${nameToken.text}', found ${this.describe(valueToken)}`,
+      );
     }
     let learnable = true;
     let sharing: ParamSharing = "scalar";
     while (this.peek().kind === "ident" && MODIFIERS.has(this.peek().text)) {
       const modifier = this.next().text;
       if (modifier === "fixed" || modifier === "learnable") learnable = modifier === "learnable";
-      else sharing = modifier === "per_channel" ? "channel" : modifier === "per_neuron" ? "neuron" : "scalar";
+      else
+        sharing =
+          modifier === "per_channel" ? "channel" : modifier === "per_neuron" ? "neuron" : "scalar";
     }
     const init = (negative ? -1 : 1) * Number(valueToken.text);
     declared.set(nameToken.text, { spec: { init, learnable, sharing }, token: nameToken });
@@ -146,7 +170,10 @@ class Parser {
     const negative = this.isOp("-") && this.next() !== undefined;
     const token = this.next();
     if (token.kind !== "number" || !/^\d+$/.test(token.text)) {
-      this.fail(token, `the exponent of '^' must be an integer literal, found ${this.describe(token)}`);
+      this.fail(
+        token,
+        `the exponent of '^' must be an integer literal, found ${this.describe(token)}`,
+      );
     }
     return (negative ? -1 : 1) * Number(token.text);
   }
@@ -198,7 +225,10 @@ class Parser {
     const closing = this.peek();
     const arity = SUGAR_ARITY[name] ?? (isCallOp(name) ? arityOf(name) : 0);
     if (args.length !== arity) {
-      this.fail(nameToken, `${name} takes ${arity} argument${arity === 1 ? "" : "s"}, got ${args.length}`);
+      this.fail(
+        nameToken,
+        `${name} takes ${arity} argument${arity === 1 ? "" : "s"}, got ${args.length}`,
+      );
     }
     if (closing.text !== ")" || closing.kind !== "op") {
       this.fail(closing, `expected ')' to close ${name}(, found ${this.describe(closing)}`);
@@ -220,13 +250,20 @@ class Parser {
     if (this.isOp(",")) {
       this.next();
       const axisToken = this.next();
-      if (!(STAT_AXES as readonly string[]).includes(axisToken.text) || axisToken.kind !== "ident") {
-        this.fail(axisToken, `the axis of ${op} must be one of ${STAT_AXES.join(", ")}, found ${this.describe(axisToken)}`);
+      if (
+        !(STAT_AXES as readonly string[]).includes(axisToken.text) ||
+        axisToken.kind !== "ident"
+      ) {
+        this.fail(
+          axisToken,
+          `the axis of ${op} must be one of ${STAT_AXES.join(", ")}, found ${this.describe(axisToken)}`,
+        );
       }
       axis = axisToken.text as StatAxis;
     }
     const closing = this.peek();
-    if (closing.text === ",") this.fail(nameToken, `${op} takes an expression and an optional axis`);
+    if (closing.text === ",")
+      this.fail(nameToken, `${op} takes an expression and an optional axis`);
     this.expect(")", `to close ${op}(`);
     return stat(op, arg, axis);
   }

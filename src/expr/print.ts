@@ -21,10 +21,16 @@ function printAt(expr: Expr, required: number): string {
       return expr.name;
     case "const": {
       const text = formatNumber(expr.value);
-      return expr.value < 0 || Object.is(expr.value, -0) ? wrap(text, PRECEDENCE.unary, required) : text;
+      return expr.value < 0 || Object.is(expr.value, -0)
+        ? wrap(text, PRECEDENCE.unary, required)
+        : text;
     }
     case "pow":
-      return wrap(`${printAt(expr.base, PRECEDENCE.atom)}^${expr.exponent}`, PRECEDENCE.pow, required);
+      return wrap(
+        `${printAt(expr.base, PRECEDENCE.atom)}^${expr.exponent}`,
+        PRECEDENCE.pow,
+        required,
+      );
     case "stat": {
       const axis = expr.axis === "feature" ? "" : `, ${expr.axis}`;
       return `${expr.op}(${printAt(expr.arg, 0)}${axis})`;
@@ -40,7 +46,8 @@ function printCall(expr: Extract<Expr, { kind: "call" }>, required: number): str
     case "add": {
       const left = printAt(a, PRECEDENCE.add);
       let text: string;
-      if (b.kind === "call" && b.op === "neg") text = `${left} - ${printAt(b.args[0] as Expr, PRECEDENCE.mul)}`;
+      if (b.kind === "call" && b.op === "neg")
+        text = `${left} - ${printAt(b.args[0] as Expr, PRECEDENCE.mul)}`;
       else if (b.kind === "const" && b.value < 0) text = `${left} - ${formatNumber(-b.value)}`;
       else text = `${left} + ${printAt(b, PRECEDENCE.mul)}`;
       return wrap(text, PRECEDENCE.add, required);
@@ -75,6 +82,8 @@ export function printActivation(activation: Activation): string {
   const body = printExpr(activation.expr);
   const names = paramNamesOf(activation.expr);
   if (names.length === 0) return body;
-  const declarations = names.map((name) => printParamSpec(name, activation.params[name] as ParamSpec));
+  const declarations = names.map((name) =>
+    printParamSpec(name, activation.params[name] as ParamSpec),
+  );
   return `${body} where ${declarations.join(", ")}`;
 }

@@ -49,7 +49,8 @@ interface Product {
 
 function collectFactors(expr: Expr, into: Product): void {
   if (expr.kind === "const") into.coefficient *= expr.value;
-  else if (expr.kind === "call" && expr.op === "mul") expr.args.forEach((arg) => collectFactors(arg, into));
+  else if (expr.kind === "call" && expr.op === "mul")
+    expr.args.forEach((arg) => collectFactors(arg, into));
   else if (expr.kind === "call" && expr.op === "neg") {
     into.coefficient = -into.coefficient;
     collectFactors(expr.args[0] as Expr, into);
@@ -69,8 +70,13 @@ function buildProduct(product: Product): Expr {
     .filter((factor) => factor.exponent !== 0)
     .sort((a, b) => compareExprs(a.base, b.base))
     .map((factor) => (factor.exponent === 1 ? factor.base : pow(factor.base, factor.exponent)));
-  if (product.coefficient === 0 || factors.length === 0) return num(product.coefficient === 0 ? 0 : product.coefficient);
-  if (product.coefficient === -1) return call("neg", factors.reduce((left, right) => call("mul", left, right)));
+  if (product.coefficient === 0 || factors.length === 0)
+    return num(product.coefficient === 0 ? 0 : product.coefficient);
+  if (product.coefficient === -1)
+    return call(
+      "neg",
+      factors.reduce((left, right) => call("mul", left, right)),
+    );
   if (product.coefficient !== 1) factors.unshift(num(product.coefficient));
   return factors.reduce((left, right) => call("mul", left, right));
 }
@@ -94,7 +100,8 @@ function splitCoefficient(expr: Expr): { coefficient: number; rest: Expr | undef
 }
 
 function collectTerms(expr: Expr, into: Expr[]): void {
-  if (expr.kind === "call" && expr.op === "add") expr.args.forEach((arg) => collectTerms(arg, into));
+  if (expr.kind === "call" && expr.op === "add")
+    expr.args.forEach((arg) => collectTerms(arg, into));
   else into.push(expr);
 }
 
@@ -132,9 +139,12 @@ function simplifyExtremum(expr: Extract<Expr, { kind: "call" }>): Expr {
     else if (!operands.some((other) => printExpr(other) === printExpr(node))) operands.push(node);
   };
   collect(expr);
-  const constants = operands.filter((operand) => operand.kind === "const").map((c) => constValue(c) as number);
+  const constants = operands
+    .filter((operand) => operand.kind === "const")
+    .map((c) => constValue(c) as number);
   const others: Expr[] = operands.filter((operand) => operand.kind !== "const").sort(compareExprs);
-  if (constants.length > 0) others.unshift(num(op === "max" ? Math.max(...constants) : Math.min(...constants)));
+  if (constants.length > 0)
+    others.unshift(num(op === "max" ? Math.max(...constants) : Math.min(...constants)));
   return others.reduce((left, right) => call(op, left, right));
 }
 
@@ -151,7 +161,8 @@ function simplifyPow(base: Expr, exponent: number): Expr {
     const inner = simplifyPow(base.args[0] as Expr, exponent);
     return exponent % 2 === 0 ? inner : simplifyProduct(call("neg", inner));
   }
-  if (base.kind === "call" && base.op === "mul") return simplifyProduct(raiseProduct(base, exponent));
+  if (base.kind === "call" && base.op === "mul")
+    return simplifyProduct(raiseProduct(base, exponent));
   return pow(base, exponent);
 }
 
@@ -185,7 +196,8 @@ function simplifyCall(expr: Extract<Expr, { kind: "call" }>): Expr {
     case "min":
       return simplifyExtremum(expr);
     case "abs":
-      if (a.kind === "call" && (a.op === "abs" || a.op === "neg")) return simplifyNode(call("abs", a.args[0] as Expr));
+      if (a.kind === "call" && (a.op === "abs" || a.op === "neg"))
+        return simplifyNode(call("abs", a.args[0] as Expr));
       if (a.kind === "pow" && a.exponent % 2 === 0) return a;
       return expr;
     case "relu":

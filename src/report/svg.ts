@@ -38,9 +38,13 @@ export function renderCurveSvg(plot: CurvePlot): string {
   const zeroX = xLow <= 0 && xHigh >= 0 ? px(0) : MARGIN;
   const ticks = [xLow, 0, xHigh]
     .filter((v, i, all) => all.indexOf(v) === i && v >= xLow && v <= xHigh)
-    .map((v) => `<text x="${px(v).toFixed(1)}" y="${HEIGHT - MARGIN + 16}" text-anchor="middle">${v}</text>`);
+    .map(
+      (v) =>
+        `<text x="${px(v).toFixed(1)}" y="${HEIGHT - MARGIN + 16}" text-anchor="middle">${v}</text>`,
+    );
   const yTicks = [yLow, 0, yHigh].map(
-    (v) => `<text x="${MARGIN - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end">${Number(v.toPrecision(3))}</text>`,
+    (v) =>
+      `<text x="${MARGIN - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end">${Number(v.toPrecision(3))}</text>`,
   );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,

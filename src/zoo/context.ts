@@ -7,6 +7,7 @@ export const CONTEXT_DEPENDENT: ZooEntry[] = [
     family: "context-dependent",
     source: "Stochastic Adaptive Activation Function (Adaptive SwisH)",
     text: "x * sigmoid(alpha * (x - (mean(x) + zk * std(x)))) where alpha = 1, zk = 1.2815515655446004 fixed",
-    notes: "keeps the top k = 10% of the feature axis: z_k = Φ⁻¹(0.9); mean and std over the feature axis",
+    notes:
+      "keeps the top k = 10% of the feature axis: z_k = Φ⁻¹(0.9); mean and std over the feature axis",
   },
 ];

@@ -5,7 +5,8 @@ export const EXPONENTIAL: ZooEntry[] = [
   {
     name: "elu",
     family: "exponential",
-    source: "Fast and Accurate Deep Network Learning by Exponential Linear Units (Clevert et al. 2016)",
+    source:
+      "Fast and Accurate Deep Network Learning by Exponential Linear Units (Clevert et al. 2016)",
     text: "where(x, x, alpha * (exp(min(x, 0)) - 1)) where alpha = 1 fixed",
   },
   {
@@ -22,5 +23,10 @@ export const EXPONENTIAL: ZooEntry[] = [
     text: "relu(x) + min(0, alpha * (exp(min(x, 0) / alpha) - 1)) where alpha = 1 fixed",
   },
   { name: "softplus", family: "exponential", source: "Dugas et al. 2001", text: "softplus(x)" },
-  { name: "log-sigmoid", family: "exponential", source: "PyTorch LogSigmoid", text: "-softplus(-x)" },
+  {
+    name: "log-sigmoid",
+    family: "exponential",
+    source: "PyTorch LogSigmoid",
+    text: "-softplus(-x)",
+  },
 ];

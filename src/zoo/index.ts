@@ -30,7 +30,10 @@ export function findZooEntry(name: string): ZooEntry | undefined {
 }
 
 /** A zoo name or an expression: how every command takes an activation. */
-export function resolveActivation(nameOrExpression: string): { activation: Activation; entry?: ZooEntry } {
+export function resolveActivation(nameOrExpression: string): {
+  activation: Activation;
+  entry?: ZooEntry;
+} {
   const entry = findZooEntry(nameOrExpression.trim());
   if (entry) return { activation: activationOf(entry), entry };
   return { activation: parseActivation(nameOrExpression) };

@@ -20,17 +20,30 @@ export const PIECEWISE_LINEAR: ZooEntry[] = [
     family: "piecewise-linear",
     source: "Delving Deep into Rectifiers (He et al. 2015)",
     text: "relu(x) + a * min(x, 0) where a = 0.25",
-    notes: "one learnable slope per layer, initialised to 0.25 as in the paper; declare a per_channel for one per channel",
+    notes:
+      "one learnable slope per layer, initialised to 0.25 as in the paper; declare a per_channel for one per channel",
   },
-  { name: "relu6", family: "piecewise-linear", source: "MobileNets (Howard et al. 2017)", text: "min(relu(x), 6)" },
+  {
+    name: "relu6",
+    family: "piecewise-linear",
+    source: "MobileNets (Howard et al. 2017)",
+    text: "min(relu(x), 6)",
+  },
   {
     name: "clipped-relu",
     family: "piecewise-linear",
-    source: "ProAct: Progressive Training for Hybrid Clipped Activation Function to Enhance Resilience of DNNs",
+    source:
+      "ProAct: Progressive Training for Hybrid Clipped Activation Function to Enhance Resilience of DNNs",
     text: "min(relu(x), t) where t = 6",
-    notes: "learnable threshold T, one per layer (ProAct uses one per neuron only in the last layer: declare t per_neuron there); initialised to 6",
+    notes:
+      "learnable threshold T, one per layer (ProAct uses one per neuron only in the last layer: declare t per_neuron there); initialised to 6",
   },
-  { name: "hardtanh", family: "piecewise-linear", source: "PyTorch Hardtanh", text: "min(max(x, -1), 1)" },
+  {
+    name: "hardtanh",
+    family: "piecewise-linear",
+    source: "PyTorch Hardtanh",
+    text: "min(max(x, -1), 1)",
+  },
   {
     name: "hard-sigmoid",
     family: "piecewise-linear",

@@ -33,6 +33,7 @@ export const POLYNOMIAL: ZooEntry[] = [
     family: "polynomial",
     source: "Kolmogorov-Arnold Transformer (safe Padé 5/4, as in GR-KAN)",
     text: "(p0 + p1 * x + p2 * x^2 + p3 * x^3 + p4 * x^4 + p5 * x^5) / (1 + abs(q1 * x + q2 * x^2 + q3 * x^3 + q4 * x^4)) where p0 = -0.00353227, p1 = 0.5, p2 = 0.419646, p3 = 0.125495, p4 = 0.0157477, p5 = 0.000690511, q1 = 0, q2 = 0.250991, q3 = 0, q4 = 0.00138102",
-    notes: "coefficients initialised to fit GELU on [-6, 6] (weighted linearised least squares, max error 3.6e-3)",
+    notes:
+      "coefficients initialised to fit GELU on [-6, 6] (weighted linearised least squares, max error 3.6e-3)",
   },
 ];
