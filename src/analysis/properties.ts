@@ -94,8 +94,7 @@ export function measureProperties(
 ): ActivationProperties {
   const x = gridOf(interval, samples);
   const { y, slope } = evaluateWithSlopes(activation, x);
-  const [atZero] = evaluateWithSlopes(activation, [0]).y;
-  const [slopeAtZero] = evaluateWithSlopes(activation, [0]).slope;
+  const atZero = evaluateWithSlopes(activation, [0]);
   const spacing = (interval[1] - interval[0]) / (samples - 1);
   const lipschitzEstimate = Math.max(
     ...y.slice(1).map((value, i) => Math.abs(value - (y[i] as number)) / spacing),
@@ -107,8 +106,8 @@ export function measureProperties(
     range: { min: Math.min(...y), max: Math.max(...y) },
     slope: { min: Math.min(...slope), max: Math.max(...slope) },
     monotonicity: monotonicityOf(y),
-    valueAtZero: atZero as number,
-    slopeAtZero: slopeAtZero as number,
+    valueAtZero: atZero.y[0] as number,
+    slopeAtZero: atZero.slope[0] as number,
     lipschitzEstimate,
     curve: { x, y, slope },
   };
