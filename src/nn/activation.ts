@@ -1,0 +1,128 @@
+/**
+ * Applies an activation (a zoo name or an expression) inside a layer. Its learnable parameters
+ * become layer params named `act.<name>`, its fixed ones buffers of the same name, shaped by their
+ * sharing (one value, per channel = last axis, per neuron = every position of a sample).
+ */
+import { numpy as np } from "@jax-js/jax";
+import type { FloatDType } from "../engine/dtype.js";
+import { toJaxDType } from "../engine/dtype.js";
+import type { Activation } from "../expr/ast.js";
+import { isPointwise } from "../expr/ast.js";
+import type { ActivationFn, ParamArrays } from "../expr/compile.js";
+import { buildActivationFn, paramShape } from "../expr/compile.js";
+import { resolveActivation } from "../zoo/index.js";
+import type { ArrayRecord, FlopCount, Layer, LayerState } from "./layer.js";
+import { flopsFromForward, LayerSpecError, product } from "./layer.js";
+
+const PREFIX = "act.";
+
+/** Counts the elementary operations of an expression (the FLOP convention of layer.ts). */
+function opCount(activation: Activation): number {
+  let count = 0;
+  const visit = (node: Activation["expr"]): void => {
+    if (node.kind === "call" || node.kind === "stat") count += 1;
+    if (node.kind === "pow") count += Math.max(1, Math.ceil(Math.log2(Math.abs(node.exponent) + 1)));
+    if (node.kind === "call") node.args.forEach(visit);
+    if (node.kind === "pow") visit(node.base);
+    if (node.kind === "stat") visit(node.arg);
+  };
+  visit(activation.expr);
+  return count;
+}
+
+export class ActivationApplier {
+  readonly activation: Activation;
+  private readonly fn: ActivationFn;
+
+  /** `source`: a zoo name or an expression; `field` names it in error messages. */
+  constructor(
+    source: string,
+    readonly sampleShape: readonly number[],
+    readonly dtype: FloatDType,
+    field = "activation",
+  ) {
+    try {
+      this.activation = resolveActivation(source).activation;
+    } catch (error) {
+      throw new LayerSpecError(`${field}: ${(error as Error).message}`);
+    }
+    this.fn = buildActivationFn(this.activation, dtype);
+  }
+
+  get isIdentity(): boolean {
+    return this.activation.expr.kind === "input";
+  }
+
+  get isPointwise(): boolean {
+    return isPointwise(this.activation.expr);
+  }
+
+  /** Adds the activation's parameters to a layer's state. */
+  initInto(state: LayerState): void {
+    for (const [name, spec] of Object.entries(this.activation.params)) {
+      const value = np.full(paramShape(spec.sharing, this.sampleShape), spec.init, {
+        dtype: toJaxDType(this.dtype),
+      });
+      (spec.learnable ? state.params : state.buffers)[PREFIX + name] = value;
+    }
+  }
+
+  /** Consumes x, borrows the state. */
+  apply(state: LayerState, x: np.Array): np.Array {
+    if (this.isIdentity) return x;
+    const values: ParamArrays = {};
+    for (const [name, spec] of Object.entries(this.activation.params)) {
+      const record: ArrayRecord = spec.learnable ? state.params : state.buffers;
+      const value = record[PREFIX + name];
+      if (!value) throw new Error(`missing activation parameter '${PREFIX + name}'`);
+      values[name] = value.ref;
+    }
+    return this.fn(x, values);
+  }
+
+  paramCount(): number {
+    return Object.values(this.activation.params)
+      .filter((spec) => spec.learnable)
+      .reduce((sum, spec) => sum + product(paramShape(spec.sharing, this.sampleShape)), 0);
+  }
+
+  /** FLOPs per sample. */
+  flops(): FlopCount {
+    return flopsFromForward(opCount(this.activation) * product(this.sampleShape));
+  }
+}
+
+/** A standalone activation layer: y = f(x), shape preserved. */
+export class ActivationLayer implements Layer {
+  readonly kind = "activation";
+  readonly outputShape: readonly number[];
+  private readonly applier: ActivationApplier;
+
+  constructor(
+    source: string,
+    readonly inputShape: readonly number[],
+    readonly dtype: FloatDType,
+  ) {
+    this.outputShape = inputShape;
+    this.applier = new ActivationApplier(source, inputShape, dtype, "fn");
+  }
+
+  init(key: np.Array): LayerState {
+    key.dispose();
+    const state: LayerState = { params: {}, buffers: {} };
+    this.applier.initInto(state);
+    return state;
+  }
+
+  apply(state: LayerState, x: np.Array): np.Array {
+    return this.applier.apply(state, x);
+  }
+
+  paramCount(): number {
+    return this.applier.paramCount();
+  }
+
+  flops(): FlopCount {
+    return this.applier.flops();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The layer contract. A layer is built from its spec and the shape of one input sample; it owns
+ * no arrays. `init` makes the arrays, `apply` is a pure function of them, so a model is a tree of
+ * arrays plus the specs (Equinox/Flax style) and `jit` can trace a whole train step.
+ *
+ * Ownership (jax-js counts references): `apply` CONSUMES `x` and BORROWS `state` — it takes
+ * `.ref` of every parameter or buffer it uses and leaves the caller's references intact.
+ */
+import type { numpy as np } from "@jax-js/jax";
+import type { FloatDType } from "../engine/dtype.js";
+import type { Key } from "../engine/random.js";
+
+export type ArrayRecord = Record<string, np.Array>;
+
+/** A layer's arrays: `params` train, `buffers` do not (KAN grids, masks, fixed constants). */
+export interface LayerState {
+  params: ArrayRecord;
+  buffers: ArrayRecord;
+}
+
+/**
+ * FLOPs for ONE sample. Convention (docs/layers.md): a multiply-add is 2 FLOPs, every other
+ * elementary operation (add, compare, exp, tanh, ...) 1 FLOP. `backward` is the cost of the
+ * backward pass alone; by default twice the forward (gradients for inputs and for weights), the
+ * usual estimate (forward+backward = 3 x forward).
+ */
+export interface FlopCount {
+  forward: number;
+  backward: number;
+}
+
+export function flopsFromForward(forward: number): FlopCount {
+  return { forward, backward: 2 * forward };
+}
+
+export interface Layer {
+  /** The spec's `type`. */
+  readonly kind: string;
+  /** Shape of one input sample and of one output sample (batch axis excluded). */
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly dtype: FloatDType;
+  /** Fresh arrays; consumes `key`. */
+  init(key: Key): LayerState;
+  /** y = layer(x) for a batch `x` of shape [batch, ...inputShape]. Consumes x, borrows state. */
+  apply(state: LayerState, x: np.Array): np.Array;
+  /** Exact number of trainable scalars. */
+  paramCount(): number;
+  flops(): FlopCount;
+}
+
+/** Thrown for a spec that cannot be built (bad widths, shapes, names): bad input, exit 2. */
+export class LayerSpecError extends Error {
+  override name = "LayerSpecError";
+}
+
+export const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Number of scalars in every array of a record whose shapes are known from the spec. */
+export function countOf(shapes: Record<string, readonly number[]>): number {
+  return Object.values(shapes).reduce((sum, shape) => sum + product(shape), 0);
+}
