@@ -44,6 +44,15 @@ export interface Layer {
   init(key: Key): LayerState;
   /** y = layer(x) for a batch `x` of shape [batch, ...inputShape]. Consumes x, borrows state. */
   apply(state: LayerState, x: np.Array): np.Array;
+  /**
+   * Optional split of apply for speed: `prepare` computes, with no gradient, arrays that depend
+   * on x only (KAN basis values and slopes); `applyPrepared` finishes the layer from them with
+   * exact value and first derivative. A train step runs `prepare` in its own jitted call, because
+   * jax-js would otherwise push zero tangents through the whole preparation.
+   * Both consume x; applyPrepared consumes `prepared`.
+   */
+  prepare?(state: LayerState, x: np.Array): np.Array[];
+  applyPrepared?(state: LayerState, x: np.Array, prepared: np.Array[]): np.Array;
   /** Exact number of trainable scalars. */
   paramCount(): number;
   flops(): FlopCount;

@@ -1,0 +1,243 @@
+/**
+ * KAN layer with B-spline edges (Liu et al. 2024, pykan's KANLayer): every edge i→j carries
+ *   φ_ij(x) = mask_ij · (scale_base_ij · b(x) + scale_sp_ij · Σ_c coef_ijc · B_c(x)),
+ * b = SiLU by default, B_c the B-splines of `order` on a grid of `grid_size` cells per input
+ * (extended by `order` cells each side); y_j = Σ_i φ_ij(x_i). Evaluated as one 2-D matmul of the
+ * basis [batch, n·K] with the effective coefficients [n·K, m] plus one for the base branch.
+ *
+ * Grid update, grid extension, pruning and edge read-out live in kan-ops.ts; they replace the
+ * layer's knots, coefficients and mask while keeping its curves.
+ */
+import { numpy as np } from "@jax-js/jax";
+import { z } from "zod";
+import type { FloatDType } from "../../engine/dtype.js";
+import { arrayFrom } from "../../engine/dtype.js";
+import type { Key } from "../../engine/random.js";
+import { splitKey, uniformSample } from "../../engine/random.js";
+import { takeValues } from "../../engine/ownership.js";
+import { ActivationApplier } from "../activation.js";
+import { defineLayer } from "../definition.js";
+import type { FlopCount, Layer, LayerState } from "../layer.js";
+import { LayerSpecError } from "../layer.js";
+import { bsplineValueAndSlope, uniformKnots, withInputGradient } from "./bspline-basis.js";
+import { designMatrix } from "./bspline-scalar.js";
+import { leastSquares } from "./least-squares.js";
+
+export const kanSpecSchema = z
+  .object({
+    type: z.literal("kan"),
+    units: z.number().int().positive(),
+    grid_size: z.number().int().positive().default(3),
+    order: z.number().int().min(0).max(7).default(3),
+    grid_range: z
+      .tuple([z.number(), z.number()])
+      .refine(([low, high]) => low < high, "grid_range must be [low, high] with low < high")
+      .default([-1, 1]),
+    /** Grid update mixes uniform (1) and sample-percentile (0) knots, as pykan's grid_eps. */
+    grid_eps: z.number().min(0).max(1).default(0.02),
+    /** The base branch b(x): a zoo name or expression without learnable parameters. */
+    base: z.string().default("silu"),
+    noise_scale: z.number().min(0).default(0.3),
+    scale_base_mu: z.number().default(0),
+    scale_base_sigma: z.number().min(0).default(1),
+    scale_sp: z.number().default(1),
+    train_scale_base: z.boolean().default(true),
+    train_scale_sp: z.boolean().default(true),
+  })
+  .strict();
+export type KanSpec = z.infer<typeof kanSpecSchema>;
+
+/** What the no-gradient pass hands to the differentiated one: basis values and slopes. */
+export type KanPrepared = np.Array[];
+
+export class KanLayer implements Layer {
+  readonly kind = "kan";
+  readonly outputShape: readonly number[];
+  readonly inputs: number;
+  readonly units: number;
+  /** Basis functions per input: grid_size + order. */
+  readonly basisCount: number;
+  private readonly base: ActivationApplier;
+
+  constructor(
+    readonly spec: KanSpec,
+    readonly inputShape: readonly number[],
+    readonly dtype: FloatDType,
+  ) {
+    if (inputShape.length !== 1)
+      throw new LayerSpecError(
+        `kan needs flat inputs, got shape [${inputShape.join(", ")}]: add a flatten layer`,
+      );
+    this.inputs = inputShape[0] as number;
+    this.units = spec.units;
+    this.outputShape = [spec.units];
+    this.basisCount = spec.grid_size + spec.order;
+    this.base = new ActivationApplier(spec.base, inputShape, dtype, "base");
+    if (this.base.paramCount() > 0 || Object.keys(this.base.activation.params).length > 0)
+      throw new LayerSpecError("base: the base function of a kan layer takes no parameters");
+  }
+
+  /** Knots per input: grid_size + 2·order + 1. */
+  get knotCount(): number {
+    return this.spec.grid_size + 2 * this.spec.order + 1;
+  }
+
+  init(key: Key): LayerState {
+    const { spec, inputs: n, units: m, basisCount: count } = this;
+    const [noiseKey, baseKey] = splitKey(key, 2) as [Key, Key];
+    const [low, high] = spec.grid_range;
+    const knots = uniformKnots(low, high, spec.grid_size, spec.order);
+    // pykan: the spline starts as a least-squares fit to uniform noise of size noise_scale/G at
+    // the G+1 grid points (a small random curve); the base scale is mu ± sigma, over √n.
+    const noise = takeValues(
+      uniformSample(noiseKey, [spec.grid_size + 1, n * m], -0.5, 0.5, "float64"),
+    ).map((v) => (v * spec.noise_scale) / spec.grid_size);
+    const points = knots.slice(spec.order, spec.order + spec.grid_size + 1);
+    const design = designMatrix(points, knots, spec.order);
+    const fitted = leastSquares(design, noise, points.length, count, n * m, 1e-8);
+    const coef = new Float64Array(n * count * m);
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < count; c++)
+        for (let j = 0; j < m; j++)
+          coef[(i * count + c) * m + j] = fitted[c * n * m + i * m + j] as number;
+    const scaleBase = uniformSample(baseKey, [n, m], -1, 1, this.dtype)
+      .mul(spec.scale_base_sigma / Math.sqrt(n))
+      .add(spec.scale_base_mu / Math.sqrt(n));
+    const scaleSp = np.full([n, m], spec.scale_sp / Math.sqrt(n), { dtype: scaleBase.dtype });
+    const state: LayerState = {
+      params: { coef: arrayFrom(coef, [n * count, m], this.dtype) },
+      buffers: {
+        knots: arrayFrom(
+          Array.from({ length: n }, () => knots).flat(),
+          [n, this.knotCount],
+          this.dtype,
+        ),
+        mask: np.ones([n, m], { dtype: scaleBase.dtype }),
+      },
+    };
+    (spec.train_scale_base ? state.params : state.buffers).scale_base = scaleBase;
+    (spec.train_scale_sp ? state.params : state.buffers).scale_sp = scaleSp;
+    return state;
+  }
+
+  apply(state: LayerState, x: np.Array): np.Array {
+    return this.applyPrepared(state, x, this.prepare(state, x.ref));
+  }
+
+  /** Basis values and slopes at x, with no gradient: the costly part, run outside autodiff
+   * (see bspline-basis.ts). Consumes x. */
+  prepare(state: LayerState, x: np.Array): KanPrepared {
+    return bsplineValueAndSlope(x, this.array(state, "knots"), this.spec.order);
+  }
+
+  /** The layer on precomputed basis values (exact value and gradient). Consumes x and prepared. */
+  applyPrepared(state: LayerState, x: np.Array, prepared: KanPrepared): np.Array {
+    const batch = x.shape[0] as number;
+    const { inputs: n, basisCount: count } = this;
+    const basis = withInputGradient(
+      x.ref,
+      prepared[0] as np.Array,
+      prepared[1] as np.Array,
+    ).reshape([batch, n * count]);
+    const spline = np.matmul(basis, this.effectiveCoef(state));
+    const base = np.matmul(this.base.apply(state, x), this.maskedScale(state, "scale_base"));
+    return spline.add(base);
+  }
+
+  /**
+   * Per-edge outputs' spread over the batch, as pykan measures it: std_b φ_ij(x_bi) [n, m] and
+   * std_b x_bi [n]. Consumes x and prepared. Used by the sparsity penalty and by pruning.
+   */
+  edgeSpread(
+    state: LayerState,
+    x: np.Array,
+    prepared: KanPrepared,
+  ): { edges: np.Array; inputs: np.Array } {
+    const batch = x.shape[0] as number;
+    const { inputs: n, basisCount: count, units: m } = this;
+    const basis = withInputGradient(x.ref, prepared[0] as np.Array, prepared[1] as np.Array);
+    const coef = this.effectiveCoef(state).reshape([n, count, m]);
+    const scaleBase = this.maskedScale(state, "scale_base");
+    const baseValues = this.base.apply(state, x.ref);
+    const rows: np.Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const spline = np.matmul(
+        basis.ref.slice([], i).reshape([batch, count]),
+        coef.ref.slice(i).reshape([count, m]),
+      );
+      const edge = spline.add(
+        baseValues.ref.slice([], [i, i + 1]).mul(scaleBase.ref.slice([i, i + 1]).reshape([1, m])),
+      );
+      rows.push(sampleStd(edge).reshape([1, m]));
+    }
+    basis.dispose();
+    coef.dispose();
+    scaleBase.dispose();
+    baseValues.dispose();
+    return { edges: np.concatenate(rows, 0), inputs: sampleStd(x) };
+  }
+
+  /** coef · scale_sp · mask, [n·K, m]. */
+  effectiveCoef(state: LayerState): np.Array {
+    const { inputs: n, basisCount: count, units: m } = this;
+    const scale = this.maskedScale(state, "scale_sp").reshape([n, 1, m]);
+    return this.array(state, "coef")
+      .reshape([n, count, m])
+      .mul(scale)
+      .reshape([n * count, m]);
+  }
+
+  private maskedScale(state: LayerState, name: "scale_base" | "scale_sp"): np.Array {
+    return this.array(state, name).mul(this.array(state, "mask"));
+  }
+
+  /** A borrowed reference to a param or buffer. */
+  array(state: LayerState, name: string): np.Array {
+    const value = state.params[name] ?? state.buffers[name];
+    if (!value) throw new Error(`kan layer: missing array '${name}'`);
+    return value.ref;
+  }
+
+  paramCount(): number {
+    const edges = this.inputs * this.units;
+    return (
+      edges * this.basisCount +
+      (this.spec.train_scale_base ? edges : 0) +
+      (this.spec.train_scale_sp ? edges : 0)
+    );
+  }
+
+  /**
+   * Per sample: the basis (Cox–de Boor: 2 compares + 1 multiply per knot interval at order 0,
+   * then 6 operations per function per order) on each input, the spline and base matmuls
+   * (2·n·K·m and 2·n·m) and the base function on each input.
+   */
+  flops(): FlopCount {
+    const { inputs: n, units: m, basisCount: count } = this;
+    const order = this.spec.order;
+    const intervals = this.knotCount - 1;
+    let basis = 3 * intervals;
+    for (let p = 1; p <= order; p++) basis += 6 * (intervals - p);
+    const forward = n * basis + 2 * n * count * m + 2 * n * m + m + this.base.flops().forward;
+    return { forward, backward: 2 * forward };
+  }
+}
+
+/** Standard deviation over the batch (axis 0), unbiased as torch.std. Consumes v. */
+export function sampleStd(v: np.Array): np.Array {
+  const batch = v.shape[0] as number;
+  const centred = v.ref.sub(np.mean(v, [0], { keepdims: true }));
+  return np.sqrt(
+    np
+      .square(centred)
+      .sum([0])
+      .div(Math.max(batch - 1, 1)),
+  );
+}
+
+export const KAN_DEFINITION = defineLayer({
+  type: "kan",
+  summary: "KAN layer with B-spline edges plus a SiLU base (pykan)",
+  schema: kanSpecSchema,
+  build: (spec, inputShape, dtype) => new KanLayer(spec, inputShape, dtype),
+});
