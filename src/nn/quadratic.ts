@@ -106,7 +106,10 @@ export class QuadraticLayer implements Layer {
   }
 
   apply(state: LayerState, x: np.Array): np.Array {
-    const p = state.params as Record<(typeof QUADRATIC_PARAM_NAMES)[number] | "w_r" | "b_r", np.Array>;
+    const p = state.params as Record<
+      (typeof QUADRATIC_PARAM_NAMES)[number] | "w_r" | "b_r",
+      np.Array
+    >;
     const square = x.ref.mul(x.ref);
     const linear = np.matmul(x.ref, p.w_r.ref).add(p.b_r.ref);
     const gate = np.matmul(x, p.w_g.ref).add(p.b_g.ref);

@@ -57,7 +57,7 @@ export class Lbfgs {
   evaluations = 0;
 
   constructor(
-    private readonly objective: Objective,
+    private objective: Objective,
     x0: Float64Array,
     options: Partial<LbfgsOptions> = {},
   ) {
@@ -81,6 +81,11 @@ export class Lbfgs {
     this.direction = undefined;
     this.previousGrad = undefined;
     this.iterations = 0;
+  }
+
+  /** Swaps the objective (same parameter vector), e.g. after buffers changed. */
+  setObjective(objective: Objective): void {
+    this.objective = objective;
   }
 
   private evaluate(x: Float64Array): Evaluation {
@@ -230,9 +235,10 @@ export function strongWolfe(
       t,
       current.loss,
       current.gtd,
+      [minStep, maxStep],
     );
     previous = { t, ...current };
-    t = Math.min(Math.max(next, minStep), maxStep);
+    t = next;
     current = at(t);
   }
   if (!bracket) return { loss: current.loss, grad: current.grad, t, evaluations };

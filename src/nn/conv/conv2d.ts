@@ -1,7 +1,7 @@
 /**
  * 2-D convolution on channels-last images: y[b, i, j, f] = act(Σ_{di,dj,c} x[b, s·i+di, s·j+dj, c]
  * · w[di, dj, c, f] + b[f]). Computed as im2col + ONE 2-D matmul [B·Ho·Wo, kh·kw·cin] @
- * [kh·kw·cin, filters]: only 2-D matmul is fast in jax-js, and this measured 3–15x faster than
+ * [kh·kw·cin, filters]: only 2-D matmul is fast in jax-js, and this measured 2–20x faster than
  * lax.conv for a value-and-gradient step (docs/layers/conv.md).
  */
 import { numpy as np } from "@jax-js/jax";

@@ -124,7 +124,10 @@ function phaseBlocks(x: np.Array, g: PatchGeometry): np.Array {
   const extraColumns = columnBlocks * sw - paddedColumns;
   const batch = x.shape[0] as number;
   let padded = x;
-  if (g.padRows[0] + g.padRows[1] + extraRows + g.padColumns[0] + g.padColumns[1] + extraColumns > 0)
+  if (
+    g.padRows[0] + g.padRows[1] + extraRows + g.padColumns[0] + g.padColumns[1] + extraColumns >
+    0
+  )
     padded = np.pad(x, [
       [0, 0],
       [g.padRows[0], g.padRows[1] + extraRows],
@@ -176,4 +179,7 @@ export function extractPatches(x: np.Array, g: PatchGeometry): np.Array {
 const positiveInteger = z.number().int().positive();
 
 /** Spec field for a window size or stride: one integer or [rows, columns]. */
-export const sizePairSchema = z.union([positiveInteger, z.tuple([positiveInteger, positiveInteger])]);
+export const sizePairSchema = z.union([
+  positiveInteger,
+  z.tuple([positiveInteger, positiveInteger]),
+]);

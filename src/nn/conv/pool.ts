@@ -54,7 +54,8 @@ export class PoolLayer implements Layer {
     return { params: {}, buffers: {} };
   }
 
-  /** Max: ties pass the gradient as jax-js's maximum does (split between equal values). */
+  /** Max of tied values: the whole gradient goes to the first in row-major window order
+   * (jax-js's maximum passes a tie's gradient to its first argument), as PyTorch does. */
   apply(_state: LayerState, x: np.Array): np.Array {
     const offsets = windowOffsets(x, this.geometry);
     if (this.kind === "maxpool2d") return offsets.reduce((a, b) => np.maximum(a, b));

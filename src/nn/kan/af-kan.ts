@@ -128,8 +128,7 @@ class PrefixedActivation {
         `function: '${source}' uses statistics over a feature axis; kan_af needs a pointwise function`,
       );
     const expr = this.applier.activation.expr;
-    this.plainRelu =
-      expr.kind === "call" && expr.op === "relu" && expr.args[0]?.kind === "input";
+    this.plainRelu = expr.kind === "call" && expr.op === "relu" && expr.args[0]?.kind === "input";
   }
 
   initInto(state: LayerState): void {
@@ -276,7 +275,8 @@ export class AfKanLayer implements Layer {
   apply(state: LayerState, x: np.Array): np.Array {
     const { w, bias } = state.params;
     const basis = this.basis(state, x);
-    let y = this.spec.head === "linear" ? basisMatmul(basis, w as np.Array) : this.attend(state, basis);
+    let y =
+      this.spec.head === "linear" ? basisMatmul(basis, w as np.Array) : this.attend(state, basis);
     if (bias) y = y.add(bias.ref);
     return y;
   }
@@ -325,9 +325,9 @@ export class AfKanLayer implements Layer {
    *   norm:   layer 5N + 3 (layerNormFlops, no affine); minmax 4N (min N−1, max N−1, range 1,
    *           +eps 1, subtract N, divide N); none 0
    *   linear head:    2Nm
-   *   attention head: score 2N + n (matmul with v, +β), clamp τ 1, /τ n, softmax 4n − 2 (max n−1,
+   *   attention head: score 2N + n (matmul with v, +β), clamp τ 1, /τ n, softmax 5n − 2 (max n−1,
    *                   subtract n, exp n, sum n−1, divide n), Σ_c n(G+k−1), ·α n,
-   *                   LayerNorm 7n + 3, f·n, matmul 2nm  → 3N + 13n + 2 + f·n + 2nm
+   *                   LayerNorm 7n + 3, f·n, matmul 2nm  → 3N + 14n + 2 + f·n + 2nm
    *   bias:   m
    */
   flops(): FlopCount {
@@ -343,9 +343,7 @@ export class AfKanLayer implements Layer {
           ? 4 * values
           : 0;
     const head =
-      this.spec.head === "linear"
-        ? 2 * values * m
-        : 3 * values + 13 * n + 2 + fOps * n + 2 * n * m;
+      this.spec.head === "linear" ? 2 * values * m : 3 * values + 14 * n + 2 + fOps * n + 2 * n * m;
     return flopsFromForward(basis + norm + head + (this.spec.bias ? m : 0));
   }
 }

@@ -29,7 +29,12 @@ export const fourierKanSchema = z
 export type FourierKanSpec = z.infer<typeof fourierKanSchema>;
 
 /** The init scale of frequency k (1-based): 1/(√n·k²) smooth, 1/(√n·√K) otherwise. */
-export function fourierInitScale(n: number, k: number, frequencies: number, smooth: boolean): number {
+export function fourierInitScale(
+  n: number,
+  k: number,
+  frequencies: number,
+  smooth: boolean,
+): number {
   return 1 / (Math.sqrt(n) * (smooth ? k * k : Math.sqrt(frequencies)));
 }
 

@@ -75,13 +75,23 @@ export class ReluKanLayer implements Layer {
     const fanIn = n * this.count;
     const state: LayerState = {
       params: {
-        w: initWeight(key, "torch_uniform", [n, this.count, units], { fanIn, fanOut: units }, this.dtype),
+        w: initWeight(
+          key,
+          "torch_uniform",
+          [n, this.count, units],
+          { fanIn, fanOut: units },
+          this.dtype,
+        ),
       },
       buffers: {},
     };
     if (this.spec.bias) state.params.bias = np.zeros([units], { dtype: toJaxDType(this.dtype) });
     if (this.spec.train_grid) {
-      const { starts, ends } = reluKanPhases(this.spec.grid_size, this.spec.order, this.spec.grid_range);
+      const { starts, ends } = reluKanPhases(
+        this.spec.grid_size,
+        this.spec.order,
+        this.spec.grid_range,
+      );
       const tile = (row: number[]): number[] => Array.from({ length: n }, () => row).flat();
       state.params.starts = arrayFrom(tile(starts), [n, this.count], this.dtype);
       state.params.ends = arrayFrom(tile(ends), [n, this.count], this.dtype);
@@ -118,13 +128,14 @@ export class ReluKanLayer implements Layer {
   }
 
   /**
-   * Per basis value (n·(G+k) of them): x − s 1, e − x 1, two ReLUs 2 each (compare, multiply),
-   * product 1, scale 1, square 1 → 9. forward = 9n(G+k) + 2n(G+k)m + [bias] m.
+   * Per basis value (n·(G+k) of them): x − s 1, e − x 1, two ReLUs 1 each (max(a, 0) is one
+   * operation, as activation.ts counts it, whatever its implementation), product 1, scale 1,
+   * square 1 → 7. forward = 7n(G+k) + 2n(G+k)m + [bias] m.
    */
   flops(): FlopCount {
     const basisValues = this.inputs * this.count;
     const m = this.spec.units;
-    return flopsFromForward(9 * basisValues + 2 * basisValues * m + (this.spec.bias ? m : 0));
+    return flopsFromForward(7 * basisValues + 2 * basisValues * m + (this.spec.bias ? m : 0));
   }
 }
 

@@ -1,0 +1,241 @@
+/**
+ * Formula tasks: y = f(x1, …, xd) written in the expression language, sampled uniformly and
+ * independently on a box for each split, as pykan's create_dataset does (Liu et al. 2024, KAN).
+ *
+ * Variables are the names x1, x2, …; `x` alone stands for x1 in a formula of one variable; `pi`
+ * and `e` are the language's constants. Values follow the language's scalar meaning
+ * (src/expr/scalar.ts), so log, sqrt and division are the safe forms training uses:
+ * log(a) = log(max(|a|, 1e-7)), sqrt(a) = sqrt(max(a, 1e-7)), a/b with |b| ≥ 1e-7.
+ */
+import type { Expr } from "../expr/ast.js";
+import { dependsOnInput, paramNamesOf, someNode } from "../expr/ast.js";
+import { ExprSyntaxError } from "../expr/errors.js";
+import { parseActivation } from "../expr/parse.js";
+import { applyScalarOp, integerPower } from "../expr/scalar.js";
+import { Rng } from "./rng.js";
+import type { Task, TaskSplit } from "./task.js";
+import { DataError } from "./task.js";
+
+const VARIABLE = /^x([1-9]\d*)$/;
+
+/** A box: one [low, high] for every variable, or one per variable. */
+export type Box = readonly [number, number] | readonly (readonly [number, number])[];
+
+export interface FormulaTaskOptions {
+  readonly name?: string;
+  /** One formula per output. */
+  readonly formula: string | readonly string[];
+  /** Number of inputs d; default: the largest index among x1..xd used. */
+  readonly variables?: number;
+  readonly box: Box;
+  readonly train: number;
+  readonly val: number;
+  readonly test: number;
+  readonly seed: number;
+  /** Standard deviation of Gaussian noise added to train and val targets (test stays clean). */
+  readonly noise: number;
+}
+
+/** A formula ready to evaluate at a point `values[offset .. offset + variables)`. */
+export interface CompiledFormula {
+  readonly text: string;
+  readonly variables: number;
+  evaluate(values: ArrayLike<number>, offset?: number): number;
+}
+
+type PointFn = (values: ArrayLike<number>, offset: number) => number;
+
+interface Analysed {
+  readonly text: string;
+  readonly field: string;
+  readonly expr: Expr;
+  readonly usesX: boolean;
+  readonly highestIndex: number;
+}
+
+function analyse(text: string, field: string): Analysed {
+  let expr: Expr;
+  try {
+    expr = parseActivation(text).expr;
+  } catch (error) {
+    if (error instanceof ExprSyntaxError) throw new DataError(`${field}: ${error.pointer()}`);
+    throw error;
+  }
+  if (someNode(expr, (node) => node.kind === "stat")) {
+    throw new DataError(
+      `${field}: statistics (mean, var, std, rms, amax) have no meaning in a formula of one point`,
+    );
+  }
+  const names = paramNamesOf(expr);
+  const unknown = names.filter((name) => !VARIABLE.test(name));
+  if (unknown.length > 0) {
+    throw new DataError(
+      `${field}: unknown name${unknown.length === 1 ? "" : "s"} ${unknown.map((n) => `'${n}'`).join(", ")} in '${text}': ` +
+        "variables are x1, x2, … (x alone for one variable); pi and e are constants",
+    );
+  }
+  const indices = names.map((name) => Number(VARIABLE.exec(name)?.[1]));
+  const usesX = dependsOnInput(expr);
+  if (usesX && indices.length > 0) {
+    throw new DataError(
+      `${field}: '${text}' mixes x with x1, x2, …: write x1 instead of x when naming variables`,
+    );
+  }
+  return { text, field, expr, usesX, highestIndex: Math.max(usesX ? 1 : 0, ...indices) };
+}
+
+/** Closures over the tree, built once: the formula is evaluated for thousands of rows. */
+function compileNode(expr: Expr): PointFn {
+  switch (expr.kind) {
+    case "input":
+      return (values, offset) => values[offset] as number;
+    case "const": {
+      const value = expr.value;
+      return () => value;
+    }
+    case "param": {
+      const index = Number(VARIABLE.exec(expr.name)?.[1]) - 1;
+      return (values, offset) => values[offset + index] as number;
+    }
+    case "pow": {
+      const base = compileNode(expr.base);
+      const exponent = expr.exponent;
+      return (values, offset) => integerPower(base(values, offset), exponent);
+    }
+    case "call": {
+      const args = expr.args.map(compileNode);
+      const op = expr.op;
+      return (values, offset) =>
+        applyScalarOp(
+          op,
+          args.map((arg) => arg(values, offset)),
+        );
+    }
+    case "stat":
+      throw new DataError("statistics have no meaning in a formula of one point");
+  }
+}
+
+/**
+ * Parses formulas that share variables x1..xd. `variables` defaults to the largest index used;
+ * given, it may exceed it (inputs the target ignores) but not fall below it.
+ */
+export function compileFormulas(
+  texts: readonly string[],
+  variables?: number,
+  field = "formula",
+): CompiledFormula[] {
+  const analysed = texts.map((text, i) =>
+    analyse(text, texts.length === 1 ? field : `${field}[${i}]`),
+  );
+  const highest = Math.max(1, ...analysed.map((a) => a.highestIndex));
+  const count = variables ?? highest;
+  if (count < highest) {
+    throw new DataError(`variables: ${count}, but the formula uses x${highest}`);
+  }
+  for (const a of analysed) {
+    if (a.usesX && count !== 1) {
+      throw new DataError(
+        `${a.field}: x stands for x1 only in a formula of one variable; with ${count} variables write x1, x2, …`,
+      );
+    }
+  }
+  return analysed.map((a) => {
+    const fn = compileNode(a.expr);
+    return { text: a.text, variables: count, evaluate: (values, offset = 0) => fn(values, offset) };
+  });
+}
+
+/** One [low, high] per variable, checked. */
+export function boxBounds(box: Box, variables: number): [number, number][] {
+  const isSingle = box.length === 2 && typeof box[0] === "number";
+  const bounds = isSingle
+    ? Array.from({ length: variables }, () => [box[0], box[1]] as [number, number])
+    : (box as readonly (readonly [number, number])[]).map(([l, h]) => [l, h] as [number, number]);
+  if (bounds.length !== variables) {
+    throw new DataError(
+      `box: ${bounds.length} intervals for ${variables} variables: give one [low, high] per variable, or one for all`,
+    );
+  }
+  bounds.forEach(([low, high], i) => {
+    if (!(low < high)) {
+      throw new DataError(
+        `box${isSingle ? "" : `[${i}]`}: low must be below high, got [${low}, ${high}]`,
+      );
+    }
+  });
+  return bounds;
+}
+
+/** Streams of the generator: each split draws its own, so sizes do not change other splits. */
+const STREAM = { trainX: 0, valX: 1, testX: 2, trainNoise: 3, valNoise: 4 } as const;
+
+function sampleSplit(
+  formulas: readonly CompiledFormula[],
+  bounds: readonly [number, number][],
+  rows: number,
+  seed: number,
+  xStream: number,
+  noise: number,
+  noiseStream: number | undefined,
+): TaskSplit {
+  const d = bounds.length;
+  const outputs = formulas.length;
+  const x = new Float64Array(rows * d);
+  const y = new Float64Array(rows * outputs);
+  const rng = new Rng(seed, xStream);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < d; j++) {
+      const [low, high] = bounds[j] as [number, number];
+      x[r * d + j] = rng.uniformIn(low, high);
+    }
+  }
+  const noiseRng = noise > 0 && noiseStream !== undefined ? new Rng(seed, noiseStream) : undefined;
+  for (let r = 0; r < rows; r++) {
+    formulas.forEach((formula, k) => {
+      const value = formula.evaluate(x, r * d);
+      if (!Number.isFinite(value)) {
+        const point = Array.from(x.subarray(r * d, (r + 1) * d)).join(", ");
+        throw new DataError(`formula: '${formula.text}' is ${value} at (${point})`);
+      }
+      y[r * outputs + k] = value + (noiseRng ? noise * noiseRng.normal() : 0);
+    });
+  }
+  return { x, y, rows };
+}
+
+const formatBounds = (bounds: readonly [number, number][]): string =>
+  bounds.every(([l, h]) => l === bounds[0]?.[0] && h === bounds[0]?.[1])
+    ? `[${bounds[0]?.[0]}, ${bounds[0]?.[1]}]^${bounds.length}`
+    : bounds.map(([l, h]) => `[${l}, ${h}]`).join("×");
+
+/** Samples a formula task: x uniform on the box, independently for train, val and test. */
+export function formulaTask(options: FormulaTaskOptions): Task {
+  const texts = typeof options.formula === "string" ? [options.formula] : [...options.formula];
+  const formulas = compileFormulas(texts, options.variables);
+  const d = (formulas[0] as CompiledFormula).variables;
+  const bounds = boxBounds(options.box, d);
+  const { seed, noise } = options;
+  return {
+    name: options.name ?? texts.join("; "),
+    inputs: d,
+    outputs: texts.length,
+    kind: "regression",
+    train: sampleSplit(
+      formulas,
+      bounds,
+      options.train,
+      seed,
+      STREAM.trainX,
+      noise,
+      STREAM.trainNoise,
+    ),
+    val: sampleSplit(formulas, bounds, options.val, seed, STREAM.valX, noise, STREAM.valNoise),
+    test: sampleSplit(formulas, bounds, options.test, seed, STREAM.testX, 0, undefined),
+    featureNames: Array.from({ length: d }, (_, j) => `x${j + 1}`),
+    targetNames: texts.length === 1 ? ["y"] : texts.map((_, k) => `y${k + 1}`),
+    source:
+      `formula ${texts.map((t) => `'${t}'`).join(", ")} on ${formatBounds(bounds)}, seed ${seed}` +
+      (noise > 0 ? `, noise ${noise} on train and val` : ""),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The `task:` section of a run spec: a zod union over `type` with every default filled in, and
+ * `loadTask`, the one place that reads files (CSV, optionally gzipped) from disk.
+ */
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { z } from "zod";
+import { csvTask } from "./csv.js";
+import { formulaTask } from "./formula.js";
+import type { Task } from "./task.js";
+import { DataError } from "./task.js";
+
+const seedSchema = z.number().int().min(0).max(0xffffffff);
+const interval = z.tuple([z.number(), z.number()]);
+const nameSchema = z.string().min(1).optional();
+
+export const formulaTaskSchema = z
+  .object({
+    type: z.literal("formula"),
+    name: nameSchema,
+    /** f(x1, …, xd) in the expression language; a list gives one output per formula. */
+    formula: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+      error: "expected a formula, or a list of formulas (one per output)",
+    }),
+    variables: z.number().int().positive().optional(),
+    box: z
+      .union([interval, z.array(interval).min(1)], {
+        error: "expected [low, high], or one [low, high] per variable",
+      })
+      .default([-1, 1]),
+    train: z.number().int().positive().default(1000),
+    val: z.number().int().nonnegative().default(200),
+    test: z.number().int().nonnegative().default(1000),
+    seed: seedSchema.default(0),
+    noise: z.number().nonnegative().default(0),
+  })
+  .strict();
+
+const normalization = z.enum(["standard", "minmax", "none"]);
+
+export const csvTaskSchema = z
+  .object({
+    type: z.literal("csv"),
+    name: nameSchema,
+    /** Relative paths are relative to the spec file's folder; `.gz` files are gunzipped. */
+    path: z.string().min(1),
+    header: z.enum(["names", "none", "sklearn"]).default("names"),
+    delimiter: z.string().length(1).default(","),
+    target: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+        error: "expected a column name, or a list of column names",
+      })
+      .optional(),
+    features: z.array(z.string().min(1)).min(1).optional(),
+    classification: z.boolean().optional(),
+    split: z
+      .object({
+        val: z.number().min(0).max(1).default(0.15),
+        test: z.number().min(0).max(1).default(0.15),
+        seed: seedSchema.default(0),
+      })
+      .strict()
+      .refine((split) => split.val + split.test < 1, {
+        message: "val + test must be below 1 (the rest is train)",
+      })
+      .prefault({}),
+    normalize: normalization.default("standard"),
+    normalize_target: normalization.default("none"),
+  })
+  .strict();
+
+export const taskSpecSchema = z.discriminatedUnion("type", [formulaTaskSchema, csvTaskSchema]);
+
+export type FormulaTaskSpec = z.output<typeof formulaTaskSchema>;
+export type CsvTaskSpec = z.output<typeof csvTaskSchema>;
+export type TaskSpec = z.output<typeof taskSpecSchema>;
+export type TaskSpecInput = z.input<typeof taskSpecSchema>;
+
+const SCHEMAS = { formula: formulaTaskSchema, csv: csvTaskSchema } as const;
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** Validates a task spec; errors name the field, e.g. `task.split.val: …`. */
+export function parseTaskSpec(input: unknown, prefix = "task"): TaskSpec {
+  const result = taskSpecSchema.safeParse(input);
+  if (result.success) return result.data;
+  const type = valueAt(input, ["type"]);
+  const lines = result.error.issues.flatMap((issue) => {
+    const path = [prefix, ...issue.path.map(String)].join(".");
+    if (issue.path.join(".") === "type") return [`${path}: must be "formula" or "csv"`];
+    if (issue.code === "unrecognized_keys") {
+      const known =
+        issue.path.length === 0 && (type === "formula" || type === "csv")
+          ? Object.keys(SCHEMAS[type].shape)
+          : [];
+      return issue.keys.map(
+        (key) =>
+          `${path}.${key}: unknown field` + (known.length ? ` (fields: ${known.join(", ")})` : ""),
+      );
+    }
+    if (valueAt(input, issue.path) === undefined) return [`${path}: required`];
+    return [`${path}: ${issue.message}`];
+  });
+  throw new DataError(lines.join("\n"));
+}
+
+/** Reads a file as text, gunzipping names ending in .gz. */
+export function readTextFile(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error);
+    throw new DataError(`path: cannot read ${path}: ${reason}`);
+  }
+  if (!path.toLowerCase().endsWith(".gz")) return bytes.toString("utf8");
+  try {
+    return gunzipSync(bytes).toString("utf8");
+  } catch (error) {
+    throw new DataError(`path: ${path} is not valid gzip: ${String(error)}`);
+  }
+}
+
+/** Builds the task a spec describes; `baseDir` resolves relative CSV paths (the spec's folder). */
+export function loadTask(spec: TaskSpecInput | TaskSpec, baseDir = "."): Task {
+  const parsed = parseTaskSpec(spec);
+  if (parsed.type === "formula") return formulaTask(parsed);
+  const path = isAbsolute(parsed.path) ? parsed.path : resolve(baseDir, parsed.path);
+  return csvTask(readTextFile(path), parsed.path, parsed);
+}
