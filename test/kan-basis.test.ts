@@ -519,10 +519,35 @@ describe("basis KAN layers", () => {
         headFn: () => Math.tanh,
       });
       checkLayerAgainstReference(layer, state, ref, inputs(27));
-      // AF-KAN divides the scores by max(τ, 1): a temperature below 1 acts as 1
-      const cold = valuesOf(state.params);
+    });
+
+    it("attention head: a temperature below 1 acts as 1 (an expression as the function)", () => {
+      // A polynomial function keeps jax-js's float64 tanh (≈1e-7 relative) out: the sharper
+      // softmax at τ = 1 and the LayerNorm over 3 values amplify it past the 1e-4 tolerance.
+      const poly = (z: number): number => z + 0.1 * z * z - 0.05 * z * z * z;
+      const spec = {
+        type: "kan_af",
+        units: 2,
+        grid_size: 3,
+        order: 2,
+        function: "x + 0.1*x^2 - 0.05*x^3",
+        combine: "cubic1",
+        norm: "none",
+        head: "attention",
+      };
+      const layer = build(afKanDefinition, spec, 3);
+      const cold = valuesOf(perturbedState(layer, 26).params);
       (cold.temperature as Float64Array)[0] = 0.5;
-      checkLayerAgainstReference(layer, stateWith(state, cold, "float64"), ref, inputs(28));
+      const state = stateWith(layer.init(keyFromSeed(1)), cold, "float64");
+      const ref = reference({
+        ...base,
+        combine: "cubic1",
+        norm: "none",
+        head: "attention",
+        basisFn: () => poly,
+        headFn: () => poly,
+      });
+      checkLayerAgainstReference(layer, state, ref, inputs(28));
     });
 
     it("a function with a learnable parameter gets one copy for the basis, one for the head", () => {

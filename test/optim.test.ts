@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { jit, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
+import { blockUntilReady, jit, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
 import type { FloatDType } from "../src/engine/dtype.js";
 import { arrayFrom } from "../src/engine/dtype.js";
 import { startEngine } from "../src/engine/index.js";
@@ -299,6 +299,52 @@ describe("optimisers against their published update rules (float64, 1e-12)", () 
     assertHistories(runTransform(byTree, start, grads), expected, 1e-12, "multipliers tree");
     const byPath = makeOptimizer(spec, (path) => (path === "w" ? 0.25 : 1));
     assertHistories(runTransform(byPath, start, grads, true), expected, 1e-12, "multipliers fn");
+  });
+});
+
+describe("ownership", () => {
+  before(async () => {
+    await startEngine("wasm");
+  });
+
+  /** jax-js arrays live in WebAssembly memory (Node's `external`), which grows on a leak. */
+  const externalBytes = (): number => process.memoryUsage().external;
+
+  it("update borrows params and step; eager steps leak no leaf-sized arrays", async () => {
+    const spec = parseOptimizerSpec({
+      name: "adamw",
+      clip_norm: 1,
+      schedule: { name: "warmup_cosine", warmup_steps: 5, decay_steps: 50 },
+    });
+    for (const optimizer of [
+      makeOptimizer(spec, { w: 0.5, b: 1 }),
+      sgd({ lr: 0.1, momentum: 0.9 }),
+      sgd({ lr: cosineDecay(0.1, 20), momentum: 0.9, nesterov: true }),
+    ]) {
+      const big = (seed: number): Params => ({
+        w: arrayFrom(fixedValues(64 * 64, seed), [64, 64], "float64"),
+        b: arrayFrom(fixedValues(64, seed + 1), [64], "float64"),
+      });
+      let params = big(1);
+      let state = optimizer.init(params);
+      const gradient = big(3);
+      let warmBytes = 0;
+      for (let t = 0; t < 220; t++) {
+        const step = np.array(t, { dtype: np.float64 });
+        const [updates, next] = optimizer.update(tree.ref(gradient), state, params, step);
+        assert.equal(step.refCount, 1, "step is borrowed");
+        assert.equal(params.w.refCount, 1, "params are borrowed");
+        step.dispose();
+        params = applyUpdates(params, updates);
+        state = next;
+        // jax-js is lazy: an unrealised array keeps its inputs alive, so realise everything.
+        await blockUntilReady([params, state]);
+        if (t === 20) warmBytes = externalBytes();
+      }
+      const grown = externalBytes() - warmBytes;
+      assert.ok(grown < 256 * 1024, `memory grew by ${grown} bytes over 200 steps`);
+      tree.dispose([params, state, gradient]);
+    }
   });
 });
 

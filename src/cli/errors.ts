@@ -1,5 +1,8 @@
 /** Exit codes of the CLI contract: 2 for bad input, 1 for a failure while running. */
+import { DataError } from "../data/task.js";
 import { ExprError, ExprSyntaxError } from "../expr/errors.js";
+import { LayerSpecError } from "../nn/layer.js";
+import { OptimizerSpecError } from "../train/optim/spec.js";
 
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_FAILURE = 1;
@@ -11,7 +14,12 @@ export class UsageError extends Error {
 
 export function isBadInput(error: unknown): boolean {
   return (
-    error instanceof UsageError || error instanceof ExprSyntaxError || error instanceof ExprError
+    error instanceof UsageError ||
+    error instanceof ExprSyntaxError ||
+    error instanceof ExprError ||
+    error instanceof LayerSpecError ||
+    error instanceof DataError ||
+    error instanceof OptimizerSpecError
   );
 }
 

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { registerActCommands } from "./act.js";
 import { describeError, EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput } from "./errors.js";
+import { registerFitCommand } from "./fit.js";
 import { registerTourCommand } from "./tour.js";
 
 function buildProgram(): Command {
@@ -13,6 +14,7 @@ function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerActCommands(program);
+  registerFitCommand(program);
   registerTourCommand(program);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   return program;

@@ -106,10 +106,7 @@ export class QuadraticLayer implements Layer {
   }
 
   apply(state: LayerState, x: np.Array): np.Array {
-    const p = state.params as Record<
-      (typeof QUADRATIC_PARAM_NAMES)[number] | "w_r" | "b_r",
-      np.Array
-    >;
+    const p = state.params as Record<"w_r" | "b_r" | "w_g" | "b_g" | "w_b" | "c", np.Array>;
     const square = x.ref.mul(x.ref);
     const linear = np.matmul(x.ref, p.w_r.ref).add(p.b_r.ref);
     const gate = np.matmul(x, p.w_g.ref).add(p.b_g.ref);

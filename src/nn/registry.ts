@@ -5,7 +5,15 @@ import { DenseLayer } from "./dense.js";
 import type { LayerDefinition } from "./definition.js";
 import { defineLayer } from "./definition.js";
 import { WEIGHT_INITS } from "./init.js";
+import { makeConvKanDefinition } from "./conv/conv-kan.js";
+import { CONV_LAYERS } from "./conv/index.js";
+import type { FloatDType } from "../engine/dtype.js";
+import type { Layer } from "./layer.js";
+import { LayerSpecError } from "./layer.js";
+import { ADVANCED_KAN_LAYERS } from "./kan/advanced-layers.js";
+import { BASIS_KAN_LAYERS } from "./kan/basis-layers.js";
 import { KAN_DEFINITION } from "./kan/bspline.js";
+import { QUADRATIC_AND_NORM_LAYERS } from "./norm-layers.js";
 
 const DENSE_DEFINITION = defineLayer({
   type: "dense",
@@ -29,10 +37,31 @@ const ACTIVATION_DEFINITION = defineLayer({
   build: (spec, inputShape, dtype) => new ActivationLayer(spec.fn, inputShape, dtype),
 });
 
+/** Builds the inner layer of a conv_kan from its nested spec (validated like a model layer). */
+function buildInnerLayer(
+  raw: { type: string } & Record<string, unknown>,
+  inputShape: readonly number[],
+  dtype: FloatDType,
+): Layer {
+  const definition = findLayerDefinition(raw.type);
+  if (!definition) throw new LayerSpecError(`type: unknown layer type '${raw.type}'`);
+  const parsed = definition.schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LayerSpecError(`${issue?.path.join(".") || "spec"}: ${issue?.message ?? "invalid"}`);
+  }
+  return definition.build(parsed.data, inputShape, dtype);
+}
+
 export const LAYER_DEFINITIONS: readonly LayerDefinition[] = [
   DENSE_DEFINITION,
   ACTIVATION_DEFINITION,
   KAN_DEFINITION,
+  ...BASIS_KAN_LAYERS,
+  ...ADVANCED_KAN_LAYERS,
+  ...QUADRATIC_AND_NORM_LAYERS,
+  ...CONV_LAYERS,
+  makeConvKanDefinition(buildInnerLayer),
 ];
 
 export function findLayerDefinition(type: string): LayerDefinition | undefined {

@@ -1,5 +1,6 @@
 /**
- * Chebyshev KAN (SS-Santos 2024, ChebyKAN): y_j = Σ_i Σ_{d=0..D} c_{i,d,j} · T_d(tanh(x_i)),
+ * Chebyshev KAN (SS-Santos 2024; reference code SynodicMonth/ChebyKAN):
+ *   y_j = Σ_i Σ_{d=0..D} c_{i,d,j} · T_d(tanh(x_i)) [+ b_j],
  * tanh squashing x into T_d's domain [−1, 1]. T_d by the recurrence T_0 = 1, T_1 = t,
  * T_{d+1} = 2t·T_d − T_{d−1} (the reference uses cos(d·acos t), equal on [−1, 1], with costlier
  * ops and an unbounded gradient at t = ±1).

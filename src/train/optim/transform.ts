@@ -33,13 +33,13 @@ export interface GradientTransform<S extends OptState = OptState> {
 }
 
 /** Applies the transforms in order, each to the previous one's updates; state is their list. */
-export function chain(...transforms: GradientTransform[]): GradientTransform<OptState[]> {
+export function chain(...transforms: GradientTransform[]): GradientTransform {
   return {
     init: (params) => transforms.map((transform) => transform.init(params)),
     update(grads, state, params, step) {
-      if (state.length !== transforms.length)
+      if (!Array.isArray(state) || state.length !== transforms.length)
         throw new RangeError(
-          `chain of ${transforms.length} transforms got ${state.length} states: was it initialised by this chain?`,
+          `a chain of ${transforms.length} transforms needs a list of as many states: was it initialised by this chain?`,
         );
       let updates = grads;
       const next: OptState[] = [];

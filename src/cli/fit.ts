@@ -1,0 +1,168 @@
+/** `nonlin fit <spec.yaml>`: train one model on one task, phase by phase, with checkpoints. */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
+import { loadTask } from "../data/task-spec.js";
+import { parseDeviceName, startEngine } from "../engine/index.js";
+import { formatPath, Model } from "../nn/model.js";
+import type { CheckpointSpec } from "../train/checkpoint.js";
+import { decodeWeights, encodeWeights } from "../train/checkpoint.js";
+import type { FitConfig } from "../train/fit-spec.js";
+import { fitConfigSchema } from "../train/fit-spec.js";
+import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
+import { runFit } from "../train/run-fit.js";
+import { UsageError } from "./errors.js";
+import { makeOutput } from "./output.js";
+
+interface FitOptions {
+  device: string;
+  json?: boolean;
+  out?: string;
+  resume?: string;
+}
+
+/** Reads and validates a fit config; errors name the file and the field. */
+export function readFitConfig(path: string): { config: FitConfig; text: string } {
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+  const text = readFileSync(path, "utf8");
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${path}: not valid YAML: ${(error as Error).message}`);
+  }
+  const parsed = fitConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`${path}: ${formatPath(issue.path) || "(top level)"}: ${issue.message}`);
+  }
+  return { config: parsed.data, text };
+}
+
+/** Writes a file so that a reader never sees half of it (write aside, then rename). */
+function writeAtomically(path: string, data: string | Uint8Array): void {
+  const aside = `${path}.partial`;
+  writeFileSync(aside, data);
+  renameSync(aside, path);
+}
+
+function formatMetrics(m: SplitMetrics | undefined): string {
+  if (!m) return "-";
+  return m.rmse !== undefined
+    ? `rmse ${m.rmse.toExponential(3)}`
+    : `acc ${(100 * (m.accuracy ?? 0)).toFixed(2)}%`;
+}
+
+function describePhase(r: PhaseResult): string {
+  return `phase ${r.phase + 1} ${r.kind.padEnd(8)} widths [${r.widths.join(", ")}] params ${r.params}  train ${formatMetrics(r.train)}  val ${formatMetrics(r.val)}  test ${formatMetrics(r.test)}  (${r.seconds.toFixed(2)} s)`;
+}
+
+async function runFitCommand(specPath: string, options: FitOptions): Promise<void> {
+  const output = makeOutput(Boolean(options.json));
+  const device = parseDeviceName(options.device);
+  const { config, text } = readFitConfig(specPath);
+  const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);
+  await startEngine(device);
+  const task = loadTask(config.task, dirname(specPath));
+  const outDir = options.out ?? options.resume;
+  let resume: Parameters<typeof runFit>[3];
+  if (options.resume) {
+    const specFile = join(options.resume, "checkpoint.json");
+    if (!existsSync(specFile)) throw new UsageError(`--resume: ${specFile} not found`);
+    const saved = JSON.parse(readFileSync(specFile, "utf8")) as CheckpointSpec;
+    if (saved.configHash !== configHash)
+      throw new UsageError(
+        `--resume: ${options.resume} was written for another config (hash ${saved.configHash}, this one ${configHash})`,
+      );
+    const model = new Model(saved.layers, saved.inputShape, saved.dtype);
+    const bytes = readFileSync(join(options.resume, "weights.safetensors"));
+    const state = decodeWeights(new Uint8Array(bytes), model.layers.length, saved.dtype);
+    resume = { model, state, phasesDone: saved.phasesDone };
+    output.say(`resuming after phase ${saved.phasesDone} of ${config.phases.length}`);
+  }
+  if (outDir) mkdirSync(outDir, { recursive: true });
+  const bar = process.stderr.isTTY
+    ? new SingleBar({
+        format: "{phase} [{bar}] {value}/{total} loss {loss}",
+        stream: process.stderr,
+        hideCursor: true,
+      })
+    : undefined;
+  let barPhase = -1;
+  output.say(
+    `task ${task.name}: ${task.train.rows} train / ${task.val.rows} val / ${task.test.rows} test rows, ${task.inputs} inputs`,
+  );
+  const { results } = runFit(
+    config,
+    task,
+    {
+      onProgress(p) {
+        if (!bar) return;
+        const payload = { phase: `phase ${p.phase + 1} ${p.kind}`, loss: p.loss.toExponential(3) };
+        if (p.phase !== barPhase) {
+          if (barPhase >= 0) bar.stop();
+          bar.start(p.of, p.at, payload);
+          barPhase = p.phase;
+        } else bar.update(p.at, payload);
+      },
+      onPhase(result, model, state) {
+        if (bar && barPhase >= 0) {
+          bar.stop();
+          barPhase = -1;
+        }
+        output.say(describePhase(result));
+        if (!outDir) return;
+        writeAtomically(join(outDir, "weights.safetensors"), encodeWeights(state, model.dtype));
+        const checkpoint: CheckpointSpec = {
+          format: "nonlin-checkpoint-1",
+          dtype: model.dtype,
+          inputShape: [...model.inputShape],
+          layers: [...model.specs],
+          phasesDone: result.phase + 1,
+          configHash,
+        };
+        writeAtomically(
+          join(outDir, "checkpoint.json"),
+          `${JSON.stringify(checkpoint, null, 2)}\n`,
+        );
+      },
+    },
+    resume,
+  );
+  const summary = {
+    spec: specPath,
+    task: task.name,
+    device,
+    dtype: config.model.dtype,
+    phases: results,
+  };
+  if (outDir)
+    writeAtomically(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  output.result(summary, () => {
+    const last = results[results.length - 1];
+    return last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+  });
+}
+
+export function registerFitCommand(program: Command): void {
+  program
+    .command("fit")
+    .description("train one model on one task (phases: gradient, lbfgs, prune, refine)")
+    .argument("<spec>", "fit config (YAML or JSON)")
+    .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--out <dir>", "write checkpoint.json, weights.safetensors and results.json here")
+    .option("--resume <dir>", "continue a run from its checkpoint directory")
+    .option("--json", "print the results as one JSON document")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  nonlin fit examples/hello-kan.yaml
+  nonlin fit examples/hello-kan.yaml --out runs/hello --json
+  nonlin fit examples/hello-kan.yaml --resume runs/hello`,
+    )
+    .action(runFitCommand);
+}

@@ -1,0 +1,84 @@
+/**
+ * The `nonlin fit` config: a task, a model, and a list of phases run in order — gradient training
+ * (any optimiser, mini-batch, early stopping on validation data), L-BFGS (pykan's fit), KAN
+ * pruning and KAN grid refinement. One schema: the documentation, the validation (errors name the
+ * field) and the types.
+ */
+import { z } from "zod";
+import { taskSpecSchema } from "../data/task-spec.js";
+import { optimizerSpecSchema } from "./optim/spec.js";
+import { LOSSES } from "./loss.js";
+
+const positiveInt = z.number().int().positive();
+
+export const lbfgsPhaseSchema = z
+  .object({
+    kind: z.literal("lbfgs"),
+    steps: positiveInt.default(50),
+    /** pykan's λ: weight of the KAN sparsity penalty (0: none). */
+    lambda: z.number().min(0).default(0),
+    lambda_l1: z.number().min(0).default(1),
+    lambda_entropy: z.number().min(0).default(2),
+    update_grid: z.boolean().default(true),
+    grid_update_num: positiveInt.default(10),
+    stop_grid_update_step: z.number().int().min(0).default(50),
+    max_iter: positiveInt.default(20),
+    history_size: positiveInt.default(10),
+  })
+  .strict();
+
+export const gradientPhaseSchema = z
+  .object({
+    kind: z.literal("gradient"),
+    optimizer: optimizerSpecSchema.default({ name: "adam" } as never),
+    epochs: positiveInt.default(100),
+    /** Rows per step; 0 = the whole training split (full batch). */
+    batch_size: z.number().int().min(0).default(0),
+    shuffle: z.boolean().default(true),
+    /** Stop after this many epochs without a better validation loss (0: never). */
+    patience: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const prunePhaseSchema = z
+  .object({
+    kind: z.literal("prune"),
+    node_threshold: z.number().min(0).default(1e-2),
+    edge_threshold: z.number().min(0).default(3e-2),
+  })
+  .strict();
+
+export const refinePhaseSchema = z
+  .object({ kind: z.literal("refine"), grid_size: positiveInt })
+  .strict();
+
+export const phaseSchema = z.discriminatedUnion("kind", [
+  lbfgsPhaseSchema,
+  gradientPhaseSchema,
+  prunePhaseSchema,
+  refinePhaseSchema,
+]);
+export type Phase = z.infer<typeof phaseSchema>;
+export type LbfgsPhase = z.infer<typeof lbfgsPhaseSchema>;
+export type GradientPhase = z.infer<typeof gradientPhaseSchema>;
+
+export const fitConfigSchema = z
+  .object({
+    task: taskSpecSchema,
+    model: z
+      .object({
+        dtype: z.enum(["float32", "float64"]).default("float32"),
+        seed: z.number().int().min(0).max(0xffffffff).default(0),
+        /** Layer specs; each is validated against its type's own schema when the model is built. */
+        layers: z.array(z.looseObject({ type: z.string() })).min(1),
+      })
+      .strict(),
+    /** Default: mse for regression, cross_entropy for classification. */
+    loss: z.enum(LOSSES).optional(),
+    phases: z
+      .array(phaseSchema)
+      .min(1)
+      .default([{ kind: "gradient" } as never]),
+  })
+  .strict();
+export type FitConfig = z.infer<typeof fitConfigSchema>;

@@ -1,0 +1,129 @@
+/**
+ * Gradient training: mini-batch (or full-batch) steps of any optimiser, each step — loss,
+ * gradient, update — ONE jitted call. Training rows are reshuffled every epoch from the seed.
+ * Model selection and early stopping look at the validation split only, never at test data: the
+ * returned parameters are those of the epoch with the lowest validation loss (the last epoch when
+ * there is no validation split).
+ */
+import type { JsTree } from "@jax-js/jax";
+import { jit, numpy as np, valueAndGrad } from "@jax-js/jax";
+import { arrayFrom } from "../engine/dtype.js";
+import { borrowTree, disposeTree, takeScalar } from "../engine/ownership.js";
+import type { ArrayRecord } from "../nn/layer.js";
+import type { Model, ModelState } from "../nn/model.js";
+import { joinState, splitState } from "../nn/model.js";
+import type { GradientPhase } from "./fit-spec.js";
+import type { LossName } from "./loss.js";
+import { lossFunction } from "./loss.js";
+import { applyUpdates, makeOptimizer } from "./optim/index.js";
+import type { OptState } from "./optim/index.js";
+import { permutation } from "./shuffle.js";
+
+/** Rows of a split, as the model sees them: x [rows, ...inputShape], y [rows, outputs]. */
+export interface Rows {
+  x: Float64Array;
+  y: Float64Array;
+  rows: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  valLoss?: number;
+  step: number;
+}
+
+/** Learning-rate multipliers a layer asks for (ReLinear's shrunken quadratic updates). */
+function multipliersOf(model: Model, params: ArrayRecord[]): JsTree<number> {
+  return params.map((record, l) => {
+    const scales = (model.layers[l] as { updateScales?: Record<string, number> }).updateScales;
+    return Object.fromEntries(Object.keys(record).map((name) => [name, scales?.[name] ?? 1]));
+  }) as JsTree<number>;
+}
+
+/** Mean loss of the model on a whole split (borrowed state). */
+export function splitLoss(model: Model, state: ModelState, rows: Rows, loss: LossName): number {
+  const x = arrayFrom(rows.x, [rows.rows, ...model.inputShape], model.dtype);
+  const y = arrayFrom(rows.y, [rows.rows, rows.y.length / rows.rows], model.dtype);
+  return takeScalar(lossFunction(loss)(model.apply(state, x), y));
+}
+
+export function fitGradient(
+  model: Model,
+  state: ModelState,
+  train: Rows,
+  val: Rows | undefined,
+  phase: GradientPhase,
+  loss: LossName,
+  seed: number,
+  onEpoch?: (report: EpochReport) => void,
+): ModelState {
+  const split = splitState(state);
+  let params = split.params;
+  const buffers = split.buffers;
+  const optimizer = makeOptimizer(phase.optimizer, multipliersOf(model, params));
+  let optState: OptState = optimizer.init(params);
+  const dataLoss = lossFunction(loss);
+  const step = jit(
+    (p: ArrayRecord[], o: OptState, b: ArrayRecord[], x: np.Array, y: np.Array, t: np.Array) => {
+      const lossOf = (q: ArrayRecord[]): np.Array => dataLoss(model.apply(joinState(q, b), x), y);
+      const [value, grads] = valueAndGrad(lossOf)(borrowTree(p));
+      const [updates, next] = optimizer.update(grads, o, p, t);
+      t.dispose();
+      return [applyUpdates(p, updates), next, value] as [ArrayRecord[], OptState, np.Array];
+    },
+  );
+  const batchSize = phase.batch_size > 0 ? Math.min(phase.batch_size, train.rows) : train.rows;
+  const width = train.x.length / train.rows;
+  const outputs = train.y.length / train.rows;
+  const batches = Math.ceil(train.rows / batchSize);
+  let best: { loss: number; params: ArrayRecord[] } | undefined;
+  let sinceBest = 0;
+  let stepCount = 0;
+  for (let epoch = 0; epoch < phase.epochs; epoch++) {
+    const order = phase.shuffle
+      ? permutation(train.rows, seed + epoch)
+      : Array.from({ length: train.rows }, (_, i) => i);
+    let lossSum = 0;
+    for (let b = 0; b < batches; b++) {
+      const ids = order.slice(b * batchSize, Math.min((b + 1) * batchSize, train.rows));
+      const xb = new Float64Array(ids.length * width);
+      const yb = new Float64Array(ids.length * outputs);
+      ids.forEach((row, r) => {
+        xb.set(train.x.subarray(row * width, (row + 1) * width), r * width);
+        yb.set(train.y.subarray(row * outputs, (row + 1) * outputs), r * outputs);
+      });
+      const [nextParams, nextOpt, value] = step(
+        params,
+        optState,
+        borrowTree(buffers),
+        arrayFrom(xb, [ids.length, ...model.inputShape], model.dtype),
+        arrayFrom(yb, [ids.length, outputs], model.dtype),
+        np.array(stepCount++),
+      );
+      params = nextParams;
+      optState = nextOpt;
+      // reading the loss every step also keeps jax-js's lazy queue short
+      lossSum += takeScalar(value) * ids.length;
+    }
+    const report: EpochReport = { epoch, trainLoss: lossSum / train.rows, step: stepCount };
+    if (val && val.rows > 0) {
+      report.valLoss = splitLoss(model, joinState(params, buffers), val, loss);
+      if (!best || report.valLoss < best.loss) {
+        if (best) disposeTree(best.params);
+        best = { loss: report.valLoss, params: borrowTree(params) };
+        sinceBest = 0;
+      } else sinceBest++;
+    }
+    onEpoch?.(report);
+    if (!Number.isFinite(report.trainLoss)) break;
+    if (phase.patience > 0 && sinceBest >= phase.patience) break;
+  }
+  step.dispose();
+  disposeTree(optState);
+  if (best) {
+    disposeTree(params);
+    params = best.params;
+  }
+  return joinState(params, buffers);
+}

@@ -1,0 +1,203 @@
+/**
+ * Runs a fit config's phases on a task: gradient training, L-BFGS, KAN pruning and refinement.
+ * Reports metrics on train / val / test after every phase (test is reported, never used to
+ * choose anything) and hands a checkpoint to `onCheckpoint` after each completed phase.
+ */
+import type { numpy as np } from "@jax-js/jax";
+import type { Task, TaskSplit } from "../data/task.js";
+import { arrayFrom } from "../engine/dtype.js";
+import { takeValues } from "../engine/ownership.js";
+import { keyFromSeed } from "../engine/random.js";
+import { pruneKan } from "../nn/kan/prune.js";
+import type { LayerSpec, ModelState } from "../nn/model.js";
+import { disposeState, Model } from "../nn/model.js";
+import type { FitConfig, Phase } from "./fit-spec.js";
+import { fitLbfgs } from "./fit-lbfgs.js";
+import type { Rows } from "./gradient-fit.js";
+import { fitGradient } from "./gradient-fit.js";
+import { regridModel } from "./kan-grid.js";
+import type { LossName } from "./loss.js";
+
+export interface SplitMetrics {
+  loss: number;
+  /** Regression: root mean squared error. */
+  rmse?: number;
+  /** Classification: fraction correct. */
+  accuracy?: number;
+}
+
+export interface PhaseResult {
+  phase: number;
+  kind: Phase["kind"];
+  seconds: number;
+  widths: number[];
+  params: number;
+  train: SplitMetrics;
+  val?: SplitMetrics;
+  test: SplitMetrics;
+}
+
+export interface FitProgress {
+  phase: number;
+  kind: Phase["kind"];
+  /** Step (L-BFGS) or epoch (gradient) within the phase, and how many there are. */
+  at: number;
+  of: number;
+  loss: number;
+}
+
+export interface FitHooks {
+  onProgress?(progress: FitProgress): void;
+  onPhase?(result: PhaseResult, model: Model, state: ModelState): void;
+}
+
+/** The split as model rows: classification targets become one-hot rows. */
+export function rowsOf(task: Task, split: TaskSplit): Rows {
+  if (task.kind === "regression") return { x: split.x, y: split.y, rows: split.rows };
+  const classes = task.classes ?? 2;
+  const y = new Float64Array(split.rows * classes);
+  for (let r = 0; r < split.rows; r++) y[r * classes + (split.y[r] as number)] = 1;
+  return { x: split.x, y, rows: split.rows };
+}
+
+export function metricsOf(
+  model: Model,
+  state: ModelState,
+  task: Task,
+  split: TaskSplit,
+  loss: LossName,
+): SplitMetrics {
+  const rows = rowsOf(task, split);
+  const outputs = rows.y.length / rows.rows;
+  const prediction = takeValues(
+    model.apply(state, arrayFrom(rows.x, [rows.rows, ...model.inputShape], model.dtype)),
+  );
+  if (task.kind === "regression") {
+    let sum = 0;
+    prediction.forEach((p, i) => (sum += (p - (rows.y[i] as number)) ** 2));
+    const mse = sum / prediction.length;
+    return { loss: mse, rmse: Math.sqrt(mse) };
+  }
+  let correct = 0;
+  let nll = 0;
+  for (let r = 0; r < rows.rows; r++) {
+    const logits = prediction.subarray(r * outputs, (r + 1) * outputs);
+    const max = Math.max(...logits);
+    const logSum = Math.log(logits.reduce((s, v) => s + Math.exp(v - max), 0)) + max;
+    const label = split.y[r] as number;
+    nll += logSum - (logits[label] as number);
+    if (logits.indexOf(max) === label) correct++;
+  }
+  void loss;
+  return { loss: nll / rows.rows, accuracy: correct / rows.rows };
+}
+
+export function defaultLoss(config: FitConfig, task: Task): LossName {
+  return config.loss ?? (task.kind === "regression" ? "mse" : "cross_entropy");
+}
+
+/** Builds the model of a config for a task (output width from the task is the user's job). */
+export function buildModel(config: FitConfig, task: Task, layers?: LayerSpec[]): Model {
+  return new Model(
+    (layers ?? config.model.layers) as LayerSpec[],
+    [task.inputs],
+    config.model.dtype,
+  );
+}
+
+export function runFit(
+  config: FitConfig,
+  task: Task,
+  hooks: FitHooks = {},
+  resume?: { model: Model; state: ModelState; phasesDone: number },
+): { model: Model; state: ModelState; results: PhaseResult[] } {
+  const loss = defaultLoss(config, task);
+  let model = resume?.model ?? buildModel(config, task);
+  const expected = task.kind === "regression" ? task.outputs : (task.classes ?? 2);
+  if (model.outputShape.length !== 1 || model.outputShape[0] !== expected)
+    throw new RangeError(
+      `model.layers: the last layer gives [${model.outputShape.join(", ")}] but the task needs ${expected} outputs`,
+    );
+  let state = resume?.state ?? model.init(keyFromSeed(config.model.seed));
+  const train = rowsOf(task, task.train);
+  const x = (): np.Array => arrayFrom(train.x, [train.rows, ...model.inputShape], model.dtype);
+  const results: PhaseResult[] = [];
+  config.phases.forEach((phase, index) => {
+    if (resume && index < resume.phasesDone) return;
+    const started = performance.now();
+    const progress = (at: number, of: number, value: number): void =>
+      hooks.onProgress?.({ phase: index, kind: phase.kind, at, of, loss: value });
+    switch (phase.kind) {
+      case "gradient": {
+        const val = task.val.rows > 0 ? rowsOf(task, task.val) : undefined;
+        state = fitGradient(
+          model,
+          state,
+          train,
+          val,
+          phase,
+          loss,
+          config.model.seed + 1000 * index,
+          (r) => progress(r.epoch + 1, phase.epochs, r.trainLoss),
+        );
+        break;
+      }
+      case "lbfgs": {
+        const xs = x();
+        const ys = arrayFrom(train.y, [train.rows, train.y.length / train.rows], model.dtype);
+        ({ model, state } = fitLbfgs(
+          model,
+          state,
+          xs,
+          ys,
+          {
+            steps: phase.steps,
+            loss,
+            penalty: { lambda: phase.lambda, l1: phase.lambda_l1, entropy: phase.lambda_entropy },
+            updateGrid: phase.update_grid,
+            gridUpdateNum: phase.grid_update_num,
+            stopGridUpdateStep: phase.stop_grid_update_step,
+            lbfgs: { maxIter: phase.max_iter, historySize: phase.history_size },
+          },
+          (r) => progress(r.step + 1, phase.steps, r.loss),
+        ));
+        xs.dispose();
+        ys.dispose();
+        break;
+      }
+      case "prune": {
+        const xs = x();
+        const pruned = pruneKan(model, state, xs, {
+          nodeThreshold: phase.node_threshold,
+          edgeThreshold: phase.edge_threshold,
+        });
+        xs.dispose();
+        disposeState(state);
+        ({ model, state } = pruned);
+        break;
+      }
+      case "refine": {
+        const xs = x();
+        ({ model, state } = regridModel(model, state, xs, phase.grid_size));
+        xs.dispose();
+        break;
+      }
+    }
+    const result: PhaseResult = {
+      phase: index,
+      kind: phase.kind,
+      seconds: (performance.now() - started) / 1000,
+      widths: [
+        model.inputShape[0] as number,
+        ...model.layers.map((l) => l.outputShape[0] as number),
+      ],
+      params: model.paramCount(),
+      train: metricsOf(model, state, task, task.train, loss),
+      test: metricsOf(model, state, task, task.test, loss),
+    };
+    if (task.val.rows > 0) result.val = metricsOf(model, state, task, task.val, loss);
+    results.push(result);
+    hooks.onPhase?.(result, model, state);
+  });
+  return { model, state, results };
+}
