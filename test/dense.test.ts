@@ -32,7 +32,12 @@ describe("dense layer", () => {
       "float64",
     );
     const state = layer.init(keyFromSeed(1));
-    checkLayerAgainstReference(layer, state, denseReference(4, 3, Math.tanh), fixedValues(5 * 4, 3));
+    checkLayerAgainstReference(
+      layer,
+      state,
+      denseReference(4, 3, Math.tanh),
+      fixedValues(5 * 4, 3),
+    );
   });
 
   it("trains a per-neuron PReLU slope as a layer parameter", () => {

@@ -46,7 +46,7 @@ describe("training", () => {
       task: { type: "formula", formula: "exp(sin(pi*x1) + x2^2)", train: 1000, val: 0, test: 1000 },
       model: {
         dtype: "float64",
-        seed: 1,
+        seed: 0,
         layers: [
           { type: "kan", units: 1, grid_size: 3 },
           { type: "kan", units: 1, grid_size: 3 },

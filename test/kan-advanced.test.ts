@@ -121,7 +121,10 @@ describe("kan_rational (GR-KAN)", () => {
       errors[name] = error;
       assert.ok(error < bound, `${name}: max fit error ${error} ≥ ${bound}`);
       // the layer's own report agrees with this independent measurement
-      assert.ok(Math.abs(layer.fit.maxError - error) < 1e-6, `${name}: reported ${layer.fit.maxError}`);
+      assert.ok(
+        Math.abs(layer.fit.maxError - error) < 1e-6,
+        `${name}: reported ${layer.fit.maxError}`,
+      );
     }
     t.diagnostic(
       `max |φ − f| on [-3,3]: ${Object.entries(errors)
@@ -162,7 +165,11 @@ describe("kan_rational (GR-KAN)", () => {
   });
 
   it("starts as the identity exactly with init_fn identity", () => {
-    const layer = new RationalKanLayer(rationalSpec({ init_fn: "identity", units: 2 }), [4], "float64");
+    const layer = new RationalKanLayer(
+      rationalSpec({ init_fn: "identity", units: 2 }),
+      [4],
+      "float64",
+    );
     const state = layer.init(keyFromSeed(3));
     const p = valuesOf(state.params);
     const x = fixedValues(3 * 4, 7, 3);
@@ -190,7 +197,10 @@ describe("kan_rational (GR-KAN)", () => {
     }
     moment /= Math.sqrt(2 * Math.PI);
     // both are quadratures of an integrand with kinks (where B changes sign): agree to ~1e-8
-    assert.ok(Math.abs(layer.secondMoment - moment) < 1e-7, `E[φ²] ${layer.secondMoment} vs ${moment}`);
+    assert.ok(
+      Math.abs(layer.secondMoment - moment) < 1e-7,
+      `E[φ²] ${layer.secondMoment} vs ${moment}`,
+    );
     assert.ok(Math.abs(layer.weightStd * Math.sqrt(n * moment) - 1) < 1e-6);
     const state = layer.init(keyFromSeed(4));
     const w = valuesOf(state.params).w as Float64Array;
@@ -221,15 +231,25 @@ describe("kan_rational (GR-KAN)", () => {
   it("rejects bad specs naming the field", () => {
     assert.throws(
       () => new RationalKanLayer(rationalSpec({ groups: 3 }), [8], "float64"),
-      (e: Error) => e instanceof LayerSpecError && /^groups: 3 groups do not divide the input width 8/.test(e.message),
+      (e: Error) =>
+        e instanceof LayerSpecError &&
+        /^groups: 3 groups do not divide the input width 8/.test(e.message),
     );
     assert.throws(
       () => new RationalKanLayer(rationalSpec({ init_fn: "no_such_fn(x" }), [8], "float64"),
       (e: Error) => e instanceof LayerSpecError && /^init_fn:/.test(e.message),
     );
-    const parsed = definition("kan_rational").schema.safeParse({ type: "kan_rational", units: 2, groups: 0 });
+    const parsed = definition("kan_rational").schema.safeParse({
+      type: "kan_rational",
+      units: 2,
+      groups: 0,
+    });
     assert.ok(!parsed.success && parsed.error.issues[0]?.path.includes("groups"));
-    const unknown = definition("kan_rational").schema.safeParse({ type: "kan_rational", units: 2, grups: 2 });
+    const unknown = definition("kan_rational").schema.safeParse({
+      type: "kan_rational",
+      units: 2,
+      grups: 2,
+    });
     assert.ok(!unknown.success && JSON.stringify(unknown.error.issues).includes("grups"));
   });
 });
@@ -240,13 +260,16 @@ describe("kan_rational (GR-KAN)", () => {
 
 /** Cox–de Boor on one point, straight from the definition. */
 function bsplines(x: number, knots: number[], order: number): number[] {
-  let basis = knots.slice(0, -1).map((t, i) => (t <= x && x < (knots[i + 1] as number) ? 1 : 0));
+  let basis: number[] = knots
+    .slice(0, -1)
+    .map((t, i) => (t <= x && x < (knots[i + 1] as number) ? 1 : 0));
   for (let p = 1; p <= order; p++)
     basis = basis.slice(0, -1).map((_, i) => {
       const ti = knots[i] as number;
       const left = ((x - ti) / ((knots[i + p] as number) - ti)) * (basis[i] as number);
       const right =
-        (((knots[i + p + 1] as number) - x) / ((knots[i + p + 1] as number) - (knots[i + 1] as number))) *
+        (((knots[i + p + 1] as number) - x) /
+          ((knots[i + p + 1] as number) - (knots[i + 1] as number))) *
         (basis[i + 1] as number);
       return left + right;
     });
@@ -266,7 +289,9 @@ function spaceFeatures(space: string, x: number): number[] {
       return Array.from({ length: 8 }, (_, k) => Math.exp(-(((x - (-1 + k * h)) / h) ** 2)));
     }
     case "fourier":
-      return [1, 2, 3, 4].map((k) => Math.cos(k * x)).concat([1, 2, 3, 4].map((k) => Math.sin(k * x)));
+      return [1, 2, 3, 4]
+        .map((k) => Math.cos(k * x))
+        .concat([1, 2, 3, 4].map((k) => Math.sin(k * x)));
     case "polynomial":
       return [x, x * x, x * x * x];
     case "silu":
@@ -278,7 +303,13 @@ function spaceFeatures(space: string, x: number): number[] {
 }
 
 /** Σ_i φ^{(s)}_ij(x_i) for node column `column` of a coefficient matrix with `columns` columns. */
-function edgeSum(space: string, coef: Float64Array, columns: number, column: number, x: number[]): number {
+function edgeSum(
+  space: string,
+  coef: Float64Array,
+  columns: number,
+  column: number,
+  x: number[],
+): number {
   let sum = 0;
   x.forEach((xi, i) => {
     const features = spaceFeatures(space, xi);
@@ -296,13 +327,17 @@ function softReference(n: number, units: number, spaces: string[], temperature: 
     for (let s = 0; s < batch; s++) {
       const xs = Array.from(x.subarray(s * n, (s + 1) * n));
       for (let j = 0; j < units; j++) {
-        const logits = spaces.map((_, k) => (p.alpha![j * spaces.length + k] as number) / temperature);
+        const logits = spaces.map(
+          (_, k) => (p.alpha![j * spaces.length + k] as number) / temperature,
+        );
         const top = Math.max(...logits);
         const exps = logits.map((l) => Math.exp(l - top));
         const total = exps.reduce((a, b) => a + b, 0);
         y[s * units + j] = spaces.reduce(
           (sum, space, k) =>
-            sum + ((exps[k] as number) / total) * edgeSum(space, p[`${space}.coef`] as Float64Array, units, j, xs),
+            sum +
+            ((exps[k] as number) / total) *
+              edgeSum(space, p[`${space}.coef`] as Float64Array, units, j, xs),
           0,
         );
       }
@@ -321,7 +356,13 @@ function hardReference(n: number, choices: string[]) {
       const xs = Array.from(x.subarray(s * n, (s + 1) * n));
       choices.forEach((space, j) => {
         const nodes = choices.flatMap((c, k) => (c === space ? [k] : []));
-        y[s * units + j] = edgeSum(space, p[`${space}.coef`] as Float64Array, nodes.length, nodes.indexOf(j), xs);
+        y[s * units + j] = edgeSum(
+          space,
+          p[`${space}.coef`] as Float64Array,
+          nodes.length,
+          nodes.indexOf(j),
+          xs,
+        );
       });
     }
     return y;
@@ -336,13 +377,25 @@ describe("kan_selectable (S-KAN)", () => {
   });
 
   it("matches a plain reference, soft selection over all default spaces (float64)", () => {
-    const layer = buildFromYaml("kan_selectable", { units: 2, temperature: 0.7 }, [3]) as SelectableKanLayer;
+    const layer = buildFromYaml(
+      "kan_selectable",
+      { units: 2, temperature: 0.7 },
+      [3],
+    ) as SelectableKanLayer;
     assert.deepEqual(layer.spec.spaces, DEFAULTS);
     const state = layer.init(keyFromSeed(7));
     const alpha = valuesOf(state.params).alpha as Float64Array;
-    assert.ok(alpha.every((v) => v === 0), "α starts at 0: every space equally weighted");
+    assert.ok(
+      alpha.every((v) => v === 0),
+      "α starts at 0: every space equally weighted",
+    );
     const generic = stateWith(state, perturbed(state, 0.8, 31), "float64");
-    checkLayerAgainstReference(layer, generic, softReference(3, 2, DEFAULTS, 0.7), fixedValues(4 * 3, 9));
+    checkLayerAgainstReference(
+      layer,
+      generic,
+      softReference(3, 2, DEFAULTS, 0.7),
+      fixedValues(4 * 3, 9),
+    );
   });
 
   it("hardens: select() keeps the argmax space per node, and matches soft with one-hot α", () => {
@@ -353,20 +406,28 @@ describe("kan_selectable (S-KAN)", () => {
     const values = perturbed(state, 0.3, 41);
     // node 0 → fourier, node 1 → tanh, node 2 → fourier, node 3 → bspline; polynomial unused
     const winners = [1, 2, 1, 0];
-    values.alpha = Float64Array.from({ length: 16 }, (_, k) => (k % 4 === winners[Math.floor(k / 4)] ? 2 : 0.1 * (k % 3)));
+    values.alpha = Float64Array.from({ length: 16 }, (_, k) =>
+      k % 4 === winners[Math.floor(k / 4)] ? 2 : 0.1 * (k % 3),
+    );
     const soft = stateWith(state, values, "float64");
     const selection = layer.select(soft);
     assert.deepEqual(selection.choices, ["fourier", "tanh", "fourier", "bspline"]);
     assert.deepEqual(selection.spec.spaces, ["bspline", "fourier", "tanh"]);
     assert.deepEqual(selection.spec.selected, selection.choices);
     const hard = new SelectableKanLayer(selection.spec, [3], "float64");
-    assert.deepEqual(Object.keys(selection.state.params).sort(), ["bspline.coef", "fourier.coef", "tanh.coef"]);
+    assert.deepEqual(Object.keys(selection.state.params).sort(), [
+      "bspline.coef",
+      "fourier.coef",
+      "tanh.coef",
+    ]);
     // hand count: bspline 3·8 rows × 1 node, fourier 3·8 × 2, tanh 3·1 × 1
     assert.equal(hard.paramCount(), 24 * 1 + 24 * 2 + 3 * 1);
     const x = fixedValues(5 * 3, 13);
     checkLayerAgainstReference(hard, selection.state, hardReference(3, selection.choices), x);
     // the soft layer with α one-hot (softmax of ±1000 is exactly 0/1) computes the same outputs
-    values.alpha = Float64Array.from({ length: 16 }, (_, k) => (k % 4 === winners[Math.floor(k / 4)] ? 1000 : -1000));
+    values.alpha = Float64Array.from({ length: 16 }, (_, k) =>
+      k % 4 === winners[Math.floor(k / 4)] ? 1000 : -1000,
+    );
     assertClose(
       layerOutput(hard, selection.state, x),
       layerOutput(layer, stateWith(state, values, "float64"), x),
@@ -399,8 +460,15 @@ describe("kan_selectable (S-KAN)", () => {
     rejects({ spaces: ["bspline", "wavelet"] }, /^spaces\[1\]: unknown space 'wavelet'/);
     rejects({ spaces: ["rbf", "rbf"] }, /^spaces\[1\]: 'rbf' is listed twice/);
     rejects({ units: 2, spaces: ["rbf", "silu"], selected: ["rbf"] }, /^selected: has 1 entries/);
-    rejects({ units: 2, spaces: ["rbf", "silu"], selected: ["rbf", "fourier"] }, /^selected\[1\]: 'fourier'/);
-    const parsed = definition("kan_selectable").schema.safeParse({ type: "kan_selectable", units: 2, temperature: 0 });
+    rejects(
+      { units: 2, spaces: ["rbf", "silu"], selected: ["rbf", "fourier"] },
+      /^selected\[1\]: 'fourier'/,
+    );
+    const parsed = definition("kan_selectable").schema.safeParse({
+      type: "kan_selectable",
+      units: 2,
+      temperature: 0,
+    });
     assert.ok(!parsed.success && parsed.error.issues[0]?.path.includes("temperature"));
   });
 });
@@ -422,12 +490,24 @@ type M2 = [[C, C], [C, C]];
 const cmul = (a: C, b: C): C => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
 const cadd = (a: C, b: C): C => [a[0] + b[0], a[1] + b[1]];
 const ry = (t: number): M2 => [
-  [[Math.cos(t / 2), 0], [-Math.sin(t / 2), 0]],
-  [[Math.sin(t / 2), 0], [Math.cos(t / 2), 0]],
+  [
+    [Math.cos(t / 2), 0],
+    [-Math.sin(t / 2), 0],
+  ],
+  [
+    [Math.sin(t / 2), 0],
+    [Math.cos(t / 2), 0],
+  ],
 ];
 const rz = (g: number): M2 => [
-  [[Math.cos(g / 2), -Math.sin(g / 2)], [0, 0]],
-  [[0, 0], [Math.cos(g / 2), Math.sin(g / 2)]],
+  [
+    [Math.cos(g / 2), -Math.sin(g / 2)],
+    [0, 0],
+  ],
+  [
+    [0, 0],
+    [Math.cos(g / 2), Math.sin(g / 2)],
+  ],
 ];
 const applyGate = (m: M2, v: [C, C]): [C, C] => [
   cadd(cmul(m[0][0], v[0]), cmul(m[0][1], v[1])),
@@ -436,7 +516,10 @@ const applyGate = (m: M2, v: [C, C]): [C, C] => [
 
 /** ⟨Z⟩ of R_y(θ_L) R_z(w_L x + φ_L) ⋯ R_y(θ_1) R_z(w_1 x + φ_1) R_y(θ_0)|0⟩, by 2×2 matrices. */
 function circuitZ(x: number, theta: number[], w: number[], phi: number[]): number {
-  let psi: [C, C] = [[1, 0], [0, 0]];
+  let psi: [C, C] = [
+    [1, 0],
+    [0, 0],
+  ];
   psi = applyGate(ry(theta[0] as number), psi);
   for (let l = 1; l < theta.length; l++) {
     psi = applyGate(rz((w[l - 1] as number) * x + (phi[l - 1] as number)), psi);
@@ -522,9 +605,15 @@ describe("kan_daruan (QKAN)", () => {
         ["layer", mags, 1e-6],
       ] as const) {
         const peak = Math.max(...m);
-        assert.ok((m[layers] as number) > 1e-3 * peak, `${label} L=${layers}: frequency ${layers} is ${m[layers]}`);
+        assert.ok(
+          (m[layers] as number) > 1e-3 * peak,
+          `${label} L=${layers}: frequency ${layers} is ${m[layers]}`,
+        );
         for (let f = layers + 1; f < m.length; f++)
-          assert.ok((m[f] as number) < floor * peak, `${label} L=${layers}: frequency ${f} is ${m[f]}`);
+          assert.ok(
+            (m[f] as number) < floor * peak,
+            `${label} L=${layers}: frequency ${f} is ${m[f]}`,
+          );
       }
       tops.push(`L=${layers}: |c_${layers}| = ${(mags[layers] as number).toExponential(2)}`);
     }
@@ -534,7 +623,11 @@ describe("kan_daruan (QKAN)", () => {
   it("reaches frequency (3^L − 1)/2 with ternary weights: 13 for L = 3, none above", () => {
     const samples = 64;
     const x = Float64Array.from({ length: samples }, (_, k) => (2 * Math.PI * k) / samples);
-    const layer = new DaruanKanLayer(daruanSpec({ units: 1, layers: 3, frequency_init: "ternary" }), [1], "float64");
+    const layer = new DaruanKanLayer(
+      daruanSpec({ units: 1, layers: 3, frequency_init: "ternary" }),
+      [1],
+      "float64",
+    );
     const state = layer.init(keyFromSeed(30));
     assert.deepEqual(Array.from(valuesOf(state.params).w as Float64Array), [1, 3, 9]);
     const values = perturbed(state, 0.5, 71);
@@ -558,9 +651,17 @@ describe("kan_daruan (QKAN)", () => {
   });
 
   it("rejects bad specs naming the field", () => {
-    const parsed = definition("kan_daruan").schema.safeParse({ type: "kan_daruan", units: 2, layers: 0 });
+    const parsed = definition("kan_daruan").schema.safeParse({
+      type: "kan_daruan",
+      units: 2,
+      layers: 0,
+    });
     assert.ok(!parsed.success && parsed.error.issues[0]?.path.includes("layers"));
-    const init = definition("kan_daruan").schema.safeParse({ type: "kan_daruan", units: 2, frequency_init: "cubic" });
+    const init = definition("kan_daruan").schema.safeParse({
+      type: "kan_daruan",
+      units: 2,
+      frequency_init: "cubic",
+    });
     assert.ok(!init.success && init.error.issues[0]?.path.includes("frequency_init"));
     assert.throws(() => new DaruanKanLayer(daruanSpec({}), [2, 3], "float64"), LayerSpecError);
   });
@@ -604,9 +705,13 @@ describe("advanced KAN definitions", () => {
       const again = valuesOf(layer.init(keyFromSeed(42)).params);
       const other = valuesOf(layer.init(keyFromSeed(43)).params);
       for (const name of Object.keys(first))
-        assert.deepEqual(Array.from(again[name]!), Array.from(first[name]!), `${layer.kind} ${name}`);
-      const differs = Object.keys(first).some(
-        (name) => first[name]!.some((v, i) => v !== other[name]![i]),
+        assert.deepEqual(
+          Array.from(again[name]!),
+          Array.from(first[name]!),
+          `${layer.kind} ${name}`,
+        );
+      const differs = Object.keys(first).some((name) =>
+        first[name]!.some((v, i) => v !== other[name]![i]),
       );
       assert.ok(differs, `${layer.kind}: another seed gives other values`);
     }

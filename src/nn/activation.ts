@@ -21,7 +21,8 @@ function opCount(activation: Activation): number {
   let count = 0;
   const visit = (node: Activation["expr"]): void => {
     if (node.kind === "call" || node.kind === "stat") count += 1;
-    if (node.kind === "pow") count += Math.max(1, Math.ceil(Math.log2(Math.abs(node.exponent) + 1)));
+    if (node.kind === "pow")
+      count += Math.max(1, Math.ceil(Math.log2(Math.abs(node.exponent) + 1)));
     if (node.kind === "call") node.args.forEach(visit);
     if (node.kind === "pow") visit(node.base);
     if (node.kind === "stat") visit(node.arg);

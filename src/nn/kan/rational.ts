@@ -81,7 +81,11 @@ export function scalarActivation(source: string, field = "init_fn"): (x: number)
 }
 
 /** P(x)/(1 + |B(x)|) with P = Σ a_j x^j and B = Σ_{j≥1} b_j x^j, in float64. */
-export function rationalValue(numerator: ArrayLike<number>, denominator: ArrayLike<number>, x: number): number {
+export function rationalValue(
+  numerator: ArrayLike<number>,
+  denominator: ArrayLike<number>,
+  x: number,
+): number {
   let p = 0;
   for (let j = numerator.length - 1; j >= 0; j--) p = p * x + (numerator[j] as number);
   let b = 0;
@@ -116,7 +120,8 @@ export function householderLeastSquares(
     if (vv === 0) continue;
     for (let c = k + 1; c < cols; c++) {
       let dot = 0;
-      for (let r = k; r < rows; r++) dot += (a[r * cols + k] as number) * (a[r * cols + c] as number);
+      for (let r = k; r < rows; r++)
+        dot += (a[r * cols + k] as number) * (a[r * cols + c] as number);
       const scale = (2 * dot) / vv;
       for (let r = k; r < rows; r++) a[r * cols + c]! -= scale * (a[r * cols + k] as number);
     }
@@ -238,8 +243,9 @@ function levenbergMarquardt(
  * Least-squares fit of P/(1 + |B|) to f on [low, high]. Method: (1) the linearised problem
  * P(x) − f(x)·B(x) ≈ f(x) (Loeb's linearisation; exact when f is itself such a rational with
  * B ≥ 0) gives a start; (2) Levenberg–Marquardt on the true residual P/(1+|B|) − f, with
- * ∂/∂a_j = x^j/Q and ∂/∂b_j = −P·sign(B)·x^j/Q², refines it (accepting only improving steps).
- * Work is on t = x/s, s = max(|low|, |high|), so the power columns stay in [-1, 1].
+ * ∂/∂a_j = x^j/Q and ∂/∂b_j = −P·sign(B)·x^j/Q², refines it and, separately, the plain
+ * polynomial fit (B = 0), accepting only improving steps; the better end point wins. Work is on
+ * t = x/s, s = max(|low|, |high|), so the power columns stay in [-1, 1].
  */
 export function fitRational(
   f: (x: number) => number,
@@ -250,7 +256,10 @@ export function fitRational(
 ): RationalFit {
   const [low, high] = range;
   const s = Math.max(Math.abs(low), Math.abs(high));
-  const t = Array.from({ length: samples }, (_, k) => (low + ((high - low) * k) / (samples - 1)) / s);
+  const t = Array.from(
+    { length: samples },
+    (_, k) => (low + ((high - low) * k) / (samples - 1)) / s,
+  );
   const target = Float64Array.from(t, (tk) => f(tk * s));
   const na = numeratorDegree + 1;
   const nb = denominatorDegree;
@@ -406,7 +415,8 @@ export class RationalKanLayer implements Layer {
     }
     // B = (…(b_d·x + b_{d−1})·x + … + b_1)·x
     let b = xg.ref.mul(coefficient("denominator", spec.denominator - 1));
-    for (let j = spec.denominator - 2; j >= 0; j--) b = b.add(coefficient("denominator", j)).mul(xg.ref);
+    for (let j = spec.denominator - 2; j >= 0; j--)
+      b = b.add(coefficient("denominator", j)).mul(xg.ref);
     xg.dispose();
     // |B| as B·(2·[B > 0] − 1): a compare cast to float (np.abs is slow on wasm); at B = 0 the
     // subgradient is −1, so coefficients that start at exactly 0 (identity init) still move.

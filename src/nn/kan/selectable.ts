@@ -227,7 +227,9 @@ export class SelectableKanLayer implements Layer {
       );
     const applier = new ActivationApplier(name, [n], dtype, field);
     if (!applier.isPointwise)
-      throw new LayerSpecError(`${field}: '${name}' depends on other units; a space must be pointwise`);
+      throw new LayerSpecError(
+        `${field}: '${name}' depends on other units; a space must be pointwise`,
+      );
     // the activation's own parameters live under "<space>.act.<param>"
     const prefix = `${name}.`;
     const view = (state: LayerState): LayerState => {
@@ -294,7 +296,10 @@ export class SelectableKanLayer implements Layer {
       order.forEach((node, c) => (position[node] = c));
       return np.take(joined, np.array(position), 1);
     }
-    const weights = nn.softmax((state.params.alpha as np.Array).ref.mul(1 / this.spec.temperature), -1);
+    const weights = nn.softmax(
+      (state.params.alpha as np.Array).ref.mul(1 / this.spec.temperature),
+      -1,
+    );
     let y: np.Array | undefined;
     outputs.forEach((out, s) => {
       const term = out.mul(weights.ref.slice([], s));
