@@ -5,8 +5,14 @@
  * solved so that its parameter count matches the KAN's.
  * Run: npx tsx bench/kan-vs-mlp.ts [--device wasm|webgpu]
  */
-import { jit, numpy as np, valueAndGrad } from "@jax-js/jax";
-import { arrayFrom, keyFromSeed, parseDeviceName, startEngine } from "../src/engine/index.js";
+import { jit, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
+import {
+  arrayFrom,
+  borrowTree,
+  keyFromSeed,
+  parseDeviceName,
+  startEngine,
+} from "../src/engine/index.js";
 import type { LayerSpec } from "../src/nn/model.js";
 import { Model, splitState, joinState } from "../src/nn/model.js";
 import { solveWidth } from "../src/nn/width.js";
@@ -54,24 +60,12 @@ function timeModel(model: Model): { forward: number; step: number } {
     }
     return times.sort((a, b) => a - b)[5]!;
   };
-  const ref = <T>(v: T): T => v;
   return {
-    forward: measure(
-      () =>
-        void forward(
-          ref(params).map((r) => Object.fromEntries(Object.entries(r).map(([k, a]) => [k, a.ref]))),
-          buffers.map((r) => Object.fromEntries(Object.entries(r).map(([k, a]) => [k, a.ref]))),
-          x.ref,
-        ).dataSync(),
-    ),
+    forward: measure(() => void forward(borrowTree(params), borrowTree(buffers), x.ref).dataSync()),
     step: measure(() => {
-      const [value, grads] = step(
-        params.map((r) => Object.fromEntries(Object.entries(r).map(([k, a]) => [k, a.ref]))),
-        buffers.map((r) => Object.fromEntries(Object.entries(r).map(([k, a]) => [k, a.ref]))),
-        x.ref,
-      ) as unknown as [np.Array, Record<string, np.Array>[]];
+      const [value, grads] = step(borrowTree(params), borrowTree(buffers), x.ref);
       value.dataSync();
-      for (const r of grads) for (const a of Object.values(r)) a.dataSync();
+      for (const leaf of tree.leaves(grads)) leaf.dataSync();
     }),
   };
 }

@@ -6,6 +6,9 @@ import type { z } from "zod";
 import type { FloatDType } from "../engine/dtype.js";
 import type { Layer } from "./layer.js";
 
+/** A layer as a spec file writes it: its type and fields, before validation. */
+export type LayerSpec = { type: string } & Record<string, unknown>;
+
 export interface LayerDefinition<Spec extends { type: string } = { type: string }> {
   readonly type: Spec["type"];
   /** One line for `--help` and docs. */

@@ -7,7 +7,7 @@ import { ActivationApplier } from "./activation.js";
 import type { WeightInit } from "./init.js";
 import { initWeight } from "./init.js";
 import type { FlopCount, Layer, LayerState } from "./layer.js";
-import { LayerSpecError } from "./layer.js";
+import { flatInputCount } from "./layer.js";
 
 export interface DenseSpec {
   type: "dense";
@@ -28,11 +28,7 @@ export class DenseLayer implements Layer {
     readonly inputShape: readonly number[],
     readonly dtype: FloatDType,
   ) {
-    if (inputShape.length !== 1)
-      throw new LayerSpecError(
-        `dense needs flat inputs, got shape [${inputShape.join(", ")}]: add a flatten layer`,
-      );
-    this.inputs = inputShape[0] as number;
+    this.inputs = flatInputCount(this.kind, inputShape);
     this.outputShape = [spec.units];
     this.activation = new ActivationApplier(spec.activation, this.outputShape, dtype);
   }

@@ -63,6 +63,15 @@ export class LayerSpecError extends Error {
   override name = "LayerSpecError";
 }
 
+/** The width of a flat input sample; layers that need one say so by name. */
+export function flatInputCount(kind: string, inputShape: readonly number[]): number {
+  if (inputShape.length !== 1)
+    throw new LayerSpecError(
+      `${kind} needs flat inputs, got shape [${inputShape.join(", ")}]: add a flatten layer`,
+    );
+  return inputShape[0] as number;
+}
+
 export const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Number of scalars in every array of a record whose shapes are known from the spec. */

@@ -4,48 +4,16 @@
  * export a model.
  */
 import { numpy as np } from "@jax-js/jax";
-import { z } from "zod";
 import type { FloatDType } from "../engine/dtype.js";
 import type { Key } from "../engine/random.js";
 import { splitKey } from "../engine/random.js";
+import type { LayerSpec } from "./definition.js";
 import type { FlopCount, Layer, LayerState } from "./layer.js";
 import { LayerSpecError } from "./layer.js";
-import { findLayerDefinition, LAYER_DEFINITIONS } from "./registry.js";
+import { findLayerDefinition, parseLayerSpec } from "./registry.js";
 
-export type LayerSpec = { type: string } & Record<string, unknown>;
+export type { LayerSpec } from "./definition.js";
 export type ModelState = LayerState[];
-
-/** Formats a zod issue path the way a user writes it: layers[1].grid_size. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, i) =>
-      typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`,
-    )
-    .join("");
-}
-
-/** Validates one layer spec against its type's schema; errors name `field` (e.g. layers[2]). */
-export function parseLayerSpec(raw: unknown, field: string): LayerSpec {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw new LayerSpecError(`${field}: expected a layer object with a 'type'`);
-  const type = (raw as { type?: unknown }).type;
-  if (typeof type !== "string")
-    throw new LayerSpecError(`${field}.type: required (one of ${layerTypes()})`);
-  const definition = findLayerDefinition(type);
-  if (!definition)
-    throw new LayerSpecError(
-      `${field}.type: unknown layer type '${type}' (one of ${layerTypes()})`,
-    );
-  const parsed = definition.schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `${field}.${formatPath(issue.path)}` : field;
-    throw new LayerSpecError(`${where}: ${issue?.message ?? "invalid"}`);
-  }
-  return parsed.data as LayerSpec;
-}
-
-const layerTypes = (): string => LAYER_DEFINITIONS.map((d) => d.type).join(", ");
 
 export class Model {
   readonly layers: readonly Layer[];
@@ -122,17 +90,6 @@ export class Model {
     return prepared;
   }
 
-  /** The differentiated pass on prepared arrays (consumed): same value as apply. */
-  applyPrepared(state: ModelState, x: np.Array, prepared: np.Array[][]): np.Array {
-    return this.layers.reduce((h, layer, i) => {
-      const layerState = state[i] as LayerState;
-      const arrays = prepared[i] ?? [];
-      if (layer.applyPrepared && arrays.length > 0)
-        return layer.applyPrepared(layerState, h, arrays);
-      return layer.apply(layerState, h);
-    }, x);
-  }
-
   get preparable(): boolean {
     return this.layers.some((layer) => layer.prepare !== undefined);
   }
@@ -173,5 +130,3 @@ export function disposeState(state: ModelState): void {
     for (const array of [...Object.values(layer.params), ...Object.values(layer.buffers)])
       array.dispose();
 }
-
-export const modelDtypeSchema = z.enum(["float32", "float64"]);

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { ActivationLayer } from "./activation.js";
 import { DenseLayer } from "./dense.js";
-import type { LayerDefinition } from "./definition.js";
+import type { LayerDefinition, LayerSpec } from "./definition.js";
 import { defineLayer } from "./definition.js";
 import { WEIGHT_INITS } from "./init.js";
 import { makeConvKanDefinition } from "./conv/conv-kan.js";
@@ -37,20 +37,9 @@ const ACTIVATION_DEFINITION = defineLayer({
   build: (spec, inputShape, dtype) => new ActivationLayer(spec.fn, inputShape, dtype),
 });
 
-/** Builds the inner layer of a conv_kan from its nested spec (validated like a model layer). */
-function buildInnerLayer(
-  raw: { type: string } & Record<string, unknown>,
-  inputShape: readonly number[],
-  dtype: FloatDType,
-): Layer {
-  const definition = findLayerDefinition(raw.type);
-  if (!definition) throw new LayerSpecError(`type: unknown layer type '${raw.type}'`);
-  const parsed = definition.schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new LayerSpecError(`${issue?.path.join(".") || "spec"}: ${issue?.message ?? "invalid"}`);
-  }
-  return definition.build(parsed.data, inputShape, dtype);
+/** Builds the inner layer of a conv_kan from its nested spec, validated like a model layer. */
+function buildInnerLayer(raw: LayerSpec, inputShape: readonly number[], dtype: FloatDType): Layer {
+  return findLayerDefinition(raw.type)!.build(parseLayerSpec(raw, ""), inputShape, dtype);
 }
 
 export const LAYER_DEFINITIONS: readonly LayerDefinition[] = [
@@ -67,3 +56,38 @@ export const LAYER_DEFINITIONS: readonly LayerDefinition[] = [
 export function findLayerDefinition(type: string): LayerDefinition | undefined {
   return LAYER_DEFINITIONS.find((definition) => definition.type === type);
 }
+
+/** Formats a zod issue path the way a user writes it: layers[1].grid_size. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) =>
+      typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`,
+    )
+    .join("");
+}
+
+/** Validates one layer spec against its type's schema; errors name `field` (e.g. layers[2]),
+ * or only the spec's own fields when `field` is empty. */
+export function parseLayerSpec(raw: unknown, field: string): LayerSpec {
+  const within = field ? `${field}.` : "";
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new LayerSpecError(`${field || "spec"}: expected a layer object with a 'type'`);
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== "string")
+    throw new LayerSpecError(`${within}type: required (one of ${layerTypes()})`);
+  const definition = findLayerDefinition(type);
+  if (!definition)
+    throw new LayerSpecError(
+      `${within}type: unknown layer type '${type}' (one of ${layerTypes()})`,
+    );
+  const parsed = definition.schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where =
+      issue && issue.path.length > 0 ? `${within}${formatPath(issue.path)}` : field || "spec";
+    throw new LayerSpecError(`${where}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data as LayerSpec;
+}
+
+const layerTypes = (): string => LAYER_DEFINITIONS.map((d) => d.type).join(", ");

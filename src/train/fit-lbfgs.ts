@@ -5,6 +5,7 @@
  * update the curvature history is dropped (pykan keeps it, though the parameters moved).
  */
 import type { numpy as np } from "@jax-js/jax";
+import { disposeTree } from "../engine/ownership.js";
 import type { Model, ModelState } from "../nn/model.js";
 import { joinState, splitState } from "../nn/model.js";
 import { FlatLayout } from "./flat.js";
@@ -54,8 +55,13 @@ export function fitLbfgs(
   const every = Math.max(1, Math.floor(o.stopGridUpdateStep / o.gridUpdateNum));
   let { params, buffers } = splitState(state);
   const layout = new FlatLayout(params);
-  let flat = layout.flatten(params);
-  params.forEach((record) => Object.values(record).forEach((a) => a.dispose()));
+  /** The trainable values as one vector; the arrays are released (L-BFGS owns the values). */
+  const takeFlat = (records: typeof params): Float64Array => {
+    const values = layout.flatten(records);
+    disposeTree(records);
+    return values;
+  };
+  const flat = takeFlat(params);
   let objective = makeFlatObjective(model, layout, buffers, x, y, o.loss, o.penalty);
   const optimiser = new Lbfgs(objective, flat, o.lbfgs);
   for (let step = 0; step < o.steps; step++) {
@@ -63,11 +69,9 @@ export function fitLbfgs(
       const current = joinState(layout.toArrays(optimiser.params, model.dtype), buffers);
       const updated = regridModel(model, current, x);
       ({ params, buffers } = splitState(updated.state));
-      flat = layout.flatten(params);
-      params.forEach((record) => Object.values(record).forEach((a) => a.dispose()));
       objective.dispose();
       objective = makeFlatObjective(model, layout, buffers, x, y, o.loss, o.penalty);
-      optimiser.reset(flat);
+      optimiser.reset(takeFlat(params));
       optimiser.setObjective(objective);
     }
     const loss = optimiser.step();

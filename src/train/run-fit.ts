@@ -65,7 +65,6 @@ export function metricsOf(
   state: ModelState,
   task: Task,
   split: TaskSplit,
-  loss: LossName,
 ): SplitMetrics {
   const rows = rowsOf(task, split);
   const outputs = rows.y.length / rows.rows;
@@ -88,7 +87,6 @@ export function metricsOf(
     nll += logSum - (logits[label] as number);
     if (logits.indexOf(max) === label) correct++;
   }
-  void loss;
   return { loss: nll / rows.rows, accuracy: correct / rows.rows };
 }
 
@@ -192,10 +190,10 @@ export function runFit(
         ...model.layers.map((l) => l.outputShape[0] as number),
       ],
       params: model.paramCount(),
-      train: metricsOf(model, state, task, task.train, loss),
-      test: metricsOf(model, state, task, task.test, loss),
+      train: metricsOf(model, state, task, task.train),
+      test: metricsOf(model, state, task, task.test),
     };
-    if (task.val.rows > 0) result.val = metricsOf(model, state, task, task.val, loss);
+    if (task.val.rows > 0) result.val = metricsOf(model, state, task, task.val);
     results.push(result);
     hooks.onPhase?.(result, model, state);
   });

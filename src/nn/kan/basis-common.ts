@@ -6,16 +6,8 @@ import { numpy as np } from "@jax-js/jax";
 import { z } from "zod";
 import type { FloatDType } from "../../engine/dtype.js";
 import { arrayFrom } from "../../engine/dtype.js";
-import { LayerSpecError } from "../layer.js";
-
 /** Number of input features; these layers take flat samples [n] only. */
-export function flatInputCount(kind: string, inputShape: readonly number[]): number {
-  if (inputShape.length !== 1)
-    throw new LayerSpecError(
-      `${kind} needs flat inputs, got shape [${inputShape.join(", ")}]: add a flatten layer`,
-    );
-  return inputShape[0] as number;
-}
+export { flatInputCount } from "../layer.js";
 
 export const unitsField = z.number().int().positive();
 

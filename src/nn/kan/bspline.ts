@@ -18,7 +18,7 @@ import { takeValues } from "../../engine/ownership.js";
 import { ActivationApplier } from "../activation.js";
 import { defineLayer } from "../definition.js";
 import type { FlopCount, Layer, LayerState } from "../layer.js";
-import { LayerSpecError } from "../layer.js";
+import { flatInputCount, LayerSpecError } from "../layer.js";
 import { bsplineValueAndSlope, uniformKnots, withInputGradient } from "./bspline-basis.js";
 import { designMatrix } from "./bspline-scalar.js";
 import { leastSquares } from "./least-squares.js";
@@ -64,11 +64,7 @@ export class KanLayer implements Layer {
     readonly inputShape: readonly number[],
     readonly dtype: FloatDType,
   ) {
-    if (inputShape.length !== 1)
-      throw new LayerSpecError(
-        `kan needs flat inputs, got shape [${inputShape.join(", ")}]: add a flatten layer`,
-      );
-    this.inputs = inputShape[0] as number;
+    this.inputs = flatInputCount(this.kind, inputShape);
     this.units = spec.units;
     this.outputShape = [spec.units];
     this.basisCount = spec.grid_size + spec.order;
