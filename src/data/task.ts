@@ -17,6 +17,8 @@ export interface Task {
   readonly name: string;
   /** Number of features per row. */
   readonly inputs: number;
+  /** Shape of one row when it is not flat, e.g. [1, 28, 28] for images (product = inputs). */
+  readonly inputShape?: readonly number[];
   /** Number of targets per row; 1 for classification (y holds the class index). */
   readonly outputs: number;
   readonly kind: TaskKind;
