@@ -6,7 +6,7 @@
 import type { TaskFamily, TaskMetric } from "../data/catalog-entry.js";
 import type { TaskKind } from "../data/task.js";
 
-export type FairnessMode = "params" | "flops" | "time";
+export type FairnessMode = "params" | "flops" | "time" | "none";
 
 export interface BenchTaskInfo {
   name: string;

@@ -1,10 +1,9 @@
 /** `nonlin fit <spec.yaml>`: train one model on one task, phase by phase, with checkpoints. */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
 import { loadTask } from "../data/task-spec.js";
 import { parseDeviceName, startEngine } from "../engine/index.js";
 import { Model } from "../nn/model.js";
@@ -16,6 +15,7 @@ import { fitConfigSchema } from "../train/fit-spec.js";
 import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
 import { runFit } from "../train/run-fit.js";
 import { UsageError } from "./errors.js";
+import { readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
 
 interface FitOptions {
@@ -27,27 +27,13 @@ interface FitOptions {
 
 /** Reads and validates a fit config; errors name the file and the field. */
 export function readFitConfig(path: string): { config: FitConfig; text: string } {
-  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
-  const text = readFileSync(path, "utf8");
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new UsageError(`${path}: not valid YAML: ${(error as Error).message}`);
-  }
+  const { raw, text } = readYamlFile(path);
   const parsed = fitConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new UsageError(`${path}: ${formatPath(issue.path) || "(top level)"}: ${issue.message}`);
   }
   return { config: parsed.data, text };
-}
-
-/** Writes a file so that a reader never sees half of it (write aside, then rename). */
-function writeAtomically(path: string, data: string | Uint8Array): void {
-  const aside = `${path}.partial`;
-  writeFileSync(aside, data);
-  renameSync(aside, path);
 }
 
 function formatMetrics(m: SplitMetrics | undefined): string {

@@ -5,12 +5,7 @@
 import type { Task, TaskKind } from "./task.js";
 
 /** Families group tasks in reports ("did the KAN family beat MLPs on function fitting?"). */
-export type TaskFamily =
-  | "function-fitting"
-  | "feynman"
-  | "synthetic-2d"
-  | "tabular"
-  | "image";
+export type TaskFamily = "function-fitting" | "feynman" | "synthetic-2d" | "tabular" | "image";
 
 /** The metric a report ranks by: lower RMSE, or higher accuracy. */
 export type TaskMetric = "rmse" | "accuracy";
@@ -44,4 +39,9 @@ export interface CatalogEntry {
   readonly description: string;
   /** Builds the task; throws DataError (with a clear message) when data is missing. */
   make(request: TaskRequest): Task;
+  /**
+   * Gets what `make` needs that may have to be downloaded (into the cache); callers await it
+   * once before the first `make`. Absent for data that ships with the project.
+   */
+  prepare?(): Promise<unknown>;
 }

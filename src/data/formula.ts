@@ -6,6 +6,9 @@
  * and `e` are the language's constants. Values follow the language's scalar meaning
  * (src/expr/scalar.ts), so log, sqrt and division are the safe forms training uses:
  * log(a) = log(max(|a|, 1e-7)), sqrt(a) = sqrt(max(a, 1e-7)), a/b with |b| ≥ 1e-7.
+ *
+ * `sampledTask` does the sampling for any point function (a `CompiledFormula`), so the built-in
+ * catalog's suites (src/data/suites) share it with plain TypeScript targets.
  */
 import type { Expr } from "../expr/ast.js";
 import { dependsOnInput, paramNamesOf, someNode } from "../expr/ast.js";
@@ -209,20 +212,59 @@ const formatBounds = (bounds: readonly [number, number][]): string =>
     ? `[${bounds[0]?.[0]}, ${bounds[0]?.[1]}]^${bounds.length}`
     : bounds.map(([l, h]) => `[${l}, ${h}]`).join("×");
 
-/** Samples a formula task: x uniform on the box, independently for train, val and test. */
-export function formulaTask(options: FormulaTaskOptions): Task {
-  const texts = typeof options.formula === "string" ? [options.formula] : [...options.formula];
-  const formulas = compileFormulas(texts, options.variables);
-  const d = (formulas[0] as CompiledFormula).variables;
+/** What a sampled task is made of: targets as point functions, the box, sizes and the seed. */
+export interface SampledTaskOptions {
+  readonly name: string;
+  /** One target per output; all read the same `variables` inputs. */
+  readonly targets: readonly CompiledFormula[];
+  readonly box: Box;
+  readonly train: number;
+  readonly val: number;
+  readonly test: number;
+  readonly seed: number;
+  /** Standard deviation of Gaussian noise added to train and val targets (test stays clean). */
+  readonly noise: number;
+  /** Default: x1..xd. */
+  readonly featureNames?: readonly string[];
+  /** Default: y for one target, y1..yk for several. */
+  readonly targetNames?: readonly string[];
+  /** Default: the formulas with the box, seed and noise. */
+  readonly source?: string;
+}
+
+/**
+ * Samples a task from point functions (a parsed formula, or a plain TypeScript function such as
+ * the built-in catalog's suites use): x uniform on the box, independently for train, val and test.
+ */
+export function sampledTask(options: SampledTaskOptions): Task {
+  const { targets, seed, noise } = options;
+  const first = targets[0];
+  if (first === undefined) throw new DataError("targets: at least one target is needed");
+  const d = first.variables;
+  targets.forEach((target, k) => {
+    if (target.variables !== d) {
+      throw new DataError(
+        `targets[${k}]: '${target.text}' reads ${target.variables} variables, the first reads ${d}`,
+      );
+    }
+  });
   const bounds = boxBounds(options.box, d);
-  const { seed, noise } = options;
+  const featureNames = options.featureNames ?? Array.from({ length: d }, (_, j) => `x${j + 1}`);
+  if (featureNames.length !== d) {
+    throw new DataError(`featureNames: ${featureNames.length} names for ${d} variables`);
+  }
+  const targetNames =
+    options.targetNames ?? (targets.length === 1 ? ["y"] : targets.map((_, k) => `y${k + 1}`));
+  if (targetNames.length !== targets.length) {
+    throw new DataError(`targetNames: ${targetNames.length} names for ${targets.length} targets`);
+  }
   return {
-    name: options.name ?? texts.join("; "),
+    name: options.name,
     inputs: d,
-    outputs: texts.length,
+    outputs: targets.length,
     kind: "regression",
     train: sampleSplit(
-      formulas,
+      targets,
       bounds,
       options.train,
       seed,
@@ -230,12 +272,28 @@ export function formulaTask(options: FormulaTaskOptions): Task {
       noise,
       STREAM.trainNoise,
     ),
-    val: sampleSplit(formulas, bounds, options.val, seed, STREAM.valX, noise, STREAM.valNoise),
-    test: sampleSplit(formulas, bounds, options.test, seed, STREAM.testX, 0, undefined),
-    featureNames: Array.from({ length: d }, (_, j) => `x${j + 1}`),
-    targetNames: texts.length === 1 ? ["y"] : texts.map((_, k) => `y${k + 1}`),
+    val: sampleSplit(targets, bounds, options.val, seed, STREAM.valX, noise, STREAM.valNoise),
+    test: sampleSplit(targets, bounds, options.test, seed, STREAM.testX, 0, undefined),
+    featureNames: [...featureNames],
+    targetNames: [...targetNames],
     source:
-      `formula ${texts.map((t) => `'${t}'`).join(", ")} on ${formatBounds(bounds)}, seed ${seed}` +
-      (noise > 0 ? `, noise ${noise} on train and val` : ""),
+      options.source ??
+      `formula ${targets.map((t) => `'${t.text}'`).join(", ")} on ${formatBounds(bounds)}, seed ${seed}` +
+        (noise > 0 ? `, noise ${noise} on train and val` : ""),
   };
+}
+
+/** Samples a formula task: x uniform on the box, independently for train, val and test. */
+export function formulaTask(options: FormulaTaskOptions): Task {
+  const texts = typeof options.formula === "string" ? [options.formula] : [...options.formula];
+  return sampledTask({
+    name: options.name ?? texts.join("; "),
+    targets: compileFormulas(texts, options.variables),
+    box: options.box,
+    train: options.train,
+    val: options.val,
+    test: options.test,
+    seed: options.seed,
+    noise: options.noise,
+  });
 }

@@ -1,4 +1,15 @@
 /** A self-contained SVG plot of an activation f and its slope f′ (no dependencies, no fonts). */
+import {
+  axes,
+  frameOf,
+  legend,
+  linearScale,
+  polyline,
+  referenceLine,
+  svgPicture,
+  xRange,
+  yRange,
+} from "./plot.js";
 
 export interface CurvePlot {
   title: string;
@@ -7,13 +18,12 @@ export interface CurvePlot {
   slope: readonly number[];
 }
 
-const WIDTH = 640;
-const HEIGHT = 400;
-const MARGIN = 48;
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+export interface CurveSize {
+  width: number;
+  height: number;
 }
+
+const DEFAULT_SIZE: CurveSize = { width: 640, height: 400 };
 
 /** Plot limits: the finite data range, clipped so one spike does not flatten the rest. */
 function limitsOf(values: readonly number[]): [number, number] {
@@ -25,39 +35,30 @@ function limitsOf(values: readonly number[]): [number, number] {
   return [low - pad, high + pad];
 }
 
-export function renderCurveSvg(plot: CurvePlot): string {
-  const [xLow, xHigh] = [Math.min(...plot.x), Math.max(...plot.x)];
-  const [yLow, yHigh] = limitsOf([...plot.y, ...plot.slope, 0]);
-  const px = (x: number): number => MARGIN + ((x - xLow) / (xHigh - xLow)) * (WIDTH - 2 * MARGIN);
-  const py = (y: number): number => {
-    const clamped = Math.min(Math.max(y, yLow), yHigh);
-    return HEIGHT - MARGIN - ((clamped - yLow) / (yHigh - yLow)) * (HEIGHT - 2 * MARGIN);
-  };
-  const path = (ys: readonly number[]): string =>
-    plot.x.map((x, i) => `${px(x).toFixed(2)},${py(ys[i] as number).toFixed(2)}`).join(" ");
-  const zeroX = xLow <= 0 && xHigh >= 0 ? px(0) : MARGIN;
-  const ticks = [xLow, 0, xHigh]
-    .filter((v, i, all) => all.indexOf(v) === i && v >= xLow && v <= xHigh)
-    .map(
-      (v) =>
-        `<text x="${px(v).toFixed(1)}" y="${HEIGHT - MARGIN + 16}" text-anchor="middle">${v}</text>`,
-    );
-  const yTicks = [yLow, 0, yHigh].map(
-    (v) =>
-      `<text x="${MARGIN - 6}" y="${(py(v) + 4).toFixed(1)}" text-anchor="end">${Number(v.toPrecision(3))}</text>`,
+export function renderCurveSvg(plot: CurvePlot, size: CurveSize = DEFAULT_SIZE): string {
+  const frame = frameOf(size.width, size.height, { left: 48, right: 16, top: 40, bottom: 28 });
+  const xLimits: [number, number] = [Math.min(...plot.x), Math.max(...plot.x)];
+  const yLimits = limitsOf([...plot.y, ...plot.slope, 0]);
+  const x = linearScale(xLimits, xRange(frame), Math.max(2, Math.round(size.width / 100)));
+  const y = linearScale(yLimits, yRange(frame), Math.max(2, Math.round(size.height / 70)));
+  const clamp = (v: number): number => Math.min(Math.max(v, yLimits[0]), yLimits[1]);
+  const points = (ys: readonly number[]) =>
+    plot.x.map((xv, i) => ({ x: xv, y: clamp(ys[i] as number) }));
+  return (
+    svgPicture(frame, plot.title, [
+      axes(frame, x, y, { grid: true }),
+      referenceLine(frame, y, 0, false),
+      referenceLine(frame, x, 0, true),
+      polyline(points(plot.y), x, y, { color: "#1f77b4", width: 2 }),
+      polyline(points(plot.slope), x, y, { color: "#d62728", width: 1.5, dash: "6 4" }),
+      legend(
+        [
+          { label: "f(x)", color: "#1f77b4" },
+          { label: "f′(x)", color: "#d62728", dash: "6 4" },
+        ],
+        frame.left + 8,
+        frame.top + 12,
+      ),
+    ]) + "\n"
   );
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(plot.title)}</text>`,
-    `<line x1="${MARGIN}" y1="${py(0).toFixed(2)}" x2="${WIDTH - MARGIN}" y2="${py(0).toFixed(2)}" stroke="#999"/>`,
-    `<line x1="${zeroX.toFixed(2)}" y1="${MARGIN}" x2="${zeroX.toFixed(2)}" y2="${HEIGHT - MARGIN}" stroke="#999"/>`,
-    ...ticks,
-    ...yTicks,
-    `<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${path(plot.y)}"/>`,
-    `<polyline fill="none" stroke="#d62728" stroke-width="1.5" stroke-dasharray="6 4" points="${path(plot.slope)}"/>`,
-    `<text x="${WIDTH - MARGIN}" y="${MARGIN - 8}" text-anchor="end"><tspan fill="#1f77b4">— f(x)</tspan>  <tspan fill="#d62728">- - f′(x)</tspan></text>`,
-    `</svg>`,
-    "",
-  ].join("\n");
 }

@@ -30,7 +30,7 @@ export const lbfgsPhaseSchema = z
 export const gradientPhaseSchema = z
   .object({
     kind: z.literal("gradient"),
-    optimizer: optimizerSpecSchema.default({ name: "adam" } as never),
+    optimizer: optimizerSpecSchema.prefault({ name: "adam" }),
     epochs: positiveInt.default(100),
     /** Rows per step; 0 = the whole training split (full batch). */
     batch_size: z.number().int().min(0).default(0),

@@ -48,6 +48,15 @@ export function splitLoss(model: Model, state: ModelState, rows: Rows, loss: Los
   return takeScalar(lossFunction(loss)(model.apply(state, x), y));
 }
 
+export interface FitGradientOptions {
+  /** Wall-clock budget: no new epoch starts once this many seconds of training have passed. */
+  seconds?: number;
+}
+
+/**
+ * Trains and returns the selected state. `onEpoch` also gets the epoch's state, borrowed: read it
+ * (e.g. to score the validation split) during the call only.
+ */
 export function fitGradient(
   model: Model,
   state: ModelState,
@@ -56,7 +65,8 @@ export function fitGradient(
   phase: GradientPhase,
   loss: LossName,
   seed: number,
-  onEpoch?: (report: EpochReport) => void,
+  onEpoch?: (report: EpochReport, state: ModelState) => void,
+  options: FitGradientOptions = {},
 ): ModelState {
   const split = splitState(state);
   let params = split.params;
@@ -80,7 +90,10 @@ export function fitGradient(
   let best: { loss: number; params: ArrayRecord[] } | undefined;
   let sinceBest = 0;
   let stepCount = 0;
+  const started = performance.now();
   for (let epoch = 0; epoch < phase.epochs; epoch++) {
+    if (options.seconds !== undefined && (performance.now() - started) / 1000 >= options.seconds)
+      break;
     const order = phase.shuffle
       ? permutation(train.rows, seed + epoch)
       : Array.from({ length: train.rows }, (_, i) => i);
@@ -115,7 +128,7 @@ export function fitGradient(
         sinceBest = 0;
       } else sinceBest++;
     }
-    onEpoch?.(report);
+    onEpoch?.(report, joinState(params, buffers));
     if (!Number.isFinite(report.trainLoss)) break;
     if (phase.patience > 0 && sinceBest >= phase.patience) break;
   }

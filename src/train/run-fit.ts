@@ -60,17 +60,30 @@ export function rowsOf(task: Task, split: TaskSplit): Rows {
   return { x: split.x, y, rows: split.rows };
 }
 
+/** The model's outputs on a split, row-major [rows, outputs] (borrowed state). */
+export function predictionsOf(model: Model, state: ModelState, split: TaskSplit): Float64Array {
+  return takeValues(
+    model.apply(state, arrayFrom(split.x, [split.rows, ...model.inputShape], model.dtype)),
+  );
+}
+
 export function metricsOf(
   model: Model,
   state: ModelState,
   task: Task,
   split: TaskSplit,
 ): SplitMetrics {
+  return metricsFromPredictions(task, split, predictionsOf(model, state, split));
+}
+
+/** Loss and RMSE (regression) or accuracy (classification) of predictions on a split. */
+export function metricsFromPredictions(
+  task: Task,
+  split: TaskSplit,
+  prediction: Float64Array,
+): SplitMetrics {
   const rows = rowsOf(task, split);
-  const outputs = rows.y.length / rows.rows;
-  const prediction = takeValues(
-    model.apply(state, arrayFrom(rows.x, [rows.rows, ...model.inputShape], model.dtype)),
-  );
+  const outputs = prediction.length / Math.max(1, rows.rows);
   if (task.kind === "regression") {
     let sum = 0;
     prediction.forEach((p, i) => (sum += (p - (rows.y[i] as number)) ** 2));

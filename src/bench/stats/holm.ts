@@ -1,0 +1,24 @@
+/**
+ * Holm's step-down adjustment (Holm 1979): sort the m p-values ascending, multiply the i-th
+ * (1-based) by m − i + 1, take the running maximum so the adjusted values keep the order of the
+ * raw ones, and cap at 1. Returned in the input order. Controls the family-wise error rate
+ * under any dependence; adjusted p ≤ α ⇔ Holm rejects at level α.
+ */
+export function holm(pValues: ArrayLike<number>): number[] {
+  const m = pValues.length;
+  for (let i = 0; i < m; i++) {
+    const p = pValues[i] as number;
+    if (!(p >= 0 && p <= 1))
+      throw new RangeError(`holm needs p-values in [0, 1], got ${p} at index ${i}`);
+  }
+  const order = Array.from({ length: m }, (_, i) => i).sort(
+    (i, j) => (pValues[i] as number) - (pValues[j] as number) || i - j,
+  );
+  const adjusted = new Array<number>(m);
+  let running = 0;
+  order.forEach((index, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * (pValues[index] as number)));
+    adjusted[index] = running;
+  });
+  return adjusted;
+}
