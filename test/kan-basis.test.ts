@@ -133,6 +133,18 @@ describe("basis KAN layers", () => {
       checkLayerAgainstReference(layer, state, ref, fixedValues(3 * 2, 3, 2));
     });
 
+    it("layer_norm auto: on over several inputs, off over one (where it would be 0)", () => {
+      const spec = { type: "kan_fastkan", units: 2, grid_size: 4, layer_norm: "auto" };
+      // over 3 inputs: LayerNorm gain + shift 2·3 on top of spline 24, base 6, bias 2
+      assert.equal(build(fastKanDefinition, spec, 3).paramCount(), 24 + 6 + 6 + 2);
+      // over 1 input: spline 1·4·2, base 1·2, bias 2, no LayerNorm
+      assert.equal(build(fastKanDefinition, spec, 1).paramCount(), 8 + 2 + 2);
+      assert.throws(
+        () => build(fastKanDefinition, { ...spec, layer_norm: true }, 1),
+        /layer_norm over a single input is always 0/,
+      );
+    });
+
     it("counts parameters and FLOPs by hand", () => {
       const layer = build(fastKanDefinition, { type: "kan_fastkan", units: 2, grid_size: 4 }, 3);
       // spline 3·4·2, base 3·2, LayerNorm gain + shift 2·3, bias 2

@@ -1,4 +1,5 @@
 /** Exit codes of the CLI contract: 2 for bad input, 1 for a failure while running. */
+import { BenchConfigError } from "../bench/config.js";
 import { DataError } from "../data/task.js";
 import { ExprError, ExprSyntaxError } from "../expr/errors.js";
 import { LayerSpecError } from "../nn/layer.js";
@@ -19,7 +20,8 @@ export function isBadInput(error: unknown): boolean {
     error instanceof ExprError ||
     error instanceof LayerSpecError ||
     error instanceof DataError ||
-    error instanceof OptimizerSpecError
+    error instanceof OptimizerSpecError ||
+    error instanceof BenchConfigError
   );
 }
 

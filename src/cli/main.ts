@@ -2,6 +2,7 @@
 /** The `nonlin` command. */
 import { Command, CommanderError } from "commander";
 import { registerActCommands } from "./act.js";
+import { registerBenchCommand } from "./bench.js";
 import { describeError, EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput } from "./errors.js";
 import { registerFitCommand } from "./fit.js";
 import { registerTourCommand } from "./tour.js";
@@ -15,6 +16,7 @@ function buildProgram(): Command {
     .exitOverride();
   registerActCommands(program);
   registerFitCommand(program);
+  registerBenchCommand(program);
   registerTourCommand(program);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   return program;

@@ -3,8 +3,12 @@
  * the loader in task-spec.ts reads the file. No CSV library is installed, so `parseCsv` is a small
  * RFC 4180 reader: quoted fields (with "" for a quote, and delimiters and line breaks inside),
  * LF or CRLF line ends, an optional byte-order mark; blank lines are skipped.
+ *
+ * `csvTask` turns a table into a task: text feature columns one-hot encoded, missing cells
+ * reported (or dropped, or imputed with train means), a seeded shuffled split, and normalisation
+ * fitted on the train split only. Choices and defaults: docs/tasks.md, docs/tasks-classification.md.
  */
-import type { Normalization } from "./normalize.js";
+import type { Normalization, Scaling } from "./normalize.js";
 import { applyScaling, fitScaling } from "./normalize.js";
 import type { SplitFractions } from "./split.js";
 import { shuffledSplit } from "./split.js";
@@ -111,7 +115,24 @@ export interface CsvTaskOptions {
   readonly split: SplitFractions;
   readonly normalize: Normalization;
   readonly normalize_target: Normalization;
+  /**
+   * Feature columns to one-hot encode even though their values are numbers (codes). Columns whose
+   * every present cell is text are one-hot encoded without being listed.
+   */
+  readonly categorical?: readonly string[];
+  /** Missing cells (MISSING_CELLS): `error` (default), `drop` the rows, or `impute_mean`. */
+  readonly missing?: MissingPolicy;
+  /** At most this many training rows: a seeded random subset; val and test do not change. */
+  readonly max_train?: number;
 }
+
+/**
+ * `error`: a DataError naming the file, the first cell's line and column, and how many there are.
+ * `drop`: rows with a missing feature or target are left out before the split. `impute_mean`: a
+ * missing feature takes the mean of its column over the train split (a one-hot column's mean is
+ * the category's train frequency); a missing target is still an error.
+ */
+export type MissingPolicy = "error" | "drop" | "impute_mean";
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -196,6 +217,109 @@ function sortedLabels(labels: readonly string[]): string[] {
 const baseName = (source: string): string =>
   (source.split(/[\\/]/).pop() ?? source).replace(/\.gz$/i, "").replace(/\.[^.]*$/, "");
 
+/**
+ * Cells read as missing (after trimming): empty, `?` (the UCI convention), `NA`, `N/A`, `NaN`,
+ * `nan` (R and pandas).
+ */
+export const MISSING_CELLS: readonly string[] = ["", "?", "NA", "N/A", "NaN", "nan"];
+const MISSING = new Set(MISSING_CELLS);
+
+/**
+ * A column whose every present cell is text becomes categorical on its own; above this many
+ * distinct values it is more likely a name or an id than a category, and one-hot encoding it
+ * would add a column per row, so it is an error unless `categorical` lists it.
+ */
+export const MAX_AUTO_CATEGORIES = 50;
+
+interface MissingCell {
+  readonly row: number;
+  readonly line: number;
+  readonly column: string;
+  readonly cell: string;
+  readonly target: boolean;
+}
+
+/** One feature column of the file and where it lands in x: one column, or one per category. */
+interface FeatureLayout {
+  readonly index: number;
+  readonly name: string;
+  readonly offset: number;
+  readonly categories?: Map<string, number>;
+  readonly width: number;
+}
+
+const describeMissing = (cell: string): string =>
+  cell === "" ? "empty value" : `missing value '${cell}'`;
+
+const SHOWN_LINES = 5;
+
+/**
+ * The first missing cell (file, line, column), then, when there are more, how many in how many
+ * rows and the first lines of each column, and the options that accept them.
+ */
+function missingReport(missing: readonly MissingCell[], source: string): string {
+  const first = missing[0] as MissingCell;
+  const head = `${source} line ${first.line}, column '${first.column}': ${describeMissing(first.cell)}`;
+  if (missing.length === 1) return head;
+  const byColumn = new Map<string, number[]>();
+  for (const cell of missing) {
+    const lines = byColumn.get(cell.column) ?? [];
+    lines.push(cell.line);
+    byColumn.set(cell.column, lines);
+  }
+  const columns = [...byColumn].map(
+    ([column, lines]) =>
+      `'${column}' ${lines.length} (line${lines.length === 1 ? "" : "s"} ` +
+      `${lines.slice(0, SHOWN_LINES).join(", ")}${lines.length > SHOWN_LINES ? ", …" : ""})`,
+  );
+  const rows = new Set(missing.map((cell) => cell.row)).size;
+  return (
+    `${head}; ${missing.length} missing values in ${rows} rows, by column: ${columns.join(", ")}. ` +
+    `Missing cells are empty, ${MISSING_CELLS.slice(1).join(", ")}; ` +
+    "set missing: drop or missing: impute_mean to accept them"
+  );
+}
+
+/** Feature columns, in order: numeric ones take one column of x, categorical ones one per category. */
+function featureLayout(
+  records: readonly CsvRecord[],
+  columns: readonly string[],
+  features: readonly number[],
+  forced: readonly number[],
+  source: string,
+): FeatureLayout[] {
+  let offset = 0;
+  return features.map((index) => {
+    const name = columns[index] as string;
+    const present = records
+      .map((record) => (record.fields[index] as string).trim())
+      .filter((cell) => !MISSING.has(cell));
+    const listed = forced.includes(index);
+    const text = present.length > 0 && present.every((cell) => !NUMBER.test(cell));
+    if (!listed && !text) {
+      offset += 1;
+      return { index, name, offset: offset - 1, width: 1 };
+    }
+    const values = sortedLabels(present);
+    if (!listed && values.length > MAX_AUTO_CATEGORIES) {
+      throw new DataError(
+        `${source}, column '${name}': text with ${values.length} distinct values (more than ` +
+          `${MAX_AUTO_CATEGORIES}, so more likely a name or id than a category); leave it out with ` +
+          "features, or list it in categorical to one-hot encode it anyway",
+      );
+    }
+    const layout = {
+      index,
+      name,
+      offset,
+      categories: new Map(values.map((value, k) => [value, k])),
+      width: values.length,
+    };
+    offset += values.length;
+    return layout;
+  });
+}
+
 /** Builds a task from CSV text; `source` names the file in messages. */
 export function csvTask(text: string, source: string, options: CsvTaskOptions): Task {
   const table = readHeader(parseCsv(text, source, options.delimiter), source, options.header);
@@ -232,62 +356,147 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
   if (classification && options.normalize_target !== "none") {
     throw new DataError("normalize_target: class labels are not normalised; use none");
   }
+  const categoricalNames = options.categorical ?? [];
+  const forced = columnIndices(categoricalNames, columns, "categorical", source);
+  forced.forEach((index, i) => {
+    if (!features.includes(index)) {
+      throw new DataError(`categorical: '${categoricalNames[i]}' is not a feature column`);
+    }
+  });
+  const policy = options.missing ?? "error";
+  const maxTrain = options.max_train;
+  if (maxTrain !== undefined && !(Number.isInteger(maxTrain) && maxTrain >= 1)) {
+    throw new DataError(`max_train: must be a positive integer, got ${maxTrain}`);
+  }
 
-  const rows = records.length;
-  const inputs = features.length;
-  const x = new Float64Array(rows * inputs);
-  records.forEach((record, r) =>
-    features.forEach((c, j) => (x[r * inputs + j] = numberAt(record, c, columns, source))),
+  // Every row of the file, missing cells as NaN (a categorical one: NaN in all its columns).
+  const layout = featureLayout(records, columns, features, forced, source);
+  const inputs = layout.reduce((sum, column) => sum + column.width, 0);
+  const oneHot = layout.flatMap((column) =>
+    Array.from({ length: column.width }, () => column.categories !== undefined),
+  );
+  const encodedNames = layout.flatMap((column) =>
+    column.categories
+      ? [...column.categories.keys()].map((value) => `${column.name}=${value}`)
+      : [column.name],
   );
   const outputs = classification ? 1 : targets.length;
-  const y = new Float64Array(rows * outputs);
+  const allX = new Float64Array(records.length * inputs);
+  const allY = new Float64Array(records.length * outputs);
+  const labels: string[] = [];
+  const missing: MissingCell[] = [];
+  records.forEach((record, r) => {
+    const note = (index: number, cell: string, target: boolean) =>
+      missing.push({ row: r, line: record.line, column: columns[index] as string, cell, target });
+    for (const column of layout) {
+      const cell = (record.fields[column.index] as string).trim();
+      const at = r * inputs + column.offset;
+      if (MISSING.has(cell)) {
+        note(column.index, cell, false);
+        allX.fill(NaN, at, at + column.width);
+      } else if (column.categories) {
+        allX[at + (column.categories.get(cell) as number)] = 1;
+      } else {
+        allX[at] = numberAt(record, column.index, columns, source);
+      }
+    }
+    targets.forEach((index, k) => {
+      const cell = (record.fields[index] as string).trim();
+      if (MISSING.has(cell)) {
+        note(index, cell, true);
+        allY[r * outputs + k] = NaN;
+      } else if (classification) {
+        labels[r] = cell;
+      } else {
+        allY[r * outputs + k] = numberAt(record, index, columns, source);
+      }
+    });
+  });
+
+  if (missing.length > 0 && policy === "error") throw new DataError(missingReport(missing, source));
+  const missingTargets = missing.filter((cell) => cell.target);
+  if (missingTargets.length > 0 && policy === "impute_mean") {
+    const first = missingTargets[0] as MissingCell;
+    throw new DataError(
+      `${source} line ${first.line}, column '${first.column}': ${describeMissing(first.cell)} in a target ` +
+        `(${missingTargets.length} in all); targets are never imputed: missing: drop leaves such rows out`,
+    );
+  }
+  const incomplete = new Set(policy === "drop" ? missing.map((cell) => cell.row) : []);
+  const kept = records.map((_, r) => r).filter((r) => !incomplete.has(r));
+  if (kept.length === 0) {
+    throw new DataError(`${source}: every row has a missing value, so missing: drop leaves none`);
+  }
+  const rows = kept.length;
+  const x = takeRows(allX, inputs, kept);
+  const y = takeRows(allY, outputs, kept);
+
   let classNames: string[] | undefined;
   if (classification) {
     const column = targets[0] as number;
-    const labels = records.map((record) => {
-      const label = (record.fields[column] as string).trim();
-      if (label === "") {
-        throw new DataError(
-          `${source} line ${record.line}, column '${columns[column]}': empty label`,
-        );
-      }
-      return label;
-    });
-    const classes = sortedLabels(labels);
+    const keptLabels = kept.map((r) => labels[r] as string);
+    const classes = sortedLabels(keptLabels);
     if (classes.length < 2) {
       throw new DataError(
         `target: column '${columns[column]}' has one class only ('${classes[0]}')`,
       );
     }
     const index = new Map(classes.map((label, k) => [label, k]));
-    labels.forEach((label, r) => (y[r] = index.get(label) as number));
+    keptLabels.forEach((label, r) => (y[r] = index.get(label) as number));
     classNames = classes.map((label) => {
       if (!table.classNames) return label;
       const name = table.classNames[Number(label)];
       if (!/^\d+$/.test(label) || name === undefined) {
-        const record = records[labels.indexOf(label)] as CsvRecord;
+        const record = records[kept[keptLabels.indexOf(label)] as number] as CsvRecord;
         throw new DataError(
           `${source} line ${record.line}, column 'target': label '${label}' is not one of the ${table.classNames.length} classes the header names`,
         );
       }
       return name;
     });
-  } else {
-    records.forEach((record, r) =>
-      targets.forEach((c, k) => (y[r * outputs + k] = numberAt(record, c, columns, source))),
-    );
   }
 
   const indices = shuffledSplit(rows, options.split);
+  // The shuffled training rows are in random order, so their first max_train are a seeded random
+  // subset; val and test do not change with the cap.
+  const trainRows = maxTrain === undefined ? indices.train : indices.train.slice(0, maxTrain);
   const raw = (which: number[]): TaskSplit => ({
     x: takeRows(x, inputs, which),
     y: takeRows(y, outputs, which),
     rows: which.length,
   });
-  let train = raw(indices.train);
+  let train = raw(trainRows);
   let val = raw(indices.val);
   let test = raw(indices.test);
-  const featureScaling = fitScaling(train.x, train.rows, inputs, options.normalize);
+
+  let imputed = 0;
+  if (policy === "impute_mean" && missing.length > 0) {
+    // Means of the train split only: filling val/test from their own values would leak them.
+    const means = columnMeans(train.x, train.rows, inputs);
+    for (const split of [train, val, test]) {
+      split.x.forEach((value, i) => {
+        if (!Number.isNaN(value)) return;
+        const j = i % inputs;
+        const mean = means[j] as number;
+        if (Number.isNaN(mean)) {
+          const name = layout.find((c) => j >= c.offset && j < c.offset + c.width)?.name;
+          throw new DataError(
+            `${source}, column '${name}': missing: impute_mean needs a value in at least one training row`,
+          );
+        }
+        split.x[i] = mean;
+      });
+    }
+    imputed = missing.length; // no target is missing here (checked above)
+  }
+
+  // Standardisation fitted on the train split only; one-hot columns stay 0/1 (shift 0, scale 1).
+  const fitted = fitScaling(train.x, train.rows, inputs, options.normalize);
+  const featureScaling: Scaling = {
+    kind: fitted.kind,
+    shift: fitted.shift.map((shift, j) => (oneHot[j] ? 0 : shift)),
+    scale: fitted.scale.map((scale, j) => (oneHot[j] ? 1 : scale)),
+  };
   const targetScaling = classification
     ? undefined
     : fitScaling(train.y, train.rows, outputs, options.normalize_target);
@@ -301,6 +510,8 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
   });
   [train, val, test] = [scaled(train), scaled(val), scaled(test)];
   const { split } = options;
+  const categorical = layout.filter((column) => column.categories);
+  const dropped = records.length - rows;
   return {
     name: options.name ?? baseName(source),
     inputs,
@@ -310,13 +521,38 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
     train,
     val,
     test,
-    featureNames,
+    featureNames: encodedNames,
     targetNames: targets.map((c) => columns[c] as string),
     ...(options.normalize !== "none" ? { featureScaling } : {}),
     ...(targetScaling && targetScaling.kind !== "none" ? { targetScaling } : {}),
     source:
-      `csv ${source}, ${rows} rows, split val ${split.val} / test ${split.test} (seed ${split.seed}), ` +
-      `features ${options.normalize}` +
+      `csv ${source}, ${rows} rows` +
+      (dropped > 0 ? ` (${dropped} with missing values dropped)` : "") +
+      `, split val ${split.val} / test ${split.test} (seed ${split.seed})` +
+      (maxTrain !== undefined && maxTrain < indices.train.length
+        ? `, train capped at ${maxTrain} of ${indices.train.length}`
+        : "") +
+      `, features ${options.normalize}` +
+      (categorical.length > 0
+        ? `, ${categorical.map((c) => `'${c.name}'`).join(", ")} one-hot (${categorical.reduce((n, c) => n + c.width, 0)} columns, 0/1)`
+        : "") +
+      (imputed > 0 ? `, ${imputed} missing values imputed with train means` : "") +
       (classification ? "" : `, targets ${options.normalize_target}`),
   };
+}
+
+/** Per column, the mean of the values that are not NaN (NaN when there are none). */
+function columnMeans(table: Float64Array, rows: number, columns: number): number[] {
+  return Array.from({ length: columns }, (_, j) => {
+    let sum = 0;
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const value = table[r * columns + j] as number;
+      if (!Number.isNaN(value)) {
+        sum += value;
+        count++;
+      }
+    }
+    return count > 0 ? sum / count : NaN;
+  });
 }

@@ -67,6 +67,12 @@ export const csvTaskSchema = z
       .prefault({}),
     normalize: normalization.default("standard"),
     normalize_target: normalization.default("none"),
+    /** Number-coded feature columns to one-hot encode (all-text columns are found on their own). */
+    categorical: z.array(z.string().min(1)).min(1).optional(),
+    /** Missing cells ('', ?, NA, N/A, NaN, nan): unset means `error`. */
+    missing: z.enum(["error", "drop", "impute_mean"]).optional(),
+    /** Cap on training rows (a seeded random subset, e.g. for quick runs). */
+    max_train: z.number().int().positive().optional(),
   })
   .strict();
 

@@ -33,7 +33,8 @@ export const fastKanSchema = z
     units: unitsField,
     grid_size: z.number().int().min(2).default(8),
     grid_range: gridRangeField([-2, 2]),
-    layer_norm: z.boolean().default(true),
+    /** "auto": on when the layer has at least two inputs (over one input it is identically 0). */
+    layer_norm: z.union([z.boolean(), z.literal("auto")]).default(true),
     base: z.boolean().default(true),
     bias: z.boolean().default(true),
     init_scale: z.number().positive().default(0.1),
@@ -52,6 +53,8 @@ export class FastKanLayer implements Layer {
   readonly kind = "kan_fastkan";
   readonly outputShape: readonly number[];
   private readonly inputs: number;
+  /** Whether this layer normalises its inputs (layer_norm resolved against the input count). */
+  readonly layerNorm: boolean;
 
   constructor(
     readonly spec: FastKanSpec,
@@ -59,7 +62,8 @@ export class FastKanLayer implements Layer {
     readonly dtype: FloatDType,
   ) {
     this.inputs = flatInputCount(this.kind, inputShape);
-    if (spec.layer_norm && this.inputs < 2)
+    this.layerNorm = spec.layer_norm === "auto" ? this.inputs > 1 : spec.layer_norm;
+    if (this.layerNorm && this.inputs < 2)
       throw new LayerSpecError(
         "kan_fastkan: layer_norm over a single input is always 0; set layer_norm: false",
       );
@@ -89,7 +93,7 @@ export class FastKanLayer implements Layer {
         this.dtype,
       );
     else baseKey.dispose();
-    if (this.spec.layer_norm) {
+    if (this.layerNorm) {
       state.params.ln_gain = np.ones([n], { dtype });
       state.params.ln_bias = np.zeros([n], { dtype });
     }
@@ -103,7 +107,7 @@ export class FastKanLayer implements Layer {
     const { centres, width } = fastKanGrid(this.spec);
     let base: np.Array | undefined;
     if (base_w) base = np.matmul(x.ref.mul(nn.sigmoid(x.ref)), base_w.ref);
-    const normed = this.spec.layer_norm
+    const normed = this.layerNorm
       ? layerNorm(x, ln_gain as np.Array, ln_bias as np.Array, LAYER_NORM_EPS)
       : x;
     // exp(−((x − c)/h)²) = exp((x − c)² · (−1/h²))
@@ -121,7 +125,7 @@ export class FastKanLayer implements Layer {
     return (
       n * grid * units +
       (this.spec.base ? n * units : 0) +
-      (this.spec.layer_norm ? 2 * n : 0) +
+      (this.layerNorm ? 2 * n : 0) +
       (this.spec.bias ? units : 0)
     );
   }
@@ -137,7 +141,7 @@ export class FastKanLayer implements Layer {
     const n = this.inputs;
     const { units: m, grid_size: g } = this.spec;
     const forward =
-      (this.spec.layer_norm ? layerNormFlops(n, true) : 0) +
+      (this.layerNorm ? layerNormFlops(n, true) : 0) +
       4 * n * g +
       2 * n * g * m +
       (this.spec.base ? 2 * n + 2 * n * m + m : 0) +

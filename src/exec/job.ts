@@ -1,0 +1,133 @@
+/**
+ * A trial as data: what an executor hands to a worker (in this process, in a child process, or on
+ * another machine through Redis). Payloads are plain JSON — a validated bench config and indices —
+ * never code; the worker re-plans the config (cached by its hash) and runs the trial.
+ */
+import { createHash } from "node:crypto";
+import type { BenchConfig } from "../bench/config.js";
+import { parseBenchConfig } from "../bench/config.js";
+import type { BenchPlan } from "../bench/plan.js";
+import { planBench } from "../bench/plan.js";
+import type { TrialResult } from "../bench/results.js";
+import { trialSeed } from "../bench/seeds.js";
+import type { TrialHooks } from "../bench/trial.js";
+import { runTrial } from "../bench/trial.js";
+import type { Task } from "../data/task.js";
+
+export interface TrialJob {
+  /** The trial's identity: hash of its full configuration (see trialId). */
+  id: string;
+  /** The whole validated bench config (JSON). */
+  config: BenchConfig;
+  task: number;
+  candidate: number;
+  seedIndex: number;
+}
+
+export interface TrialOutcome {
+  job: TrialJob;
+  result?: TrialResult;
+  /** Message of the last failure, when the trial failed for good. */
+  error?: string;
+  attempts: number;
+}
+
+/** Canonical JSON: object keys sorted, so equal configurations hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+/**
+ * A trial's identity: the hash of everything that decides its result — the task and its rows, the
+ * seed, the sized model, the training budget, the dtype and fairness mode — and nothing else (not
+ * the candidate's position, not the other candidates). Recording by it is idempotent.
+ */
+export function trialId(
+  plan: BenchPlan,
+  task: number,
+  candidate: number,
+  seedIndex: number,
+): string {
+  const { config } = plan;
+  const planned = plan.tasks[task]!;
+  const cell = plan.cells[task]![candidate]!;
+  return sha256(
+    canonicalJson({
+      task: planned.entry.name,
+      request: planned.request,
+      seed: trialSeed(config.seed, planned.entry.name, seedIndex),
+      candidate: plan.candidates[candidate]!.info.name,
+      layers: cell.layers,
+      training: config.training,
+      fairness: config.fairness.mode === "time" ? config.fairness : { mode: config.fairness.mode },
+      dtype: config.dtype,
+    }),
+  ).slice(0, 32);
+}
+
+/** Every trial of a plan as a job, in plan order (task, seed, candidate). */
+export function jobsOf(plan: BenchPlan): TrialJob[] {
+  const jobs: TrialJob[] = [];
+  plan.tasks.forEach((_, t) => {
+    for (let s = 0; s < plan.config.seeds; s++)
+      plan.candidates.forEach((_, c) =>
+        jobs.push({
+          id: trialId(plan, t, c, s),
+          config: plan.config,
+          task: t,
+          candidate: c,
+          seedIndex: s,
+        }),
+      );
+  });
+  return jobs;
+}
+
+const planCache = new Map<string, BenchPlan>();
+const taskCache = new Map<string, Task>();
+
+/** Plans a job's config once per process (by its hash). */
+export function planOf(config: BenchConfig): BenchPlan {
+  const key = sha256(canonicalJson(config));
+  let plan = planCache.get(key);
+  if (!plan) {
+    plan = planBench(parseBenchConfig(config));
+    planCache.set(key, plan);
+  }
+  return plan;
+}
+
+/**
+ * Runs one trial job (synchronously, in this process). The engine must be started. The task's
+ * rows are cached for the last (task, seed) only — the next job usually shares them.
+ */
+export function executeTrialJob(job: TrialJob, hooks: TrialHooks = {}): TrialResult {
+  const plan = planOf(job.config);
+  const planned = plan.tasks[job.task]!;
+  const seed = trialSeed(plan.config.seed, planned.entry.name, job.seedIndex);
+  const key = `${planned.entry.name}\u0000${canonicalJson(planned.request)}\u0000${seed}`;
+  let task = taskCache.get(key);
+  if (!task) {
+    taskCache.clear();
+    task = planned.entry.make({ ...planned.request, seed });
+    taskCache.set(key, task);
+  }
+  return runTrial(
+    plan.config,
+    plan.cells[job.task]![job.candidate]!,
+    task,
+    job.seedIndex,
+    seed,
+    { task: planned.entry.name, candidate: plan.candidates[job.candidate]!.info.name },
+    hooks,
+  );
+}

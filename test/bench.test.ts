@@ -1,0 +1,318 @@
+/**
+ * The fair-comparison protocol end to end: planted differences are detected and absent ones are
+ * not, candidate order changes nothing, bad configs are refused before training, a killed run
+ * resumes without losing or changing finished trials.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { stringify } from "yaml";
+import type { BenchConfigInput } from "../src/bench/config.js";
+import { parseBenchConfig } from "../src/bench/config.js";
+import { planBench } from "../src/bench/plan.js";
+import { PRESET_NAMES, presetConfig } from "../src/bench/presets.js";
+import type { BenchResults } from "../src/bench/results.js";
+import { runBench } from "../src/bench/run.js";
+import { trialSeed } from "../src/bench/seeds.js";
+import { familyVerdicts, summarizeTask } from "../src/bench/summary.js";
+import { startEngine } from "../src/engine/index.js";
+
+const makeTaskOf = (plan: ReturnType<typeof planBench>) => (t: number, seed: number) =>
+  plan.tasks[t]!.entry.make({ ...plan.tasks[t]!.request, seed });
+
+function run(input: BenchConfigInput): BenchResults {
+  const plan = planBench(parseBenchConfig(input));
+  return runBench(plan, makeTaskOf(plan));
+}
+
+const SMALL: Partial<BenchConfigInput> = {
+  rows: { train: 200, val: 100, test: 200 },
+  training: { optimizer: { name: "adam", lr: 1e-2 }, epochs: 12, batch_size: 50, patience: 0 },
+  network: { depth: 1, width: 8 },
+  fairness: { mode: "none" },
+};
+
+before(async () => {
+  await startEngine("wasm");
+});
+
+describe("bench statistics on real trials", () => {
+  it("detects a planted difference: an MLP against the same MLP whose hidden layer outputs 0", () => {
+    // `0*x` zeroes every hidden unit, so that network can only learn a constant: worse by construction
+    const results = run({
+      ...SMALL,
+      tasks: ["relu-kan/sin-pi-x"],
+      candidates: [
+        { name: "tanh", activation: "tanh" },
+        { name: "dead", activation: "0*x" },
+      ],
+      baseline: "dead",
+      seeds: 6,
+    });
+    const tanh = results.summaries.find((s) => s.candidate === "tanh")!;
+    const dead = results.summaries.find((s) => s.candidate === "dead")!;
+    assert.ok(tanh.mean < dead.mean, `tanh ${tanh.mean} vs dead ${dead.mean}`);
+    assert.equal(tanh.n, 6);
+    // six paired seeds, all in favour: the exact two-sided p is 2/2^6
+    assert.ok(Math.abs(tanh.vsBaseline!.pValue - 2 / 64) < 1e-12, `p ${tanh.vsBaseline!.pValue}`);
+    assert.equal(tanh.vsBaseline!.better, true);
+    assert.equal(tanh.vsBaseline!.significant, true);
+    assert.ok(tanh.ci95[1] < dead.ci95[0], "the confidence intervals separate");
+  });
+
+  it("finds no difference between two networks that differ only in their random draws", () => {
+    // an identity layer in front changes how the init key is split, not what can be learnt
+    const model = (extra: boolean) => [
+      ...(extra ? [{ type: "activation", fn: "x" }] : []),
+      { type: "dense", units: 8, activation: "tanh" },
+      { type: "dense", units: "outputs" },
+    ];
+    const results = run({
+      ...SMALL,
+      tasks: ["relu-kan/sin-pi-x"],
+      candidates: [
+        { name: "a", model: model(false) },
+        { name: "b", model: model(true) },
+      ],
+      seeds: 8,
+    });
+    const b = results.summaries.find((s) => s.candidate === "b")!;
+    assert.ok(b.vsBaseline!.pValue > 0.05, `p ${b.vsBaseline!.pValue}`);
+    assert.equal(b.vsBaseline!.significant, false);
+  });
+
+  it("gives the same result for every trial whatever the order of candidates and tasks", () => {
+    const candidates = [
+      { name: "relu", activation: "relu" },
+      { name: "tanh", activation: "tanh" },
+      { name: "kan", layer: { type: "kan_chebyshev", degree: 3 } },
+    ];
+    const tasks = ["relu-kan/sin-pi-x", "toy/xy"];
+    const base = { ...SMALL, seeds: 2, fairness: { mode: "params" as const, budget: 60 } };
+    const first = run({ ...base, tasks, candidates });
+    const second = run({
+      ...base,
+      tasks: [...tasks].reverse(),
+      candidates: [candidates[2]!, candidates[0]!, candidates[1]!],
+      baseline: "relu",
+    });
+    assert.equal(first.trials.length, 12);
+    for (const trial of first.trials) {
+      const twin = second.trials.find(
+        (t) =>
+          t.task === trial.task &&
+          t.candidate === trial.candidate &&
+          t.seedIndex === trial.seedIndex,
+      )!;
+      assert.equal(twin.seed, trial.seed);
+      assert.equal(twin.width, trial.width);
+      assert.equal(
+        twin.test.metric,
+        trial.test.metric,
+        `${trial.task} ${trial.candidate} ${trial.seedIndex}`,
+      );
+      assert.deepEqual(
+        twin.curve.map((p) => p.trainLoss),
+        trial.curve.map((p) => p.trainLoss),
+      );
+    }
+  });
+
+  it("sizes every candidate to the parameter budget and reports the realised counts", () => {
+    const plan = planBench(
+      parseBenchConfig({
+        ...SMALL,
+        tasks: ["toy/xy"],
+        candidates: [{ activation: "relu" }, { layer: { type: "kan", grid_size: 5 } }],
+        fairness: { mode: "params", budget: 300 },
+      }),
+    );
+    const [mlp, kan] = plan.cells[0]!;
+    // MLP 2→w→1: 2w + w + w + 1 = 4w + 1 ≤ 300 → w = 74 (75 would need 301)
+    assert.equal(mlp!.width, 74);
+    assert.equal(mlp!.params, 297);
+    // pykan KAN edge: G + k coefficients + scale_base + scale_sp = 10; [2, w, 1]: 3w edges → 30w ≤ 300
+    assert.equal(kan!.width, 10);
+    assert.equal(kan!.params, 300);
+  });
+
+  it("plans every preset, full and quick (names exist, budgets feasible)", () => {
+    for (const name of PRESET_NAMES)
+      for (const quick of [false, true]) {
+        const plan = planBench(parseBenchConfig(presetConfig(name, quick)));
+        assert.ok(plan.tasks.length >= 3 && plan.candidates.length >= 4, `${name} ${quick}`);
+      }
+  });
+
+  it("matched training time: no epoch starts after the budget is spent", () => {
+    const results = run({
+      ...SMALL,
+      tasks: ["toy/xy"],
+      candidates: [{ activation: "tanh" }],
+      seeds: 1,
+      fairness: { mode: "time", budget: 0.5 },
+      training: { epochs: 100000, batch_size: 50, patience: 0 },
+    });
+    const [trial] = results.trials;
+    assert.ok(trial!.epochs > 1 && trial!.epochs < 100000, `epochs ${trial!.epochs}`);
+    const trainingSeconds = trial!.epochs * trial!.secondsPerEpoch;
+    assert.ok(trainingSeconds >= 0.5, `trained ${trainingSeconds} s`);
+    assert.ok(
+      trainingSeconds < 0.5 + 5 * trial!.secondsPerEpoch + 0.5,
+      `trained ${trainingSeconds} s`,
+    );
+  });
+
+  it("derives seeds from the task and seed index only", () => {
+    assert.equal(trialSeed(0, "toy/xy", 3), trialSeed(0, "toy/xy", 3));
+    assert.notEqual(trialSeed(0, "toy/xy", 3), trialSeed(0, "toy/xy", 4));
+    assert.notEqual(trialSeed(0, "toy/xy", 3), trialSeed(1, "toy/xy", 3));
+    assert.notEqual(trialSeed(0, "toy/xy", 3), trialSeed(0, "relu-kan/sin-pi-x", 3));
+  });
+});
+
+describe("KAN-vs-MLP verdicts", () => {
+  it("compares the best KAN-family candidate with the best MLP per task and decides by majority", () => {
+    const task = (
+      name: string,
+      family: "function-fitting" | "tabular",
+      metric: "rmse" | "accuracy",
+    ) => ({
+      name,
+      family,
+      kind: metric === "rmse" ? ("regression" as const) : ("classification" as const),
+      metric,
+      inputShape: [2],
+      outputs: 1,
+      description: "",
+      rows: { train: 1, val: 1, test: 1 },
+    });
+    const tasks = [
+      task("f1", "function-fitting", "rmse"),
+      task("f2", "function-fitting", "rmse"),
+      task("t1", "tabular", "accuracy"),
+    ];
+    const candidates = [
+      { name: "mlp", kind: "activation" as const, group: "mlp", description: "" },
+      { name: "kan-a", kind: "layer" as const, group: "kan", description: "" },
+      { name: "kan-b", kind: "layer" as const, group: "kan", description: "" },
+    ];
+    // test metric per (task, candidate) for seeds 0..5: KAN-b best on f1 and f2 (lower rmse), MLP best on t1
+    const metric: Record<string, number[]> = {
+      "f1 mlp": [0.5, 0.6, 0.55, 0.52, 0.58, 0.61],
+      "f1 kan-a": [0.7, 0.8, 0.75, 0.72, 0.78, 0.81],
+      "f1 kan-b": [0.1, 0.2, 0.15, 0.12, 0.18, 0.21],
+      "f2 mlp": [0.3, 0.31, 0.32, 0.33, 0.34, 0.35],
+      "f2 kan-a": [0.31, 0.3, 0.33, 0.32, 0.35, 0.34],
+      "f2 kan-b": [0.9, 0.9, 0.9, 0.9, 0.9, 0.9],
+      "t1 mlp": [0.9, 0.91, 0.92, 0.9, 0.93, 0.94],
+      "t1 kan-a": [0.8, 0.81, 0.82, 0.8, 0.83, 0.84],
+      "t1 kan-b": [0.85, 0.86, 0.87, 0.85, 0.88, 0.89],
+    };
+    const trials = Object.entries(metric).flatMap(([key, values]) => {
+      const [taskName, candidate] = key.split(" ") as [string, string];
+      return values.map((value, seedIndex) => ({
+        task: taskName,
+        candidate,
+        seedIndex,
+        test: { metric: value },
+      }));
+    }) as unknown as BenchResults["trials"];
+    const summaries = tasks.flatMap((t) => summarizeTask(t, candidates, trials, "mlp"));
+    const verdicts = familyVerdicts(tasks, candidates, summaries, trials, "matched parameters")!;
+    const fitting = verdicts.find((v) => v.family === "function-fitting")!;
+    // f1: kan-b 0.16 < mlp 0.56 (KAN wins, all 6 seeds: p = 2/64); f2: kan-a 0.325 = mlp 0.325: a tie
+    assert.equal(fitting.kanWins, 1);
+    assert.equal(fitting.mlpWins, 0);
+    assert.match(fitting.text, /the KAN family beat MLPs at matched parameters/);
+    assert.match(fitting.text, /1 of 2 difference\(s\) significant/);
+    const tabular = verdicts.find((v) => v.family === "tabular")!;
+    assert.equal(tabular.mlpWins, 1);
+    assert.match(tabular.text, /MLPs beat the KAN family/);
+    assert.doesNotMatch(tabular.text, /no difference can be significant/);
+  });
+});
+
+describe("nonlin bench command", () => {
+  const cli = (args: string[], cwd?: string) =>
+    spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "../src/cli/main.ts"), ...args],
+      {
+        encoding: "utf8",
+        cwd,
+        timeout: 120_000,
+      },
+    );
+  const writeConfig = (dir: string, config: object): string => {
+    const path = join(dir, "bench.yaml");
+    writeFileSync(path, stringify(config));
+    return path;
+  };
+  const valid = {
+    tasks: ["toy/xy"],
+    candidates: [{ activation: "relu" }, { activation: "tanh" }],
+    seeds: 2,
+    fairness: { mode: "params", budget: 100 },
+    rows: { train: 100, val: 50, test: 100 },
+    training: { epochs: 3, batch_size: 50 },
+  };
+
+  for (const [label, change, message] of [
+    ["an unknown task", { tasks: ["toy/nope"] }, /tasks\[0\]: unknown task 'toy\/nope'/],
+    [
+      "an unknown activation",
+      { candidates: [{ activation: "relu" }, { activation: "frobnicate" }] },
+      /candidates\[1\]\.activation: .*frobnicate/,
+    ],
+    [
+      "a budget no width can meet",
+      { fairness: { mode: "params", budget: 3 } },
+      /fairness\.budget: no width meets 3 parameters for candidate 'relu' on toy\/xy \(width 1 already needs 5\)/,
+    ],
+    ["an unknown field", { epochs: 3 }, /epochs: unknown field/],
+  ] as const) {
+    it(`exits 2 on ${label}, naming it, before any training or output`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "nonlin-bench-"));
+      const out = join(dir, "out");
+      const result = cli(["bench", writeConfig(dir, { ...valid, ...change }), "--out", out]);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+      assert.equal(existsSync(out), false, "nothing written");
+    });
+  }
+
+  it("writes the results and reports, and a resumed run keeps the trials a kill left", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-bench-"));
+    const config = writeConfig(dir, valid);
+    const out = join(dir, "run");
+    const first = cli(["bench", config, "--out", out, "--json"]);
+    assert.equal(first.status, 0, first.stderr);
+    const results = JSON.parse(first.stdout) as BenchResults;
+    assert.equal(results.trials.length, 4);
+    for (const file of ["results.json", "report.md", "report.html", "trials.jsonl", "config.json"])
+      assert.ok(existsSync(join(out, file)), file);
+    // as if killed during the third trial: two finished lines and half of the third
+    const lines = readFileSync(join(out, "trials.jsonl"), "utf8").trim().split("\n");
+    assert.equal(lines.length, 4);
+    writeFileSync(join(out, "trials.jsonl"), `${lines[0]}\n${lines[1]}\n${lines[2]!.slice(0, 40)}`);
+    const resumed = cli(["bench", config, "--resume", out, "--json"]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming: 2 trial\(s\) already done/);
+    const again = JSON.parse(resumed.stdout) as BenchResults;
+    const key = (t: BenchResults["trials"][number]) => `${t.task} ${t.candidate} ${t.seedIndex}`;
+    assert.deepEqual(
+      again.trials.map((t) => [key(t), t.test.metric]).sort(),
+      results.trials.map((t) => [key(t), t.test.metric]).sort(),
+    );
+    // a resume with another config is refused
+    const other = writeConfig(dir, { ...valid, seeds: 3 });
+    const refused = cli(["bench", other, "--resume", out]);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /--resume: .* was written for another config/);
+  });
+});
