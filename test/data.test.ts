@@ -617,7 +617,7 @@ describe("task specs", () => {
 
   it("names the field of every bad entry", () => {
     const message = (spec: unknown) => errorOf(() => parseTaskSpec(spec)).message;
-    assert.equal(message({ type: "table" }), 'task.type: must be "formula" or "csv"');
+    assert.equal(message({ type: "table" }), 'task.type: must be "formula", "csv" or "catalog"');
     assert.equal(message({ type: "formula" }), "task.formula: required");
     assert.match(message({ type: "formula", formula: "x", train: 0 }), /^task\.train: /);
     assert.match(message({ type: "formula", formula: "x", seed: -1 }), /^task\.seed: /);
@@ -668,5 +668,26 @@ describe("task specs", () => {
     });
     assert.deepEqual([task.inputs, task.train.rows, task.val.rows, task.test.rows], [2, 5, 0, 3]);
     assert.equal(task.val.x.length, 0);
+  });
+
+  it("loads a catalog task by name with its own sizes, and names an unknown one", () => {
+    const task = loadTask({ type: "catalog", name: "toy/xy", train: 7, val: 2, test: 3, seed: 4 });
+    assert.deepEqual([task.inputs, task.train.rows, task.val.rows, task.test.rows], [2, 7, 2, 3]);
+    // y = x1·x2 on every row, independently of the suite's code
+    for (let r = 0; r < 7; r++)
+      assert.equal(
+        task.train.y[r],
+        (task.train.x[2 * r] as number) * (task.train.x[2 * r + 1] as number),
+      );
+    const iris = loadTask({ type: "catalog", name: "tabular/iris" });
+    assert.equal(iris.train.rows + iris.val.rows + iris.test.rows, 150);
+    assert.match(
+      errorOf(() => loadTask({ type: "catalog", name: "toy/nope" })).message,
+      /^task\.name: unknown task 'toy\/nope' \(did you mean 'toy\//,
+    );
+    assert.match(
+      errorOf(() => parseTaskSpec({ type: "catalog", name: "toy/xy", rows: 3 })).message,
+      /^task\.rows: unknown field \(fields: type, name, seed/,
+    );
   });
 });

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { loadTask } from "../data/task-spec.js";
+import { loadTask, prepareTask } from "../data/task-spec.js";
 import { parseDeviceName, startEngine } from "../engine/index.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
@@ -53,6 +53,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   const { config, text } = readFitConfig(specPath);
   const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);
   await startEngine(device);
+  await prepareTask(config.task);
   const task = loadTask(config.task, dirname(specPath));
   const outDir = options.out ?? options.resume;
   let resume: Parameters<typeof runFit>[3];

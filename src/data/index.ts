@@ -11,7 +11,12 @@ export type { Normalization, Scaling } from "./normalize.js";
 export { applyScaling, fitScaling, invertScaling } from "./normalize.js";
 export { Rng, splitmix64 } from "./rng.js";
 export type { CsvTaskSpec, FormulaTaskSpec, TaskSpec, TaskSpecInput } from "./task-spec.js";
+export type { CatalogEntry, TaskFamily, TaskMetric, TaskRequest } from "./catalog-entry.js";
+export { findTask, TASK_CATALOG } from "./catalog.js";
+export { sampledTask } from "./formula.js";
 export {
+  catalogTaskSchema,
+  prepareTask,
   csvTaskSchema,
   formulaTaskSchema,
   loadTask,

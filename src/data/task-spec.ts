@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
+import type { CatalogEntry } from "./catalog-entry.js";
+import { findTask, similarTaskNames } from "./catalog.js";
 import { csvTask } from "./csv.js";
 import { formulaTask } from "./formula.js";
 import type { Task } from "./task.js";
@@ -76,14 +78,37 @@ export const csvTaskSchema = z
   })
   .strict();
 
-export const taskSpecSchema = z.discriminatedUnion("type", [formulaTaskSchema, csvTaskSchema]);
+/** A task of the built-in catalog by name (`nonlin bench --list-tasks`), with its own sizes. */
+export const catalogTaskSchema = z
+  .object({
+    type: z.literal("catalog"),
+    name: z.string().min(1),
+    seed: seedSchema.default(0),
+    train: z.number().int().positive().optional(),
+    val: z.number().int().nonnegative().optional(),
+    test: z.number().int().positive().optional(),
+    noise: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+export const taskSpecSchema = z.discriminatedUnion("type", [
+  formulaTaskSchema,
+  csvTaskSchema,
+  catalogTaskSchema,
+]);
 
 export type FormulaTaskSpec = z.output<typeof formulaTaskSchema>;
 export type CsvTaskSpec = z.output<typeof csvTaskSchema>;
 export type TaskSpec = z.output<typeof taskSpecSchema>;
 export type TaskSpecInput = z.input<typeof taskSpecSchema>;
 
-const SCHEMAS = { formula: formulaTaskSchema, csv: csvTaskSchema } as const;
+const SCHEMAS = {
+  formula: formulaTaskSchema,
+  csv: csvTaskSchema,
+  catalog: catalogTaskSchema,
+} as const;
+const isKnownType = (type: unknown): type is keyof typeof SCHEMAS =>
+  typeof type === "string" && type in SCHEMAS;
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value = input;
@@ -101,12 +126,10 @@ export function parseTaskSpec(input: unknown, prefix = "task"): TaskSpec {
   const type = valueAt(input, ["type"]);
   const lines = result.error.issues.flatMap((issue) => {
     const path = [prefix, ...issue.path.map(String)].join(".");
-    if (issue.path.join(".") === "type") return [`${path}: must be "formula" or "csv"`];
+    if (issue.path.join(".") === "type") return [`${path}: must be "formula", "csv" or "catalog"`];
     if (issue.code === "unrecognized_keys") {
       const known =
-        issue.path.length === 0 && (type === "formula" || type === "csv")
-          ? Object.keys(SCHEMAS[type].shape)
-          : [];
+        issue.path.length === 0 && isKnownType(type) ? Object.keys(SCHEMAS[type].shape) : [];
       return issue.keys.map(
         (key) =>
           `${path}.${key}: unknown field` + (known.length ? ` (fields: ${known.join(", ")})` : ""),
@@ -116,6 +139,23 @@ export function parseTaskSpec(input: unknown, prefix = "task"): TaskSpec {
     return [`${path}: ${issue.message}`];
   });
   throw new DataError(lines.join("\n"));
+}
+
+function catalogEntry(name: string): CatalogEntry {
+  const entry = findTask(name);
+  if (!entry)
+    throw new DataError(
+      `task.name: unknown task '${name}' (did you mean ${similarTaskNames(name)
+        .map((n) => `'${n}'`)
+        .join(", ")}? \`nonlin bench --list-tasks\` lists them all)`,
+    );
+  return entry;
+}
+
+/** Downloads what a catalog task needs (a no-op for every other task). */
+export async function prepareTask(spec: TaskSpecInput | TaskSpec): Promise<void> {
+  const parsed = parseTaskSpec(spec);
+  if (parsed.type === "catalog") await catalogEntry(parsed.name).prepare?.();
 }
 
 /** Reads a file as text, gunzipping names ending in .gz. */
@@ -136,10 +176,17 @@ export function readTextFile(path: string): string {
   }
 }
 
-/** Builds the task a spec describes; `baseDir` resolves relative CSV paths (the spec's folder). */
+/**
+ * Builds the task a spec describes; `baseDir` resolves relative CSV paths (the spec's folder).
+ * Catalog entries that download (CIFAR-10) must have been prepared: see `prepareTask`.
+ */
 export function loadTask(spec: TaskSpecInput | TaskSpec, baseDir = "."): Task {
   const parsed = parseTaskSpec(spec);
   if (parsed.type === "formula") return formulaTask(parsed);
+  if (parsed.type === "catalog") {
+    const { name, type: _type, ...request } = parsed;
+    return catalogEntry(name).make(request);
+  }
   const path = isAbsolute(parsed.path) ? parsed.path : resolve(baseDir, parsed.path);
   return csvTask(readTextFile(path), parsed.path, parsed);
 }
