@@ -4,7 +4,7 @@
  * resumes without losing or changing finished trials.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import { runBench } from "../src/bench/run.js";
 import { trialSeed } from "../src/bench/seeds.js";
 import { familyVerdicts, summarizeTask } from "../src/bench/summary.js";
 import { startEngine } from "../src/engine/index.js";
+import { openStore } from "../src/store/index.js";
 
 const makeTaskOf = (plan: ReturnType<typeof planBench>) => (t: number, seed: number) =>
   plan.tasks[t]!.entry.make({ ...plan.tasks[t]!.request, seed });
@@ -237,13 +238,14 @@ describe("KAN-vs-MLP verdicts", () => {
 });
 
 describe("nonlin bench command", () => {
-  const cli = (args: string[], cwd?: string) =>
+  const storeDir = mkdtempSync(join(tmpdir(), "nonlin-bench-store-"));
+  const main = join(import.meta.dirname, "../src/cli/main.ts");
+  const cli = (args: string[], store = join(storeDir, "runs.db")) =>
     spawnSync(
       process.execPath,
-      ["--import", "tsx", join(import.meta.dirname, "../src/cli/main.ts"), ...args],
+      ["--import", "tsx", main, ...args, "--store", store, "--workers", "1"],
       {
         encoding: "utf8",
-        cwd,
         timeout: 120_000,
       },
     );
@@ -278,41 +280,152 @@ describe("nonlin bench command", () => {
     it(`exits 2 on ${label}, naming it, before any training or output`, () => {
       const dir = mkdtempSync(join(tmpdir(), "nonlin-bench-"));
       const out = join(dir, "out");
-      const result = cli(["bench", writeConfig(dir, { ...valid, ...change }), "--out", out]);
+      const store = join(dir, "runs.db");
+      const result = cli(["bench", writeConfig(dir, { ...valid, ...change }), "--out", out], store);
       assert.equal(result.status, 2, result.stderr);
       assert.match(result.stderr, message);
       assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
-      assert.equal(existsSync(out), false, "nothing written");
+      assert.equal(existsSync(out), false, "no output folder");
+      assert.equal(existsSync(store), false, "no store");
     });
   }
 
-  it("writes the results and reports, and a resumed run keeps the trials a kill left", () => {
+  it("exits 2 on a store path in a missing folder and on a store that is not SQLite", () => {
     const dir = mkdtempSync(join(tmpdir(), "nonlin-bench-"));
     const config = writeConfig(dir, valid);
-    const out = join(dir, "run");
-    const first = cli(["bench", config, "--out", out, "--json"]);
-    assert.equal(first.status, 0, first.stderr);
-    const results = JSON.parse(first.stdout) as BenchResults;
-    assert.equal(results.trials.length, 4);
-    for (const file of ["results.json", "report.md", "report.html", "trials.jsonl", "config.json"])
-      assert.ok(existsSync(join(out, file)), file);
-    // as if killed during the third trial: two finished lines and half of the third
-    const lines = readFileSync(join(out, "trials.jsonl"), "utf8").trim().split("\n");
-    assert.equal(lines.length, 4);
-    writeFileSync(join(out, "trials.jsonl"), `${lines[0]}\n${lines[1]}\n${lines[2]!.slice(0, 40)}`);
-    const resumed = cli(["bench", config, "--resume", out, "--json"]);
-    assert.equal(resumed.status, 0, resumed.stderr);
-    assert.match(resumed.stderr, /resuming: 2 trial\(s\) already done/);
-    const again = JSON.parse(resumed.stdout) as BenchResults;
-    const key = (t: BenchResults["trials"][number]) => `${t.task} ${t.candidate} ${t.seedIndex}`;
-    assert.deepEqual(
-      again.trials.map((t) => [key(t), t.test.metric]).sort(),
-      results.trials.map((t) => [key(t), t.test.metric]).sort(),
+    const missing = cli(["bench", config], join(dir, "nope", "runs.db"));
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /directory .*nope does not exist/);
+    const notSqlite = join(dir, "text.db");
+    writeFileSync(notSqlite, "just some text, long enough to be read as a header of a file\n");
+    const garbage = cli(["bench", config], notSqlite);
+    assert.equal(garbage.status, 2, garbage.stderr);
+    assert.match(garbage.stderr, /text\.db/);
+    assert.equal(
+      readFileSync(notSqlite, "utf8").startsWith("just some text"),
+      true,
+      "file untouched",
     );
+  });
+
+  it("kill -9 midway, then --resume: finished trials are kept and never retrained", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-bench-"));
+    const store = join(dir, "runs.db");
+    const config = writeConfig(dir, {
+      ...valid,
+      seeds: 3,
+      rows: { train: 400, val: 100, test: 100 },
+      training: { epochs: 40, batch_size: 40 },
+    });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        main,
+        "bench",
+        config,
+        "--store",
+        store,
+        "--workers",
+        "1",
+        "--out",
+        join(dir, "a"),
+      ],
+      { stdio: "ignore" },
+    );
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    // wait until two trials are recorded, then kill the process without warning
+    let runId = "";
+    for (let waited = 0; waited < 60_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!existsSync(store)) continue;
+      const view = openStore(store, { mustExist: true });
+      try {
+        const run = view.listRuns()[0];
+        if (run && view.trialCounts(run.id).done >= 2) {
+          runId = run.id;
+          child.kill("SIGKILL");
+          break;
+        }
+      } finally {
+        view.close();
+      }
+    }
+    await exited;
+    assert.ok(runId, "two trials were recorded before the kill");
+    const before = openStore(store, { mustExist: true });
+    const doneBefore = before.listTrials(runId).filter((t) => t.status === "done");
+    const total = before.listTrials(runId).length;
+    before.close();
+    assert.equal(total, 6);
+    assert.ok(
+      doneBefore.length >= 2 && doneBefore.length < 6,
+      `${doneBefore.length} done at the kill`,
+    );
+
+    const resumed = cli(
+      ["bench", config, "--resume", runId, "--json", "--out", join(dir, "b")],
+      store,
+    );
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(
+      resumed.stderr,
+      new RegExp(`resuming ${runId}: ${doneBefore.length} trial\\(s\\) already done`),
+    );
+    const results = JSON.parse(resumed.stdout) as BenchResults;
+    assert.equal(results.trials.length, 6);
+    const after = openStore(store, { mustExist: true });
+    try {
+      const trials = after.listTrials(runId);
+      assert.ok(trials.every((t) => t.status === "done"));
+      for (const early of doneBefore) {
+        const now = trials.find((t) => t.trialId === early.trialId)!;
+        // trained once: same attempt count and the same finishing time as before the kill
+        assert.equal(now.attempts, 1);
+        assert.equal(now.finished, early.finished);
+      }
+      assert.equal(after.getRun(runId)?.status, "done");
+      // a second resume finds nothing to do
+      const again = cli(
+        ["bench", config, "--resume", runId, "--json", "--out", join(dir, "c")],
+        store,
+      );
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stderr, /6 trial\(s\) already done/);
+      assert.match(again.stderr, /0 to run/);
+    } finally {
+      after.close();
+    }
     // a resume with another config is refused
-    const other = writeConfig(dir, { ...valid, seeds: 3 });
-    const refused = cli(["bench", other, "--resume", out]);
+    const other = writeConfig(dir, { ...valid, seeds: 4 });
+    const refused = cli(["bench", other, "--resume", runId], store);
     assert.equal(refused.status, 2);
-    assert.match(refused.stderr, /--resume: .* was written for another config/);
+    assert.match(refused.stderr, /--resume: run .* was started with another config/);
+  });
+
+  it("writes results.json, report.md and report.html and records them in the store", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-bench-"));
+    const store = join(dir, "runs.db");
+    const out = join(dir, "out");
+    const result = cli(["bench", writeConfig(dir, valid), "--out", out, "--json"], store);
+    assert.equal(result.status, 0, result.stderr);
+    const results = JSON.parse(result.stdout) as BenchResults & { run: string };
+    assert.equal(results.trials.length, 4);
+    const onDisk = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as BenchResults;
+    assert.deepEqual(onDisk.summaries, results.summaries);
+    const view = openStore(store, { mustExist: true });
+    try {
+      assert.deepEqual(
+        view
+          .listArtifacts(results.run)
+          .map((a) => a.kind)
+          .sort(),
+        ["report-html", "report-md", "results"],
+      );
+      assert.equal(view.finishedTrials(results.run).size, 4);
+    } finally {
+      view.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,9 +19,13 @@ import { decodeWeights, encodeWeights } from "../src/train/checkpoint.js";
 import { fitConfigSchema } from "../src/train/fit-spec.js";
 import { runFit } from "../src/train/run-fit.js";
 import { readFitConfig } from "../src/cli/fit.js";
+import { openStore } from "../src/store/index.js";
 
+// every CLI run records into a store of its own, never into the repository's folder
+const storeDir = mkdtempSync(join(tmpdir(), "nonlin-fit-store-"));
+const STORE = join(storeDir, "runs.db");
 const cli = (args: string[]) =>
-  spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--store", STORE], {
     encoding: "utf8",
   });
 
@@ -167,7 +172,7 @@ describe("nonlin fit (command line)", () => {
     const out = join(dir, "out");
     const first = execFileSync(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "fit", path, "--out", out, "--json"],
+      ["--import", "tsx", "src/cli/main.ts", "fit", path, "--out", out, "--json", "--store", STORE],
       { encoding: "utf8" },
     );
     const results = JSON.parse(first) as { phases: { widths: number[] }[] };
@@ -179,5 +184,24 @@ describe("nonlin fit (command line)", () => {
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, /resuming after phase 2 of 2/);
     assert.equal(JSON.parse(resumed.stdout).phases.length, 0);
+    // both runs are in the store, done, the first with its three files and their hashes
+    const store = openStore(STORE, { mustExist: true });
+    try {
+      const runId = (results as unknown as { run: string }).run;
+      assert.equal(store.getRun(runId)?.status, "done");
+      assert.equal(store.getRun(runId)?.command, "fit");
+      const artifacts = store.listArtifacts(runId);
+      assert.deepEqual(artifacts.map((a) => a.kind).sort(), ["checkpoint", "results", "weights"]);
+      const weights = artifacts.find((a) => a.kind === "weights")!;
+      assert.equal(
+        weights.sha256,
+        createHash("sha256")
+          .update(readFileSync(join(out, "weights.safetensors")))
+          .digest("hex"),
+      );
+      assert.ok(store.listEvents(runId).some((e) => /phase 2 refine/.test(e.message)));
+    } finally {
+      store.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
- * Runs a planned benchmark: for each task and seed index the task is made once (the same rows for
- * every candidate), then every candidate trains on it. Trials are independent and seeded per
- * trial, so the order here changes no result. The statistics are computed at the end.
+ * Runs a planned benchmark in this process — the library path; the CLI runs the same trials as
+ * jobs on an executor and records them in the run store. For each task and seed index the task is
+ * made once (the same rows for every candidate), then every candidate trains on it. Trials are
+ * independent and seeded per trial, so the order changes no result. Statistics come at the end.
  */
 import type { Task } from "../data/task.js";
 import type { BenchPlan } from "./plan.js";
@@ -24,8 +25,6 @@ export interface BenchHooks extends TrialHooks {
   machine?: BenchResults["machine"];
   onTrialStart?(trial: TrialRef): void;
   onTrialEnd?(trial: TrialRef, result: TrialResult): void;
-  /** Trials already done (e.g. loaded from a run store): they are not run again. */
-  done?: readonly TrialResult[];
 }
 
 export function taskInfo(plan: BenchPlan, index: number, task?: Task): BenchTaskInfo {
@@ -103,19 +102,13 @@ export function runBench(
   const started = new Date().toISOString();
   const total = plan.tasks.length * config.seeds * plan.candidates.length;
   const trials: TrialResult[] = [];
-  const key = (task: string, candidate: string, seedIndex: number) =>
-    `${task}\u0000${candidate}\u0000${seedIndex}`;
-  const done = new Map((hooks.done ?? []).map((t) => [key(t.task, t.candidate, t.seedIndex), t]));
   const tasks: BenchTaskInfo[] = [];
   let index = 0;
   plan.tasks.forEach((planned, t) => {
     let rows: Task | undefined;
     for (let s = 0; s < config.seeds; s++) {
       const seed = trialSeed(config.seed, planned.entry.name, s);
-      const pending = plan.candidates.filter(
-        (c) => !done.has(key(planned.entry.name, c.info.name, s)),
-      );
-      const task = pending.length > 0 ? makeTask(t, seed) : undefined;
+      const task = makeTask(t, seed);
       rows ??= task;
       plan.candidates.forEach((candidate, c) => {
         const ref: TrialRef = {
@@ -125,17 +118,11 @@ export function runBench(
           candidate: candidate.info.name,
           seedIndex: s,
         };
-        const previous = done.get(key(ref.task, ref.candidate, s));
-        if (previous) {
-          trials.push(previous);
-          hooks.onTrialEnd?.(ref, previous);
-          return;
-        }
         hooks.onTrialStart?.(ref);
         const result = runTrial(
           config,
           plan.cells[t]![c]!,
-          task!,
+          task,
           s,
           seed,
           { task: ref.task, candidate: ref.candidate },

@@ -1,28 +1,42 @@
 /**
  * `nonlin bench <config.yaml> | --preset NAME`: the fair comparison. The config is checked and
- * every cell sized before any training; each finished trial is appended (and flushed) to
- * trials.jsonl so a killed run keeps it and `--resume DIR` skips it; results.json, report.md and
- * report.html are written at the end.
+ * every cell sized before the store is touched or any training starts. Every trial is registered
+ * in the run store by its hash and recorded (in one transaction) as it finishes, so a killed run
+ * keeps every finished trial and `--resume RUN` trains only the rest. Trials run in this process,
+ * on a local pool, or on workers anywhere through Redis; results.json, report.md and report.html
+ * are written at the end from what the store holds.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { cpus, platform } from "node:os";
-import { join } from "node:path";
-import { MultiBar, Presets } from "cli-progress";
+import { mkdirSync } from "node:fs";
+import { availableParallelism, cpus, platform } from "node:os";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { TASK_CATALOG } from "../data/catalog.js";
-import { parseDeviceName, startEngine } from "../engine/index.js";
 import type { BenchConfig } from "../bench/config.js";
 import { BenchConfigError, parseBenchConfig } from "../bench/config.js";
+import type { BenchPlan } from "../bench/plan.js";
 import { planBench } from "../bench/plan.js";
 import { PRESET_NAMES, presetConfig } from "../bench/presets.js";
-import type { BenchResults, TrialResult } from "../bench/results.js";
-import { runBench } from "../bench/run.js";
+import type { BenchResults } from "../bench/results.js";
+import { assembleResults, taskInfo } from "../bench/run.js";
+import { trialSeed } from "../bench/seeds.js";
+import { TASK_CATALOG } from "../data/catalog.js";
+import type { DeviceName } from "../engine/device.js";
+import { parseDeviceName } from "../engine/index.js";
+import type { Executor } from "../exec/executor.js";
+import { InlineExecutor } from "../exec/inline.js";
+import type { TrialJob } from "../exec/job.js";
+import { jobsOf } from "../exec/job.js";
+import { PoolExecutor } from "../exec/pool.js";
+import { RedisExecutor } from "../exec/redis.js";
 import { benchHtml } from "../report/bench-html.js";
 import { benchMarkdown } from "../report/bench-markdown.js";
 import { benchTable } from "../report/bench-table.js";
-import { UsageError } from "./errors.js";
-import { appendLineDurably, readYamlFile, writeAtomically } from "./files.js";
+import type { RunStore } from "../store/index.js";
+import { defaultStorePath, openStore } from "../store/index.js";
+import { makeProgress } from "./bench-progress.js";
+import { describeError, UsageError } from "./errors.js";
+import { readYamlFile, writeAtomically } from "./files.js";
+import type { Output } from "./output.js";
 import { makeOutput } from "./output.js";
 
 interface BenchOptions {
@@ -34,9 +48,10 @@ interface BenchOptions {
   device: string;
   json?: boolean;
   listTasks?: boolean;
+  store?: string;
+  workers?: string;
+  redis?: string;
 }
-
-const TRIALS_FILE = "trials.jsonl";
 
 /** The config of the command line: a file or a preset, with --quick and --seeds applied. */
 function readConfig(file: string | undefined, options: BenchOptions): BenchConfig {
@@ -75,24 +90,13 @@ function readConfig(file: string | undefined, options: BenchOptions): BenchConfi
 const hashOf = (config: BenchConfig): string =>
   createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
 
-/** Trials already in a run directory; a last line cut short by a kill is ignored. */
-function readDoneTrials(dir: string): TrialResult[] {
-  const path = join(dir, TRIALS_FILE);
-  if (!existsSync(path)) return [];
-  const lines = readFileSync(path, "utf8").split("\n");
-  return lines.flatMap((line) => {
-    if (line.trim() === "") return [];
-    try {
-      return [JSON.parse(line) as TrialResult];
-    } catch {
-      return [];
-    }
-  });
-}
-
-function defaultOutDir(name: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return join("runs", `bench-${name}-${stamp}`);
+/** The executor the options ask for: Redis, a local pool, or this process (--workers 1). */
+function chooseExecutor(options: BenchOptions, device: DeviceName): Executor {
+  if (options.redis) return new RedisExecutor(options.redis);
+  const workers = options.workers === undefined ? availableParallelism() : Number(options.workers);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new UsageError(`--workers: expected a positive integer, got '${options.workers}'`);
+  return workers === 1 ? new InlineExecutor({ device }) : new PoolExecutor({ workers, device });
 }
 
 function writeReports(dir: string, results: BenchResults): void {
@@ -127,94 +131,169 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
   const output = makeOutput(json);
   const device = parseDeviceName(options.device);
   const config = readConfig(file, options);
+  // everything is checked before the store is touched or any training starts
   const plan = planBench(config);
   const configHash = hashOf(config);
-  const dir = options.resume ?? options.out ?? defaultOutDir(config.name);
-  let done: TrialResult[] = [];
-  if (options.resume) {
-    const saved = join(options.resume, "config.json");
-    if (!existsSync(saved)) throw new UsageError(`--resume: ${saved} not found`);
-    const previous = JSON.parse(readFileSync(saved, "utf8")) as { hash: string };
-    if (previous.hash !== configHash)
-      throw new UsageError(
-        `--resume: ${options.resume} was written for another config (hash ${previous.hash}, this one ${configHash})`,
-      );
-    done = readDoneTrials(options.resume);
-    // drop a line a kill cut short, so the trials appended next start on a line of their own
-    writeAtomically(
-      join(options.resume, TRIALS_FILE),
-      done.map((trial) => `${JSON.stringify(trial)}\n`).join(""),
-    );
-    output.say(`resuming: ${done.length} trial(s) already done`);
+  const executor = chooseExecutor(options, device);
+  const store = openStore(options.store ?? defaultStorePath());
+  let runId: string;
+  try {
+    runId = startOrResumeRun(store, options, config, configHash, device, output);
+  } catch (error) {
+    store.close();
+    await executor.close();
+    throw error;
   }
-  mkdirSync(dir, { recursive: true });
-  writeAtomically(
-    join(dir, "config.json"),
-    `${JSON.stringify({ hash: configHash, config }, null, 2)}\n`,
-  );
-  await startEngine(device);
-  for (const task of plan.tasks) await task.entry.prepare?.();
-  const total = plan.tasks.length * config.seeds * plan.candidates.length;
-  output.say(
-    `bench ${config.name}: ${plan.tasks.length} task(s) × ${plan.candidates.length} candidate(s) × ${config.seeds} seed(s) = ${total} trials, fairness ${config.fairness.mode}${config.fairness.budget ? ` ${config.fairness.budget}` : ""}; writing ${dir}`,
-  );
-  const tty = process.stderr.isTTY && !json;
-  const bars = tty
-    ? new MultiBar(
-        {
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: true,
-          format: "{label} [{bar}] {value}/{total} {info}",
-          etaBuffer: 20,
-        },
-        Presets.shades_classic,
-      )
-    : undefined;
-  const trialsBar = bars?.create(total, 0, { label: "trials", info: "ETA {eta_formatted}" });
-  const epochBar = bars?.create(config.training.epochs, 0, { label: "epochs", info: "" });
-  if (trialsBar) trialsBar.update(0, { info: "" });
-  const started = performance.now();
-  let ran = 0;
-  const results = runBench(
-    plan,
-    (t, seed) => plan.tasks[t]!.entry.make({ ...plan.tasks[t]!.request, seed }),
-    {
-      done,
+  const stop = () => {
+    store.finishRun(runId, "interrupted");
+    store.close();
+    process.exit(130);
+  };
+  process.once("SIGINT", stop);
+  try {
+    await runTrials(plan, store, runId, executor, output, json);
+    const dir = options.out ?? join("runs", runId);
+    mkdirSync(dir, { recursive: true });
+    const results = await collectResults(plan, store, runId, device);
+    writeReports(dir, results);
+    for (const [kind, name] of [
+      ["results", "results.json"],
+      ["report-md", "report.md"],
+      ["report-html", "report.html"],
+    ] as const)
+      store.recordArtifact(runId, { kind, path: resolve(join(dir, name)) });
+    const failed = store.trialCounts(runId).failed;
+    store.finishRun(runId, failed > 0 ? "failed" : "done");
+    output.result(
+      { run: runId, ...results },
+      () =>
+        `${benchTable(results, { color: false })}\nrun ${runId}${failed > 0 ? ` (${failed} trial(s) failed: \`nonlin runs show ${runId}\`)` : ""}; wrote ${dir}/results.json, report.md, report.html`,
+    );
+  } catch (error) {
+    store.recordEvent(runId, { level: "error", message: describeError(error) });
+    store.finishRun(runId, "failed");
+    throw error;
+  } finally {
+    process.off("SIGINT", stop);
+    await executor.close();
+    store.close();
+  }
+}
+
+function startOrResumeRun(
+  store: RunStore,
+  options: BenchOptions,
+  config: BenchConfig,
+  configHash: string,
+  device: DeviceName,
+  output: Output,
+): string {
+  if (!options.resume)
+    return store.createRun({
+      command: "bench",
+      config,
+      configHash,
       machine: { cpus: cpus().length, platform: platform(), node: process.version, device },
-      memory: () => process.memoryUsage().rss,
-      onTrialStart(ref) {
-        epochBar?.update(0, { info: `${ref.task} · ${ref.candidate} · seed ${ref.seedIndex}` });
-      },
-      onEpoch(epoch, of, loss) {
-        epochBar?.setTotal(of);
-        epochBar?.update(epoch, {
-          info: `loss ${loss.toExponential(3)}`,
-        });
-      },
-      onTrialEnd(ref, result) {
-        const fresh = !done.includes(result);
-        if (fresh) {
-          appendLineDurably(join(dir, TRIALS_FILE), JSON.stringify(result));
-          ran++;
-        }
-        const elapsed = (performance.now() - started) / 1000;
-        const left = total - ref.index - 1;
-        const eta = ran > 0 ? (elapsed / ran) * left : 0;
-        if (trialsBar) trialsBar.update(ref.index + 1, { info: `ETA ${Math.round(eta)} s` });
-        else if (fresh)
-          output.say(
-            `[${ref.index + 1}/${total}] ${ref.task} · ${ref.candidate} · seed ${ref.seedIndex}: test ${result.test.metric.toPrecision(4)} (${result.epochs} epochs, ${result.secondsPerEpoch.toFixed(3)} s/epoch)${result.diverged ? " DIVERGED" : ""}`,
-          );
-      },
-    },
+    });
+  const run = store.findRun(options.resume);
+  if (run.command !== "bench")
+    throw new UsageError(`--resume: run ${run.id} is a '${run.command}' run, not a bench`);
+  if (run.configHash !== configHash)
+    throw new UsageError(
+      `--resume: run ${run.id} was started with another config (hash ${run.configHash}, this one ${configHash})`,
+    );
+  const restarted = store.reopenRun(run.id);
+  const counts = store.trialCounts(run.id);
+  output.say(
+    `resuming ${run.id}: ${counts.done} trial(s) already done${restarted ? `, ${restarted} interrupted trial(s) restart` : ""}`,
   );
-  bars?.stop();
-  writeReports(dir, results);
-  output.result(
-    results,
-    () =>
-      `${benchTable(results, { color: false })}\nwrote ${dir}/results.json, report.md, report.html`,
+  return run.id;
+}
+
+/** Runs every trial of the plan the store does not have yet, recording each as it finishes. */
+async function runTrials(
+  plan: BenchPlan,
+  store: RunStore,
+  runId: string,
+  executor: Executor,
+  output: Output,
+  json: boolean,
+): Promise<void> {
+  const jobs = jobsOf(plan);
+  store.registerTrials(
+    runId,
+    jobs.map((job) => {
+      const task = plan.tasks[job.task]!.entry;
+      return {
+        id: job.id,
+        task: task.name,
+        candidate: plan.candidates[job.candidate]!.info.name,
+        seedIndex: job.seedIndex,
+        seed: trialSeed(plan.config.seed, task.name, job.seedIndex),
+        metric: task.metric,
+      };
+    }),
+  );
+  const finished = store.finishedTrials(runId);
+  const pending = jobs.filter((job) => !finished.has(job.id));
+  const total = jobs.length;
+  const { config } = plan;
+  output.say(
+    `bench ${config.name} (run ${runId}): ${plan.tasks.length} task(s) × ${plan.candidates.length} candidate(s) × ${config.seeds} seed(s) = ${total} trials, ${pending.length} to run; fairness ${config.fairness.mode}${config.fairness.budget ? ` ${config.fairness.budget}` : ""}`,
+  );
+  for (const task of plan.tasks) await task.entry.prepare?.();
+  const progress = makeProgress(
+    total,
+    total - pending.length,
+    config.training.epochs,
+    json,
+    output,
+  );
+  const nameOf = (job: TrialJob) =>
+    `${plan.tasks[job.task]!.entry.name} · ${plan.candidates[job.candidate]!.info.name} · seed ${job.seedIndex}`;
+  await executor.run(pending, {
+    onStart(job) {
+      store.startTrial(runId, job.id);
+      progress.started(nameOf(job));
+    },
+    onEpoch(_job, epoch, of, loss) {
+      progress.epoch(epoch, of, loss);
+    },
+    onResult(outcome) {
+      const name = nameOf(outcome.job);
+      if (outcome.result) {
+        store.finishTrial(runId, outcome.job.id, outcome.result);
+        progress.finished(name, outcome.result);
+      } else {
+        const message = `trial ${name} failed after ${outcome.attempts} attempt(s): ${outcome.error}`;
+        store.failTrial(runId, outcome.job.id, outcome.error ?? "unknown error", outcome.attempts);
+        store.recordEvent(runId, { level: "error", message, trialId: outcome.job.id });
+        progress.failed(message);
+      }
+    },
+  });
+  progress.stop();
+}
+
+/** The statistics of every finished trial of the run (the task rows from seed index 0). */
+async function collectResults(
+  plan: BenchPlan,
+  store: RunStore,
+  runId: string,
+  device: DeviceName,
+): Promise<BenchResults> {
+  const run = store.getRun(runId)!;
+  const trials = [...store.finishedTrials(runId).values()];
+  const tasks = plan.tasks.map((planned, t) => {
+    const seed = trialSeed(plan.config.seed, planned.entry.name, 0);
+    return taskInfo(plan, t, planned.entry.make({ ...planned.request, seed }));
+  });
+  return assembleResults(
+    plan,
+    tasks,
+    trials,
+    { started: run.started, finished: new Date().toISOString() },
+    { cpus: cpus().length, platform: platform(), node: process.version, device },
   );
 }
 
@@ -226,8 +305,17 @@ export function registerBenchCommand(program: Command): void {
     .option("--preset <name>", `a built-in comparison (${PRESET_NAMES.join(", ")})`)
     .option("--quick", "shrink the preset to finish in a few minutes on 2 cores")
     .option("--seeds <n>", "override the number of seeds")
-    .option("--out <dir>", "write trials.jsonl, results.json, report.md, report.html here")
-    .option("--resume <dir>", "continue a run: trials already in DIR/trials.jsonl are kept")
+    .option("--out <dir>", "write results.json, report.md, report.html here (default runs/RUN)")
+    .option(
+      "--resume <run>",
+      "continue a run of the store: finished trials are kept, not retrained",
+    )
+    .option("--store <path>", "run store (SQLite) that records every trial", "nonlin.db")
+    .option(
+      "--workers <n>",
+      "local worker processes (default: one per core; 1 runs in this process)",
+    )
+    .option("--redis <url>", "run trials on `nonlin worker --redis URL` processes on any machine")
     .option("--device <device>", "wasm or webgpu", "wasm")
     .option("--list-tasks", "list the task catalog and exit")
     .option("--json", "print the results as one JSON document")
@@ -238,6 +326,8 @@ Examples:
   nonlin bench --preset kan-vs-mlp --quick
   nonlin bench --preset activations --out runs/zoo
   nonlin bench my-bench.yaml --seeds 10 --json
+  nonlin bench my-bench.yaml --resume r-20261122-131500-ab12     # after a kill or Ctrl-C
+  nonlin bench my-bench.yaml --redis redis://:secret@host:6379   # workers: nonlin worker --redis …
   nonlin bench --list-tasks`,
     )
     .action(runBenchCommand);

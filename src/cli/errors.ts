@@ -3,6 +3,7 @@ import { BenchConfigError } from "../bench/config.js";
 import { DataError } from "../data/task.js";
 import { ExprError, ExprSyntaxError } from "../expr/errors.js";
 import { LayerSpecError } from "../nn/layer.js";
+import { StoreError } from "../store/errors.js";
 import { OptimizerSpecError } from "../train/optim/spec.js";
 
 export const EXIT_BAD_INPUT = 2;
@@ -21,7 +22,8 @@ export function isBadInput(error: unknown): boolean {
     error instanceof LayerSpecError ||
     error instanceof DataError ||
     error instanceof OptimizerSpecError ||
-    error instanceof BenchConfigError
+    error instanceof BenchConfigError ||
+    error instanceof StoreError
   );
 }
 

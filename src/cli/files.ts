@@ -1,14 +1,5 @@
 /** File helpers of the CLI: config reading with named errors, writes that never leave half a file. */
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "./errors.js";
 
@@ -17,17 +8,6 @@ export function writeAtomically(path: string, data: string | Uint8Array): void {
   const aside = `${path}.partial`;
   writeFileSync(aside, data);
   renameSync(aside, path);
-}
-
-/** Appends one line and flushes it to disk, so a killed run keeps every line it finished. */
-export function appendLineDurably(path: string, line: string): void {
-  appendFileSync(path, `${line}\n`);
-  const fd = openSync(path, "r+");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Reads a YAML or JSON file; errors name the file (and the YAML position). */

@@ -1,7 +1,8 @@
 /** `nonlin fit <spec.yaml>`: train one model on one task, phase by phase, with checkpoints. */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { cpus, platform } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { loadTask, prepareTask } from "../data/task-spec.js";
@@ -14,12 +15,14 @@ import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
 import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
 import { runFit } from "../train/run-fit.js";
-import { UsageError } from "./errors.js";
+import { defaultStorePath, openStore } from "../store/index.js";
+import { describeError, UsageError } from "./errors.js";
 import { readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
 
 interface FitOptions {
   device: string;
+  store?: string;
   json?: boolean;
   out?: string;
   resume?: string;
@@ -52,87 +55,121 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   const device = parseDeviceName(options.device);
   const { config, text } = readFitConfig(specPath);
   const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);
-  await startEngine(device);
-  await prepareTask(config.task);
-  const task = loadTask(config.task, dirname(specPath));
-  const outDir = options.out ?? options.resume;
-  let resume: Parameters<typeof runFit>[3];
-  if (options.resume) {
-    const specFile = join(options.resume, "checkpoint.json");
-    if (!existsSync(specFile)) throw new UsageError(`--resume: ${specFile} not found`);
-    const saved = JSON.parse(readFileSync(specFile, "utf8")) as CheckpointSpec;
-    if (saved.configHash !== configHash)
-      throw new UsageError(
-        `--resume: ${options.resume} was written for another config (hash ${saved.configHash}, this one ${configHash})`,
-      );
-    const model = new Model(saved.layers, saved.inputShape, saved.dtype);
-    const bytes = readFileSync(join(options.resume, "weights.safetensors"));
-    const state = decodeWeights(new Uint8Array(bytes), model.layers.length, saved.dtype);
-    resume = { model, state, phasesDone: saved.phasesDone };
-    output.say(`resuming after phase ${saved.phasesDone} of ${config.phases.length}`);
-  }
-  if (outDir) mkdirSync(outDir, { recursive: true });
-  const bar = process.stderr.isTTY
-    ? new SingleBar({
-        format: "{phase} [{bar}] {value}/{total} loss {loss}",
-        stream: process.stderr,
-        hideCursor: true,
-      })
-    : undefined;
-  let barPhase = -1;
-  output.say(
-    `task ${task.name}: ${task.train.rows} train / ${task.val.rows} val / ${task.test.rows} test rows, ${task.inputs} inputs`,
-  );
-  const { results } = runFit(
+  // the store is opened (and checked) before any work, so a bad --store exits 2 with nothing run
+  const store = openStore(options.store ?? defaultStorePath());
+  const runId = store.createRun({
+    command: "fit",
     config,
-    task,
-    {
-      onProgress(p) {
-        if (!bar) return;
-        const payload = { phase: `phase ${p.phase + 1} ${p.kind}`, loss: p.loss.toExponential(3) };
-        if (p.phase !== barPhase) {
-          if (barPhase >= 0) bar.stop();
-          bar.start(p.of, p.at, payload);
-          barPhase = p.phase;
-        } else bar.update(p.at, payload);
-      },
-      onPhase(result, model, state) {
-        if (bar && barPhase >= 0) {
-          bar.stop();
-          barPhase = -1;
-        }
-        output.say(describePhase(result));
-        if (!outDir) return;
-        writeAtomically(join(outDir, "weights.safetensors"), encodeWeights(state, model.dtype));
-        const checkpoint: CheckpointSpec = {
-          format: "nonlin-checkpoint-1",
-          dtype: model.dtype,
-          inputShape: [...model.inputShape],
-          layers: [...model.specs],
-          phasesDone: result.phase + 1,
-          configHash,
-        };
-        writeAtomically(
-          join(outDir, "checkpoint.json"),
-          `${JSON.stringify(checkpoint, null, 2)}\n`,
-        );
-      },
-    },
-    resume,
-  );
-  const summary = {
-    spec: specPath,
-    task: task.name,
-    device,
-    dtype: config.model.dtype,
-    phases: results,
-  };
-  if (outDir)
-    writeAtomically(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  output.result(summary, () => {
-    const last = results[results.length - 1];
-    return last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+    configHash,
+    machine: { cpus: cpus().length, platform: platform(), node: process.version, device },
   });
+  output.say(`run ${runId} (store ${store.path})`);
+  try {
+    await fitWithStore();
+    store.finishRun(runId, "done");
+  } catch (error) {
+    store.recordEvent(runId, { level: "error", message: describeError(error) });
+    store.finishRun(runId, "failed");
+    throw error;
+  } finally {
+    store.close();
+  }
+
+  async function fitWithStore(): Promise<void> {
+    await startEngine(device);
+    await prepareTask(config.task);
+    const task = loadTask(config.task, dirname(specPath));
+    const outDir = options.out ?? options.resume;
+    let resume: Parameters<typeof runFit>[3];
+    if (options.resume) {
+      const specFile = join(options.resume, "checkpoint.json");
+      if (!existsSync(specFile)) throw new UsageError(`--resume: ${specFile} not found`);
+      const saved = JSON.parse(readFileSync(specFile, "utf8")) as CheckpointSpec;
+      if (saved.configHash !== configHash)
+        throw new UsageError(
+          `--resume: ${options.resume} was written for another config (hash ${saved.configHash}, this one ${configHash})`,
+        );
+      const model = new Model(saved.layers, saved.inputShape, saved.dtype);
+      const bytes = readFileSync(join(options.resume, "weights.safetensors"));
+      const state = decodeWeights(new Uint8Array(bytes), model.layers.length, saved.dtype);
+      resume = { model, state, phasesDone: saved.phasesDone };
+      output.say(`resuming after phase ${saved.phasesDone} of ${config.phases.length}`);
+    }
+    if (outDir) mkdirSync(outDir, { recursive: true });
+    const bar = process.stderr.isTTY
+      ? new SingleBar({
+          format: "{phase} [{bar}] {value}/{total} loss {loss}",
+          stream: process.stderr,
+          hideCursor: true,
+        })
+      : undefined;
+    let barPhase = -1;
+    output.say(
+      `task ${task.name}: ${task.train.rows} train / ${task.val.rows} val / ${task.test.rows} test rows, ${task.inputs} inputs`,
+    );
+    const { results } = runFit(
+      config,
+      task,
+      {
+        onProgress(p) {
+          if (!bar) return;
+          const payload = {
+            phase: `phase ${p.phase + 1} ${p.kind}`,
+            loss: p.loss.toExponential(3),
+          };
+          if (p.phase !== barPhase) {
+            if (barPhase >= 0) bar.stop();
+            bar.start(p.of, p.at, payload);
+            barPhase = p.phase;
+          } else bar.update(p.at, payload);
+        },
+        onPhase(result, model, state) {
+          if (bar && barPhase >= 0) {
+            bar.stop();
+            barPhase = -1;
+          }
+          output.say(describePhase(result));
+          store.recordEvent(runId, { level: "info", message: describePhase(result) });
+          if (!outDir) return;
+          writeAtomically(join(outDir, "weights.safetensors"), encodeWeights(state, model.dtype));
+          const checkpoint: CheckpointSpec = {
+            format: "nonlin-checkpoint-1",
+            dtype: model.dtype,
+            inputShape: [...model.inputShape],
+            layers: [...model.specs],
+            phasesDone: result.phase + 1,
+            configHash,
+          };
+          writeAtomically(
+            join(outDir, "checkpoint.json"),
+            `${JSON.stringify(checkpoint, null, 2)}\n`,
+          );
+        },
+      },
+      resume,
+    );
+    const summary = {
+      spec: specPath,
+      task: task.name,
+      device,
+      dtype: config.model.dtype,
+      phases: results,
+    };
+    if (outDir) {
+      writeAtomically(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
+      for (const [kind, file] of [
+        ["checkpoint", "checkpoint.json"],
+        ["weights", "weights.safetensors"],
+        ["results", "results.json"],
+      ] as const)
+        if (existsSync(join(outDir, file)))
+          store.recordArtifact(runId, { kind, path: resolve(join(outDir, file)) });
+    }
+    output.result({ run: runId, ...summary }, () => {
+      const last = results[results.length - 1];
+      return last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+    });
+  }
 }
 
 export function registerFitCommand(program: Command): void {
@@ -143,6 +180,7 @@ export function registerFitCommand(program: Command): void {
     .option("--device <device>", "wasm or webgpu", "wasm")
     .option("--out <dir>", "write checkpoint.json, weights.safetensors and results.json here")
     .option("--resume <dir>", "continue a run from its checkpoint directory")
+    .option("--store <path>", "run store (SQLite) to record the run in", "nonlin.db")
     .option("--json", "print the results as one JSON document")
     .addHelpText(
       "after",

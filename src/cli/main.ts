@@ -5,7 +5,9 @@ import { registerActCommands } from "./act.js";
 import { registerBenchCommand } from "./bench.js";
 import { describeError, EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput } from "./errors.js";
 import { registerFitCommand } from "./fit.js";
+import { registerRunsCommand } from "./runs.js";
 import { registerTourCommand } from "./tour.js";
+import { registerWorkerCommand } from "./worker.js";
 
 function buildProgram(): Command {
   const program = new Command("nonlin")
@@ -17,7 +19,9 @@ function buildProgram(): Command {
   registerActCommands(program);
   registerFitCommand(program);
   registerBenchCommand(program);
+  registerRunsCommand(program);
   registerTourCommand(program);
+  registerWorkerCommand(program);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();
   return program;
 }

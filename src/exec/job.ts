@@ -131,3 +131,33 @@ export function executeTrialJob(job: TrialJob, hooks: TrialHooks = {}): TrialRes
     hooks,
   );
 }
+
+const prepared = new Map<string, Promise<unknown>>();
+
+/**
+ * Checks a job against its plan (a job is data from outside: its indices may be wrong) and gets
+ * what its task's `make` needs (a download into the cache), once per task per process. Workers
+ * await it before executeTrialJob.
+ */
+export async function prepareTrialJob(job: TrialJob): Promise<void> {
+  const plan = planOf(job.config);
+  const check = (field: string, value: number, size: number) => {
+    if (!Number.isInteger(value) || value < 0 || value >= size)
+      throw new RangeError(
+        `trial job ${job.id}: ${field} ${value} is out of range (the plan has ${size})`,
+      );
+  };
+  check("task", job.task, plan.tasks.length);
+  check("candidate", job.candidate, plan.candidates.length);
+  check("seedIndex", job.seedIndex, plan.config.seeds);
+  const entry = plan.tasks[job.task]!.entry;
+  if (!entry.prepare) return;
+  let ready = prepared.get(entry.name);
+  if (!ready) {
+    ready = entry.prepare();
+    prepared.set(entry.name, ready);
+    // a failed download may succeed on the next attempt
+    ready.catch(() => prepared.delete(entry.name));
+  }
+  await ready;
+}

@@ -1,0 +1,236 @@
+/** `nonlin runs ls | show RUN | export RUN`: what the run store holds. */
+import type { Command } from "commander";
+import type { LeaderboardRow, RunListing, RunSummary } from "../store/index.js";
+import { defaultStorePath, openStore, trialsCsv } from "../store/index.js";
+import { lowerIsBetter } from "../store/leaderboard.js";
+import { UsageError } from "./errors.js";
+import { writeAtomically } from "./files.js";
+import { makeOutput } from "./output.js";
+
+interface StoreOptions {
+  store?: string;
+  json?: boolean;
+}
+
+interface ExportOptions {
+  store?: string;
+  format: string;
+  out?: string;
+}
+
+const EXPORT_FORMATS = ["json", "csv"] as const;
+
+/** A store that must exist already: `runs` never creates one. */
+const openExisting = (path: string | undefined) =>
+  openStore(path ?? defaultStorePath(), { mustExist: true });
+
+function withStore<T>(
+  path: string | undefined,
+  use: (store: ReturnType<typeof openExisting>) => T,
+): T {
+  const store = openExisting(path);
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** "2025-01-02T03:04:05.678Z" → "2025-01-02 03:04:05". */
+const shortTime = (iso: string | null): string =>
+  iso === null ? "-" : iso.replace("T", " ").replace(/\.\d+Z$/, "");
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+function trialsText(t: RunListing["trials"]): string {
+  const extra = [
+    t.failed ? `${t.failed} failed` : "",
+    t.running ? `${t.running} running` : "",
+  ].filter(Boolean);
+  return `${t.done}/${t.total}${extra.length ? ` (${extra.join(", ")})` : ""}`;
+}
+
+function renderList(runs: RunListing[], path: string): string {
+  if (runs.length === 0) return `no runs in ${path}`;
+  return table(
+    ["RUN", "COMMAND", "STATUS", "STARTED (UTC)", "TRIALS DONE"],
+    runs.map((r) => [r.id, r.command, r.status, shortTime(r.started), trialsText(r.trials)]),
+  );
+}
+
+const formatNumber = (value: number | null, digits = 4): string =>
+  value === null
+    ? "-"
+    : Number.isInteger(value) && Math.abs(value) < 1e9
+      ? String(value)
+      : value.toPrecision(digits);
+
+function elapsed(started: string, finished: string | null): string {
+  if (finished === null) return "";
+  const seconds = (Date.parse(finished) - Date.parse(started)) / 1000;
+  return seconds < 120 ? ` (${seconds.toFixed(1)} s)` : ` (${(seconds / 60).toFixed(1)} min)`;
+}
+
+function renderLeaderboard(rows: LeaderboardRow[]): string[] {
+  const lines: string[] = [];
+  for (const task of [...new Set(rows.map((r) => r.task))]) {
+    const cells = rows.filter((r) => r.task === task);
+    const metric = cells.find((r) => r.metric !== null)?.metric ?? null;
+    const direction = lowerIsBetter(metric);
+    const label = metric ?? "metric";
+    lines.push(
+      "",
+      `${task} — test ${label}${direction === undefined ? "" : direction ? ", lower is better" : ", higher is better"}`,
+    );
+    const hasAuc = cells.some((r) => r.meanTestAuc !== null);
+    const header = [
+      "#",
+      "candidate",
+      "n",
+      `${label} mean`,
+      "± sd",
+      ...(hasAuc ? ["auc"] : []),
+      "params",
+      "s/epoch",
+      "notes",
+    ];
+    const body = cells.map((r) => [
+      r.rank === null ? "-" : String(r.rank),
+      r.candidate,
+      String(r.n),
+      formatNumber(r.meanTestMetric),
+      formatNumber(r.sdTestMetric, 2),
+      ...(hasAuc ? [formatNumber(r.meanTestAuc)] : []),
+      formatNumber(r.params === null ? null : Math.round(r.params)),
+      formatNumber(r.secondsPerEpoch, 3),
+      [r.failed ? `${r.failed} failed` : "", r.diverged ? `${r.diverged} diverged` : ""]
+        .filter(Boolean)
+        .join(", "),
+    ]);
+    lines.push(
+      ...table(header, body)
+        .split("\n")
+        .map((l) => `  ${l}`),
+    );
+  }
+  return lines;
+}
+
+function renderSummary(summary: RunSummary): string {
+  const { run, trials } = summary;
+  const m = run.machine;
+  const lines = [
+    `run ${run.id}: ${run.command}, ${run.status}`,
+    `  started    ${shortTime(run.started)} UTC`,
+    `  finished   ${shortTime(run.finished)}${elapsed(run.started, run.finished)}`,
+    `  code       ${run.codeVersion}`,
+    `  machine    ${m.cpus} cpus, ${m.platform}, node ${m.node}, device ${m.device}`,
+    `  config     ${run.configHash}`,
+    `  trials     ${trials.done} done, ${trials.failed} failed, ${trials.running} running, ${trials.pending} pending (${trials.total} in all)`,
+    ...renderLeaderboard(summary.leaderboard),
+  ];
+  if (summary.problems.length > 0) {
+    lines.push("", "warnings and errors:");
+    for (const e of summary.problems)
+      lines.push(
+        `  ${shortTime(e.time)} ${e.level.padEnd(5)} ${e.trialId ? `[${e.trialId.slice(0, 8)}] ` : ""}${e.message}`,
+      );
+  }
+  return lines.join("\n");
+}
+
+function listCommand(options: StoreOptions): void {
+  const output = makeOutput(Boolean(options.json));
+  const path = options.store ?? defaultStorePath();
+  const runs = withStore(path, (store) => store.listRuns());
+  output.result(runs, () => renderList(runs, path));
+}
+
+function showCommand(run: string, options: StoreOptions): void {
+  const output = makeOutput(Boolean(options.json));
+  const summary = withStore(options.store, (store) => store.runSummary(store.findRun(run).id));
+  output.result(summary, () => renderSummary(summary));
+}
+
+function exportCommand(run: string, options: ExportOptions): void {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(options.format))
+    throw new UsageError(`--format: expected json or csv, got '${options.format}'`);
+  const exported = withStore(options.store, (store) => store.exportRun(store.findRun(run).id));
+  const text =
+    options.format === "csv"
+      ? trialsCsv(exported.trials)
+      : `${JSON.stringify(exported, null, 2)}\n`;
+  if (options.out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  writeAtomically(options.out, text);
+  process.stderr.write(`wrote ${options.out} (${exported.trials.length} trials)\n`);
+}
+
+export function registerRunsCommand(program: Command): void {
+  const runs = program
+    .command("runs")
+    .description("the run store: list runs, show one with its leaderboard, export one")
+    .addHelpText(
+      "after",
+      `
+The store is nonlin.db in the working directory unless --store PATH names another.
+
+Examples:
+  nonlin runs ls
+  nonlin runs show r-20250102-030405-ab12
+  nonlin runs show r-2025 --store results/nonlin.db --json
+  nonlin runs export r-20250102 --format csv --out trials.csv`,
+    );
+  runs
+    .command("ls")
+    .description("list the runs in the store, newest first")
+    .option("--store <path>", "the run store (default: nonlin.db)")
+    .option("--json", "print the runs as one JSON document")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  nonlin runs ls
+  nonlin runs ls --store results/nonlin.db --json`,
+    )
+    .action(listCommand);
+  runs
+    .command("show")
+    .description("a run's summary: status, machine, code version, trial counts, leaderboard")
+    .argument("<run>", "run id, or a prefix that matches one run")
+    .option("--store <path>", "the run store (default: nonlin.db)")
+    .option("--json", "print the summary as one JSON document")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  nonlin runs show r-20250102-030405-ab12
+  nonlin runs show r-20250102 --json`,
+    )
+    .action(showCommand);
+  runs
+    .command("export")
+    .description("a run's trials with metrics and cost (JSON adds epochs, events, artifacts)")
+    .argument("<run>", "run id, or a prefix that matches one run")
+    .option("--store <path>", "the run store (default: nonlin.db)")
+    .option("--format <format>", "json or csv (one row per trial)", "json")
+    .option("--out <file>", "write here instead of stdout")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  nonlin runs export r-20250102-030405-ab12 > run.json
+  nonlin runs export r-2025 --format csv --out trials.csv`,
+    )
+    .action(exportCommand);
+}

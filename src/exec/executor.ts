@@ -1,0 +1,68 @@
+/**
+ * One interface for every way of running trial jobs: in this process (inline), on a pool of local
+ * worker processes, or on any number of machines through a Redis queue (BullMQ). Callers hand over
+ * jobs and hear back through hooks; results arrive in completion order, not job order.
+ */
+import type { TrialJob, TrialOutcome } from "./job.js";
+
+export interface ExecutorHooks {
+  /** A trial attempt began (on a retry this is called again). */
+  onStart?(job: TrialJob): void;
+  /**
+   * A trial finished for good: with `result`, or with `error` after its last attempt. Called once
+   * per job id; calls are made one at a time (a returned promise is awaited before the next).
+   */
+  onResult(outcome: TrialOutcome): void | Promise<void>;
+  /** Training progress of a running trial (throttled by remote executors). */
+  onEpoch?(job: TrialJob, epoch: number, of: number, loss: number): void;
+}
+
+export interface Executor {
+  /** Runs every job; resolves when each has been reported through onResult. */
+  run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void>;
+  /** Stops workers and closes connections; the executor cannot run again. */
+  close(): Promise<void>;
+}
+
+/** The executor itself could not work (no Redis, a wrong password, a worker that cannot start). */
+export class ExecError extends Error {
+  override name = "ExecError";
+}
+
+export const DEFAULT_ATTEMPTS = 3;
+
+/** Message of anything thrown. */
+export const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+/**
+ * Calls onResult one outcome at a time, in the order given, and remembers the first failure of
+ * the hook so the executor can stop and rethrow it.
+ */
+export class ResultDelivery {
+  private chain: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly onResult: ExecutorHooks["onResult"]) {}
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  deliver(outcome: TrialOutcome): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.onResult(outcome);
+      } catch (error) {
+        this.failure = { error };
+      }
+    });
+  }
+
+  /** Waits for every delivery; rethrows the hook's first failure. */
+  async settle(): Promise<void> {
+    await this.chain;
+    if (this.failure) throw this.failure.error;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A pool of local worker processes (default: one per core), each running one trial at a time;
+ * jobs go to workers as they free up. A trial that throws is retried (on any worker); a worker
+ * that dies during a trial is replaced by a fresh one and its trial retried; either counts an
+ * attempt, and after the last one the trial is reported with its error while the run goes on.
+ * Workers stay up between runs (the engine and jit caches stay warm) until close().
+ */
+import { availableParallelism } from "node:os";
+import type { DeviceName } from "../engine/device.js";
+import { ChildWorker, WorkerCrash } from "./child-worker.js";
+import type { Executor, ExecutorHooks } from "./executor.js";
+import { DEFAULT_ATTEMPTS, ExecError, messageOf, ResultDelivery } from "./executor.js";
+import type { TrialJob } from "./job.js";
+
+export interface PoolOptions {
+  /** Worker processes (default: os.availableParallelism()). */
+  workers?: number;
+  /** Tries per trial before it is reported with an error (default 3). */
+  attempts?: number;
+  device?: DeviceName;
+  /** How long a worker may take to start its engine (default 120 s). */
+  startTimeoutMs?: number;
+}
+
+interface Pending {
+  job: TrialJob;
+  attempts: number;
+  error?: string;
+}
+
+export class PoolExecutor implements Executor {
+  readonly size: number;
+  private readonly attempts: number;
+  private readonly device: DeviceName;
+  private readonly startTimeoutMs: number | undefined;
+  private readonly idle: ChildWorker[] = [];
+  private readonly workers = new Set<ChildWorker>();
+  private closed = false;
+
+  constructor(options: PoolOptions = {}) {
+    const size = options.workers ?? availableParallelism();
+    if (!Number.isInteger(size) || size < 1)
+      throw new ExecError(`workers: expected a positive integer, got ${size}`);
+    this.size = size;
+    this.attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
+    this.device = options.device ?? "wasm";
+    this.startTimeoutMs = options.startTimeoutMs;
+  }
+
+  /** Pids of the live worker processes. */
+  get pids(): number[] {
+    return [...this.workers].flatMap((w) => (w.alive && w.pid !== undefined ? [w.pid] : []));
+  }
+
+  /** Pid of the worker process running this trial now. */
+  pidOf(jobId: string): number | undefined {
+    return [...this.workers].find((w) => w.current === jobId)?.pid;
+  }
+
+  async run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
+    if (this.closed) throw new ExecError("the worker pool is closed");
+    const queue: Pending[] = jobs.map((job) => ({ job, attempts: 0 }));
+    const delivery = new ResultDelivery(hooks.onResult);
+    const lanes = Math.min(this.size, jobs.length);
+    const results = await Promise.allSettled(
+      Array.from({ length: lanes }, () => this.lane(queue, hooks, delivery)),
+    );
+    await delivery.settle();
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /** One worker's loop: take the next job, run it, report or requeue it, until none is left. */
+  private async lane(queue: Pending[], hooks: ExecutorHooks, delivery: ResultDelivery) {
+    let worker: ChildWorker | undefined;
+    try {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        if (delivery.failed || this.closed) return;
+        worker ??= await this.acquire();
+        item.attempts++;
+        const { job } = item;
+        try {
+          const running = worker.run(job, (epoch, of, loss) =>
+            hooks.onEpoch?.(job, epoch, of, loss),
+          );
+          hooks.onStart?.(job); // after dispatch, so pidOf(job.id) names its worker
+          const result = await running;
+          delivery.deliver({ job, result, attempts: item.attempts });
+          continue;
+        } catch (error) {
+          if (error instanceof WorkerCrash || !worker.alive) {
+            this.workers.delete(worker);
+            worker = undefined;
+          }
+          item.error = messageOf(error);
+        }
+        if (this.closed) return;
+        if (item.attempts < this.attempts) queue.push(item);
+        else delivery.deliver({ job, error: item.error, attempts: item.attempts });
+      }
+    } finally {
+      if (worker?.alive && !this.closed) this.idle.push(worker);
+    }
+  }
+
+  /** An idle worker, or a freshly started one. */
+  private async acquire(): Promise<ChildWorker> {
+    for (let w = this.idle.pop(); w; w = this.idle.pop()) if (w.alive) return w;
+    const worker = await ChildWorker.start(this.device, this.startTimeoutMs);
+    if (this.closed) {
+      await worker.kill();
+      throw new ExecError("the worker pool was closed");
+    }
+    this.workers.add(worker);
+    void worker.exited.then(() => this.workers.delete(worker));
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.idle.length = 0;
+    await Promise.all([...this.workers].map((w) => w.kill()));
+    this.workers.clear();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The coordinator side of scale-out: every trial job becomes one BullMQ job (jobId = the trial's
+ * id, so enqueuing the same trial twice is a no-op and a finished trial is not run again), and
+ * `nonlin worker` processes on any machine run them. Results come back through the queue's event
+ * stream, with a periodic look at job states as a safety net for events missed while subscribing.
+ * BullMQ gives retries (attempts, exponential back-off) and stalled-job recovery; see
+ * redis-worker.ts for how locks stay alive while a trial trains.
+ */
+import type { Job } from "bullmq";
+import { Queue, QueueEvents } from "bullmq";
+import type { RedisOptions } from "ioredis";
+import type { Executor, ExecutorHooks } from "./executor.js";
+import { DEFAULT_ATTEMPTS, ExecError, messageOf, ResultDelivery } from "./executor.js";
+import type { TrialJob } from "./job.js";
+import {
+  bullConnection,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  probeRedis,
+  redisOptionsFromUrl,
+} from "./redis-connection.js";
+import { decodeResult } from "./wire.js";
+
+export const DEFAULT_QUEUE = "nonlin-trials";
+/** BullMQ job name of a trial (one queue could carry other kinds of work later). */
+export const TRIAL_JOB_NAME = "trial";
+/** Job states looked up per poll tick, at most. */
+const POLL_BATCH = 200;
+
+export interface RedisExecutorOptions {
+  queueName?: string;
+  /** Tries per trial, counted by BullMQ across all workers (default 3). */
+  attempts?: number;
+  /** Delay before the first retry; each further retry waits twice as long (default 1000 ms). */
+  backoffMs?: number;
+  /** How often job states are checked besides the event stream (default 5000 ms). */
+  pollMs?: number;
+  /** How long finished jobs (and their results) stay in Redis (default 7 days). */
+  keepSeconds?: number;
+  connectTimeoutMs?: number;
+  /** ioredis options over those of the URL, e.g. `{ tls: { ca } }`. */
+  connection?: RedisOptions;
+}
+
+type TrialBullJob = Job<TrialJob, string, string>;
+
+interface Progress {
+  epoch: number;
+  of: number;
+  loss: number | null;
+}
+
+export class RedisExecutor implements Executor {
+  private readonly options: Required<Omit<RedisExecutorOptions, "connection">> & {
+    connection: RedisOptions;
+  };
+  private queue: Queue<TrialJob, string, string> | undefined;
+  private events: QueueEvents | undefined;
+  private opening: Promise<void> | undefined;
+  private closed = false;
+  private abort: (() => void) | undefined;
+  /** Connection errors BullMQ reported (it reconnects on its own); kept for messages. */
+  lastError: string | undefined;
+
+  constructor(
+    readonly url: string,
+    options: RedisExecutorOptions = {},
+  ) {
+    redisOptionsFromUrl(url); // a malformed URL fails here, before any connection
+    this.options = {
+      queueName: options.queueName ?? DEFAULT_QUEUE,
+      attempts: Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS),
+      backoffMs: options.backoffMs ?? 1000,
+      pollMs: options.pollMs ?? 5000,
+      keepSeconds: options.keepSeconds ?? 7 * 24 * 3600,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      connection: options.connection ?? {},
+    };
+  }
+
+  private open(): Promise<void> {
+    this.opening ??= (async () => {
+      const { queueName, connection, connectTimeoutMs } = this.options;
+      await probeRedis(this.url, connection, connectTimeoutMs);
+      const options = { connection: bullConnection(this.url, connection) };
+      const record = (error: Error) => (this.lastError = error.message);
+      this.queue = new Queue<TrialJob, string, string>(queueName, options);
+      this.queue.on("error", record);
+      this.events = new QueueEvents(queueName, options);
+      this.events.on("error", record);
+      await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    })();
+    return this.opening;
+  }
+
+  async run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
+    if (this.closed) throw new ExecError("the Redis executor is closed");
+    await this.open();
+    const queue = this.queue!;
+    const events = this.events!;
+    const byId = new Map(jobs.map((job) => [job.id, job]));
+    const pending = new Set(byId.keys());
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    this.abort = finish;
+    const delivery = new ResultDelivery(async (outcome) => {
+      try {
+        await hooks.onResult(outcome);
+      } catch (error) {
+        finish(); // the caller's hook failed: stop waiting, run() rethrows it
+        throw error;
+      }
+    });
+    if (pending.size === 0) finish();
+
+    /** Reports a job if it has finished for good (completed, or failed after its last attempt). */
+    const check = async (id: string): Promise<void> => {
+      if (!pending.has(id)) return;
+      const bullJob = (await queue.getJob(id)) as TrialBullJob | undefined;
+      const state = bullJob ? await bullJob.getState() : "unknown";
+      if (!bullJob || (state !== "completed" && state !== "failed") || !pending.has(id)) return;
+      pending.delete(id);
+      const job = byId.get(id)!;
+      const attempts = Math.max(bullJob.attemptsStarted ?? 0, bullJob.attemptsMade ?? 0, 1);
+      if (state === "failed")
+        delivery.deliver({ job, error: bullJob.failedReason || "failed", attempts });
+      else {
+        try {
+          delivery.deliver({ job, result: decodeResult(bullJob.returnvalue), attempts });
+        } catch (error) {
+          delivery.deliver({ job, error: `unreadable result: ${messageOf(error)}`, attempts });
+        }
+      }
+      if (pending.size === 0) finish();
+    };
+    const checkSafely = (id: string) =>
+      void check(id).catch((error) => (this.lastError = messageOf(error)));
+
+    const onActive = ({ jobId }: { jobId: string }) => {
+      const job = byId.get(jobId);
+      if (job && pending.has(jobId)) hooks.onStart?.(job);
+    };
+    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
+      const job = byId.get(jobId);
+      const p = data as Progress | null;
+      if (job && pending.has(jobId) && typeof p?.epoch === "number")
+        hooks.onEpoch?.(job, p.epoch, p.of, p.loss ?? NaN);
+    };
+    const onFinished = ({ jobId }: { jobId: string }) => checkSafely(jobId);
+    events.on("active", onActive);
+    events.on("progress", onProgress);
+    events.on("completed", onFinished);
+    events.on("failed", onFinished);
+    const { attempts, backoffMs, keepSeconds, pollMs } = this.options;
+    // the event stream is the channel; this look at a bounded slice of pending jobs per tick
+    // only catches what a subscription gap could have missed
+    let cursor = 0;
+    const poll = setInterval(() => {
+      const ids = [...pending];
+      cursor = cursor >= ids.length ? 0 : cursor;
+      ids.slice(cursor, cursor + POLL_BATCH).forEach(checkSafely);
+      cursor += POLL_BATCH;
+    }, pollMs);
+    try {
+      await queue.addBulk(
+        [...byId.values()].map((job) => ({
+          name: TRIAL_JOB_NAME,
+          data: job,
+          opts: {
+            jobId: job.id,
+            attempts,
+            backoff: { type: "exponential", delay: backoffMs },
+            removeOnComplete: { age: keepSeconds },
+            removeOnFail: { age: keepSeconds },
+          },
+        })),
+      );
+      for (const id of [...pending]) {
+        const bullJob = await queue.getJob(id);
+        // a trial that failed for good in an earlier run gets a fresh set of attempts
+        if (bullJob && (await bullJob.getState()) === "failed")
+          await bullJob.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+        else await check(id); // finished in an earlier run: its stored result is reported
+      }
+      await finished;
+    } finally {
+      this.abort = undefined;
+      clearInterval(poll);
+      events.off("active", onActive);
+      events.off("progress", onProgress);
+      events.off("completed", onFinished);
+      events.off("failed", onFinished);
+    }
+    await delivery.settle();
+    if (pending.size > 0) throw new ExecError("the Redis executor was closed during the run");
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort?.();
+    await this.opening?.catch(() => {});
+    await Promise.all([this.events?.close(), this.queue?.close()]);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Results as text for Redis: JSON turns NaN and ±Infinity into null and -0 into 0, but a trial
+ * without a validation split scores NaN and results must come back bit-identical, so those
+ * numbers travel as tagged objects. Finite doubles survive JSON exactly (shortest round-trip form).
+ */
+import type { TrialResult } from "../bench/results.js";
+
+const TAG = "$number";
+type Tagged = { [TAG]: "NaN" | "Infinity" | "-Infinity" | "-0" };
+
+function tag(value: number): Tagged | number {
+  if (Number.isNaN(value)) return { [TAG]: "NaN" };
+  if (value === Infinity) return { [TAG]: "Infinity" };
+  if (value === -Infinity) return { [TAG]: "-Infinity" };
+  if (Object.is(value, -0)) return { [TAG]: "-0" };
+  return value;
+}
+
+export function encodeResult(result: TrialResult): string {
+  return JSON.stringify(result, (_key, value: unknown) =>
+    typeof value === "number" ? tag(value) : value,
+  );
+}
+
+export function decodeResult(text: string): TrialResult {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (value !== null && typeof value === "object" && TAG in value) {
+      const tagged = (value as Tagged)[TAG];
+      return tagged === "-0" ? -0 : Number(tagged);
+    }
+    return value;
+  }) as TrialResult;
+}

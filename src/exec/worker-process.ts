@@ -1,0 +1,47 @@
+/**
+ * Entry of a worker process (forked by ChildWorker): starts the engine once, then runs the trial
+ * jobs it is sent, one at a time, and reports epochs and the result over IPC. Training is
+ * synchronous, so this process is busy for a whole trial; its parent stays free (locks, events).
+ */
+import { parseDeviceName, startEngine } from "../engine/index.js";
+import { executeTrialJob, prepareTrialJob } from "./job.js";
+import type { TrialJob } from "./job.js";
+import type { ChildMessage, ParentMessage } from "./protocol.js";
+
+/** Progress is for people: at most ten epoch messages a second (the first always goes). */
+const EPOCH_MESSAGE_MS = 100;
+
+const send = (message: ChildMessage): void => {
+  process.send?.(message);
+};
+
+async function run(job: TrialJob): Promise<void> {
+  try {
+    await prepareTrialJob(job);
+    let last = -Infinity;
+    const result = executeTrialJob(job, {
+      memory: () => process.memoryUsage().rss,
+      onEpoch(epoch, of, loss) {
+        const now = performance.now();
+        if (now - last < EPOCH_MESSAGE_MS && epoch < of) return;
+        last = now;
+        send({ type: "epoch", id: job.id, epoch, of, loss });
+      },
+    });
+    send({ type: "result", id: job.id, result });
+  } catch (error) {
+    send({
+      type: "error",
+      id: job.id,
+      message: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+// an orphan (its parent was killed) finishes nothing more: it leaves when the channel closes
+process.on("disconnect", () => process.exit(0));
+await startEngine(parseDeviceName(process.argv[2] ?? "wasm"));
+process.on("message", (message: ParentMessage) => {
+  if (message.type === "run") void run(message.job);
+});
+send({ type: "ready" });

@@ -1,0 +1,588 @@
+/**
+ * The run store: every run, trial, learning curve, cost, artifact and event of nonlin in one SQLite
+ * file (WAL mode). A trial's identity is its hash (TrialJob.id): registering is insert-or-ignore,
+ * all of a finished trial's rows are written in one transaction (a kill leaves the whole trial or
+ * none of it), and a trial already done is never recorded — nor, by its caller, trained — again.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import type Database from "better-sqlite3";
+import type { TrialResult } from "../bench/results.js";
+import { decodeExactJson, encodeExactJson } from "./codec.js";
+import { csvText } from "./csv.js";
+import { StoreError } from "./errors.js";
+import { leaderboardOf } from "./leaderboard.js";
+import { openDatabase } from "./open.js";
+import type {
+  ArtifactRecord,
+  EpochRow,
+  EventRecord,
+  NewArtifact,
+  NewEvent,
+  NewRun,
+  RunExport,
+  RunListing,
+  RunRecord,
+  RunStatus,
+  RunSummary,
+  TrialCounts,
+  TrialEntry,
+  TrialRow,
+} from "./types.js";
+import { EVENT_LEVELS, RUN_STATUSES } from "./types.js";
+import { codeVersion } from "./version.js";
+
+export interface OpenStoreOptions {
+  /** Read only: nothing is created, migrated or written (SQLite may leave -wal/-shm files). */
+  readonly?: boolean;
+  /** Refuse a path where no store exists yet (default: create one). */
+  mustExist?: boolean;
+  /** The clock (tests pin it). */
+  now?: () => Date;
+}
+
+/** The store file when no --store is given: nonlin.db in the working directory. */
+export const defaultStorePath = (): string => "nonlin.db";
+
+const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** The columns of a trial row, in export (and CSV) order. */
+export const TRIAL_COLUMNS: readonly (keyof TrialRow)[] = [
+  "runId",
+  "trialId",
+  "task",
+  "candidate",
+  "seedIndex",
+  "seed",
+  "configHash",
+  "metric",
+  "status",
+  "attempts",
+  "started",
+  "finished",
+  "error",
+  "valLoss",
+  "valMetric",
+  "testLoss",
+  "testMetric",
+  "testAuc",
+  "selectedEpoch",
+  "epochs",
+  "diverged",
+  "width",
+  "params",
+  "flops",
+  "trainFlops",
+  "secondsPerEpoch",
+  "throughput",
+  "peakMemoryBytes",
+  "wallSeconds",
+];
+
+/** The CSV header: the trial columns in snake_case (as in the SQL table). */
+export const TRIAL_CSV_COLUMNS: readonly string[] = TRIAL_COLUMNS.map(snakeCase);
+
+const TRIAL_SELECT = `SELECT ${TRIAL_COLUMNS.map((k) => `${snakeCase(k)} AS ${k}`).join(", ")} FROM trials`;
+
+interface RunSqlRow {
+  id: string;
+  command: string;
+  config_json: string;
+  config_hash: string;
+  code_version: string;
+  machine_cpus: number;
+  machine_platform: string;
+  machine_node: string;
+  machine_device: string;
+  started: string;
+  finished: string | null;
+  status: RunStatus;
+}
+
+interface TrialStateRow {
+  task: string;
+  candidate: string;
+  seed_index: number;
+  seed: number;
+  status: string;
+  started: string | null;
+}
+
+const runOf = (row: RunSqlRow): RunRecord => ({
+  id: row.id,
+  command: row.command,
+  config: JSON.parse(row.config_json) as unknown,
+  configHash: row.config_hash,
+  codeVersion: row.code_version,
+  machine: {
+    cpus: row.machine_cpus,
+    platform: row.machine_platform,
+    node: row.machine_node,
+    device: row.machine_device,
+  },
+  started: row.started,
+  finished: row.finished,
+  status: row.status,
+});
+
+const trialOf = (row: Omit<TrialRow, "diverged"> & { diverged: number | null }): TrialRow => ({
+  ...row,
+  diverged: row.diverged === null ? null : row.diverged !== 0,
+});
+
+const COUNTS_SQL = `count(t.trial_id) AS total,
+  coalesce(sum(t.status = 'pending'), 0) AS pending,
+  coalesce(sum(t.status = 'running'), 0) AS running,
+  coalesce(sum(t.status = 'done'), 0) AS done,
+  coalesce(sum(t.status = 'failed'), 0) AS failed`;
+
+const countsOf = (row: TrialCounts): TrialCounts => ({
+  total: row.total,
+  pending: row.pending,
+  running: row.running,
+  done: row.done,
+  failed: row.failed,
+});
+
+/** r-YYYYMMDD-HHMMSS-xxxx (UTC, 4 random hex digits): sorts by time, readable, short. */
+function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `r-${stamp}-${randomBytes(2).toString("hex")}`;
+}
+
+export class RunStore {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Database.Database,
+    /** The store file, as given (for messages). */
+    readonly path: string,
+    options: { now?: () => Date } = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private time(): string {
+    return this.now().toISOString();
+  }
+
+  private runRow(runId: string): RunSqlRow | undefined {
+    return this.db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunSqlRow | undefined;
+  }
+
+  private requireRun(runId: string): RunSqlRow {
+    const row = this.runRow(runId);
+    if (!row) throw new StoreError(`no run '${runId}' in ${this.path}`);
+    return row;
+  }
+
+  private trialState(runId: string, trialId: string): TrialStateRow | undefined {
+    return this.db
+      .prepare(
+        "SELECT task, candidate, seed_index, seed, status, started FROM trials WHERE run_id = ? AND trial_id = ?",
+      )
+      .get(runId, trialId) as TrialStateRow | undefined;
+  }
+
+  private requireTrial(runId: string, trialId: string): TrialStateRow {
+    const row = this.trialState(runId, trialId);
+    if (!row) {
+      this.requireRun(runId);
+      throw new StoreError(`run ${runId} has no trial ${trialId} in ${this.path}`);
+    }
+    return row;
+  }
+
+  /** Starts a run (status running) and returns its id. */
+  createRun(run: NewRun): string {
+    const started = this.now();
+    const insert = this.db.prepare(
+      `INSERT INTO runs (id, command, config_json, config_hash, code_version, machine_cpus,
+         machine_platform, machine_node, machine_device, started, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+    );
+    for (let attempt = 0; ; attempt++) {
+      const id = newRunId(started);
+      if (this.runRow(id)) {
+        if (attempt < 20) continue;
+        throw new StoreError(`${this.path}: could not find a free run id`);
+      }
+      insert.run(
+        id,
+        run.command,
+        JSON.stringify(run.config ?? null),
+        run.configHash,
+        run.codeVersion ?? codeVersion(),
+        run.machine.cpus,
+        run.machine.platform,
+        run.machine.node,
+        run.machine.device,
+        started.toISOString(),
+      );
+      return id;
+    }
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    const row = this.runRow(runId);
+    return row ? runOf(row) : undefined;
+  }
+
+  /** The run whose id is `prefix` or, failing that, the only one starting with it. */
+  findRun(prefix: string): RunRecord {
+    const exact = this.runRow(prefix);
+    if (exact) return runOf(exact);
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM runs WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY started, id",
+      )
+      .all({ prefix }) as RunSqlRow[];
+    if (rows.length === 1) return runOf(rows[0]!);
+    if (rows.length === 0)
+      throw new StoreError(`no run '${prefix}' in ${this.path} (nonlin runs ls lists them)`);
+    const shown = rows.slice(0, 5).map((r) => r.id);
+    throw new StoreError(
+      `run '${prefix}' is ambiguous in ${this.path}: it matches ${rows.length} runs (${shown.join(", ")}${rows.length > 5 ? ", …" : ""})`,
+    );
+  }
+
+  /** Sets a run's status; finished is stamped unless the status is 'running'. */
+  finishRun(runId: string, status: RunStatus): void {
+    if (!RUN_STATUSES.includes(status))
+      throw new StoreError(`run status must be one of ${RUN_STATUSES.join(", ")}, got '${status}'`);
+    this.requireRun(runId);
+    this.db
+      .prepare("UPDATE runs SET status = ?, finished = ? WHERE id = ?")
+      .run(status, status === "running" ? null : this.time(), runId);
+  }
+
+  /**
+   * On resume: the run is running again and its trials a killed process left 'running' go back to
+   * pending (a partial trial restarts from scratch). Returns how many trials were reset.
+   */
+  reopenRun(runId: string): number {
+    return this.db
+      .transaction(() => {
+        this.finishRun(runId, "running");
+        return this.resetRunningTrials(runId);
+      })
+      .immediate();
+  }
+
+  /** Trials left 'running' go back to 'pending'; returns how many. */
+  resetRunningTrials(runId: string): number {
+    this.requireRun(runId);
+    return this.db
+      .prepare(
+        "UPDATE trials SET status = 'pending', started = NULL WHERE run_id = ? AND status = 'running'",
+      )
+      .run(runId).changes;
+  }
+
+  /** Registers trials as pending; those already registered are left as they are. Returns how many were new. */
+  registerTrials(runId: string, trials: readonly TrialEntry[]): number {
+    const run = this.requireRun(runId);
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO trials (run_id, trial_id, task, candidate, seed_index, seed, config_hash, metric, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+    );
+    return this.db
+      .transaction(() => {
+        let added = 0;
+        for (const t of trials)
+          added += insert.run(
+            runId,
+            t.id,
+            t.task,
+            t.candidate,
+            t.seedIndex,
+            t.seed,
+            t.configHash ?? run.config_hash,
+            t.metric ?? null,
+          ).changes;
+        return added;
+      })
+      .immediate();
+  }
+
+  /**
+   * Marks a trial running (attempts + 1). Returns false, changing nothing, when it is already
+   * done: a finished trial is never trained again.
+   */
+  startTrial(runId: string, trialId: string): boolean {
+    return this.db
+      .transaction(() => {
+        const row = this.requireTrial(runId, trialId);
+        if (row.status === "done") return false;
+        this.db
+          .prepare(
+            `UPDATE trials SET status = 'running', attempts = attempts + 1, started = ?, finished = NULL
+             WHERE run_id = ? AND trial_id = ?`,
+          )
+          .run(this.time(), runId, trialId);
+        return true;
+      })
+      .immediate();
+  }
+
+  /**
+   * Records a finished trial — its row, final metrics, cost, every epoch and the exact
+   * TrialResult — in one transaction. A trial not registered yet is registered from the result.
+   * Returns false, changing nothing, when the trial is already done.
+   */
+  finishTrial(
+    runId: string,
+    trialId: string,
+    result: TrialResult,
+    options: { wallSeconds?: number } = {},
+  ): boolean {
+    return this.db
+      .transaction(() => {
+        let row = this.trialState(runId, trialId);
+        if (row?.status === "done") return false;
+        if (!row) {
+          this.registerTrials(runId, [
+            {
+              id: trialId,
+              task: result.task,
+              candidate: result.candidate,
+              seedIndex: result.seedIndex,
+              seed: result.seed,
+            },
+          ]);
+          row = this.requireTrial(runId, trialId);
+        }
+        if (
+          row.task !== result.task ||
+          row.candidate !== result.candidate ||
+          row.seed_index !== result.seedIndex ||
+          row.seed !== result.seed
+        )
+          throw new StoreError(
+            `trial ${trialId} of run ${runId} is ${row.task} · ${row.candidate} · seed ${row.seed_index} (${row.seed}), but the result is for ${result.task} · ${result.candidate} · seed ${result.seedIndex} (${result.seed})`,
+          );
+        const now = this.now();
+        const wallSeconds =
+          options.wallSeconds ??
+          (row.started === null ? null : (now.getTime() - Date.parse(row.started)) / 1000);
+        this.db
+          .prepare(
+            `UPDATE trials SET status = 'done', attempts = max(attempts, 1), finished = ?, error = NULL,
+               val_loss = ?, val_metric = ?, test_loss = ?, test_metric = ?, test_auc = ?,
+               selected_epoch = ?, epochs = ?, diverged = ?, width = ?, params = ?, flops = ?,
+               train_flops = ?, seconds_per_epoch = ?, throughput = ?, peak_memory_bytes = ?,
+               wall_seconds = ?, result_json = ?
+             WHERE run_id = ? AND trial_id = ?`,
+          )
+          .run(
+            now.toISOString(),
+            result.val.loss,
+            result.val.metric,
+            result.test.loss,
+            result.test.metric,
+            result.test.auc ?? null,
+            result.selectedEpoch,
+            result.epochs,
+            result.diverged ? 1 : 0,
+            result.width ?? null,
+            result.params,
+            result.flops,
+            result.trainFlops,
+            result.secondsPerEpoch,
+            result.throughput,
+            result.peakMemoryBytes,
+            wallSeconds,
+            encodeExactJson(result),
+            runId,
+            trialId,
+          );
+        this.db.prepare("DELETE FROM epochs WHERE run_id = ? AND trial_id = ?").run(runId, trialId);
+        const insertEpoch = this.db.prepare(
+          "INSERT INTO epochs (run_id, trial_id, epoch, train_loss, val_loss, val_metric) VALUES (?, ?, ?, ?, ?, ?)",
+        );
+        for (const point of result.curve)
+          insertEpoch.run(
+            runId,
+            trialId,
+            point.epoch,
+            point.trainLoss,
+            point.valLoss ?? null,
+            point.valMetric ?? null,
+          );
+        return true;
+      })
+      .immediate();
+  }
+
+  /**
+   * Records a trial that failed for good after `attempts` tries. Returns false, changing nothing,
+   * when the trial is already done.
+   */
+  failTrial(runId: string, trialId: string, error: string, attempts: number): boolean {
+    return this.db
+      .transaction(() => {
+        const row = this.requireTrial(runId, trialId);
+        if (row.status === "done") return false;
+        this.db
+          .prepare(
+            `UPDATE trials SET status = 'failed', error = ?, attempts = ?, finished = ?
+             WHERE run_id = ? AND trial_id = ?`,
+          )
+          .run(error, attempts, this.time(), runId, trialId);
+        return true;
+      })
+      .immediate();
+  }
+
+  /** The finished trials of a run, each exactly as recorded, in registration order. */
+  finishedTrials(runId: string): Map<string, TrialResult> {
+    const rows = this.db
+      .prepare(
+        "SELECT trial_id, result_json FROM trials WHERE run_id = ? AND status = 'done' ORDER BY rowid",
+      )
+      .all(runId) as { trial_id: string; result_json: string }[];
+    return new Map(rows.map((r) => [r.trial_id, decodeExactJson<TrialResult>(r.result_json)]));
+  }
+
+  listTrials(runId: string): TrialRow[] {
+    return (
+      this.db.prepare(`${TRIAL_SELECT} WHERE run_id = ? ORDER BY rowid`).all(runId) as Parameters<
+        typeof trialOf
+      >[0][]
+    ).map(trialOf);
+  }
+
+  listEpochs(runId: string): EpochRow[] {
+    return this.db
+      .prepare(
+        `SELECT e.trial_id AS trialId, e.epoch, e.train_loss AS trainLoss, e.val_loss AS valLoss,
+           e.val_metric AS valMetric
+         FROM epochs e JOIN trials t ON t.run_id = e.run_id AND t.trial_id = e.trial_id
+         WHERE e.run_id = ? ORDER BY t.rowid, e.epoch`,
+      )
+      .all(runId) as EpochRow[];
+  }
+
+  recordEvent(runId: string, event: NewEvent): void {
+    if (!EVENT_LEVELS.includes(event.level))
+      throw new StoreError(
+        `event level must be one of ${EVENT_LEVELS.join(", ")}, got '${event.level}'`,
+      );
+    this.requireRun(runId);
+    this.db
+      .prepare("INSERT INTO events (run_id, trial_id, time, level, message) VALUES (?, ?, ?, ?, ?)")
+      .run(runId, event.trialId ?? null, this.time(), event.level, event.message);
+  }
+
+  listEvents(runId: string): EventRecord[] {
+    return this.db
+      .prepare(
+        "SELECT run_id AS runId, trial_id AS trialId, time, level, message FROM events WHERE run_id = ? ORDER BY id",
+      )
+      .all(runId) as EventRecord[];
+  }
+
+  /** Records a file the run wrote; its sha256 is read from the file unless given. */
+  recordArtifact(runId: string, artifact: NewArtifact): ArtifactRecord {
+    this.requireRun(runId);
+    let sha256 = artifact.sha256;
+    if (sha256 === undefined) {
+      if (!statSync(artifact.path, { throwIfNoEntry: false })?.isFile())
+        throw new StoreError(`artifact ${artifact.path}: no such file`);
+      sha256 = createHash("sha256").update(readFileSync(artifact.path)).digest("hex");
+    }
+    const record: ArtifactRecord = {
+      runId,
+      trialId: artifact.trialId ?? null,
+      kind: artifact.kind,
+      path: artifact.path,
+      sha256,
+      created: this.time(),
+    };
+    this.db
+      .prepare(
+        "INSERT INTO artifacts (run_id, trial_id, kind, path, sha256, created) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run(record.runId, record.trialId, record.kind, record.path, record.sha256, record.created);
+    return record;
+  }
+
+  listArtifacts(runId: string): ArtifactRecord[] {
+    return this.db
+      .prepare(
+        "SELECT run_id AS runId, trial_id AS trialId, kind, path, sha256, created FROM artifacts WHERE run_id = ? ORDER BY id",
+      )
+      .all(runId) as ArtifactRecord[];
+  }
+
+  /** Every run, newest first, with its trial counts. */
+  listRuns(): RunListing[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.id, r.command, r.status, r.started, r.finished, r.config_hash AS configHash, ${COUNTS_SQL}
+         FROM runs r LEFT JOIN trials t ON t.run_id = r.id
+         GROUP BY r.id ORDER BY r.started DESC, r.id DESC`,
+      )
+      .all() as (Omit<RunListing, "trials"> & TrialCounts)[];
+    return rows.map((row) => ({
+      id: row.id,
+      command: row.command,
+      status: row.status,
+      started: row.started,
+      finished: row.finished,
+      configHash: row.configHash,
+      trials: countsOf(row),
+    }));
+  }
+
+  trialCounts(runId: string): TrialCounts {
+    return countsOf(
+      this.db
+        .prepare(`SELECT ${COUNTS_SQL} FROM trials t WHERE t.run_id = ?`)
+        .get(runId) as TrialCounts,
+    );
+  }
+
+  runSummary(runId: string): RunSummary {
+    const run = runOf(this.requireRun(runId));
+    const problems = this.listEvents(runId).filter((e) => e.level !== "info");
+    return {
+      run,
+      trials: this.trialCounts(runId),
+      leaderboard: leaderboardOf(this.listTrials(runId)),
+      problems: problems.slice(-20),
+    };
+  }
+
+  exportRun(runId: string): RunExport {
+    return this.db.transaction(() => ({
+      run: runOf(this.requireRun(runId)),
+      trials: this.listTrials(runId),
+      epochs: this.listEpochs(runId),
+      events: this.listEvents(runId),
+      artifacts: this.listArtifacts(runId),
+    }))();
+  }
+
+  /** One CSV row per trial (columns TRIAL_CSV_COLUMNS), RFC 4180. */
+  exportCsv(runId: string): string {
+    return trialsCsv(this.exportRun(runId).trials);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function trialsCsv(trials: readonly TrialRow[]): string {
+  return csvText(
+    TRIAL_CSV_COLUMNS,
+    trials.map((trial) => TRIAL_COLUMNS.map((key) => trial[key])),
+  );
+}
+
+/** Opens the store at `path` (created unless readonly or mustExist), migrated to this schema. */
+export function openStore(path: string, options: OpenStoreOptions = {}): RunStore {
+  const db = openDatabase(path, options);
+  return new RunStore(db, path, options.now ? { now: options.now } : {});
+}

@@ -1,0 +1,178 @@
+/** What the run store keeps, as the API hands it out (absent values are null, JSON-friendly). */
+export type RunStatus = "running" | "done" | "failed" | "interrupted";
+export type TrialStatus = "pending" | "running" | "done" | "failed";
+export type EventLevel = "info" | "warn" | "error";
+
+export const RUN_STATUSES: readonly RunStatus[] = ["running", "done", "failed", "interrupted"];
+export const EVENT_LEVELS: readonly EventLevel[] = ["info", "warn", "error"];
+
+export interface Machine {
+  cpus: number;
+  platform: string;
+  node: string;
+  device: string;
+}
+
+export interface NewRun {
+  /** The command that started the run: "bench", "search", "fit". */
+  command: string;
+  /** The full validated config (stored as JSON). */
+  config: unknown;
+  configHash: string;
+  machine: Machine;
+  /** Default: package.json's version + git commit (see version.ts). */
+  codeVersion?: string;
+}
+
+export interface RunRecord {
+  id: string;
+  command: string;
+  config: unknown;
+  configHash: string;
+  codeVersion: string;
+  machine: Machine;
+  /** ISO 8601 UTC times. */
+  started: string;
+  finished: string | null;
+  status: RunStatus;
+}
+
+export interface TrialCounts {
+  total: number;
+  pending: number;
+  running: number;
+  done: number;
+  failed: number;
+}
+
+/** A line of `nonlin runs ls`. */
+export interface RunListing {
+  id: string;
+  command: string;
+  status: RunStatus;
+  started: string;
+  finished: string | null;
+  configHash: string;
+  trials: TrialCounts;
+}
+
+/** A trial to register: its identity (the TrialJob id hash) and names. */
+export interface TrialEntry {
+  id: string;
+  task: string;
+  candidate: string;
+  seedIndex: number;
+  seed: number;
+  /** The task's metric ("rmse", "accuracy"): sets the leaderboard's direction. */
+  metric?: string;
+  /** Default: the run's config hash. */
+  configHash?: string;
+}
+
+/** One trial with its final metrics and cost: a row of the export (and of the CSV). */
+export interface TrialRow {
+  runId: string;
+  trialId: string;
+  task: string;
+  candidate: string;
+  seedIndex: number;
+  seed: number;
+  configHash: string;
+  metric: string | null;
+  status: TrialStatus;
+  attempts: number;
+  started: string | null;
+  finished: string | null;
+  error: string | null;
+  valLoss: number | null;
+  valMetric: number | null;
+  testLoss: number | null;
+  testMetric: number | null;
+  testAuc: number | null;
+  selectedEpoch: number | null;
+  epochs: number | null;
+  diverged: boolean | null;
+  width: number | null;
+  params: number | null;
+  flops: number | null;
+  trainFlops: number | null;
+  secondsPerEpoch: number | null;
+  throughput: number | null;
+  peakMemoryBytes: number | null;
+  /** Seconds from startTrial to finishTrial (or as given to finishTrial). */
+  wallSeconds: number | null;
+}
+
+export interface EpochRow {
+  trialId: string;
+  epoch: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+  valMetric: number | null;
+}
+
+export interface EventRecord {
+  runId: string;
+  trialId: string | null;
+  time: string;
+  level: EventLevel;
+  message: string;
+}
+
+export interface NewEvent {
+  level: EventLevel;
+  message: string;
+  trialId?: string;
+}
+
+export interface ArtifactRecord {
+  runId: string;
+  trialId: string | null;
+  kind: string;
+  path: string;
+  sha256: string;
+  created: string;
+}
+
+export interface NewArtifact {
+  kind: string;
+  path: string;
+  trialId?: string;
+  /** Default: the sha256 of the file at `path`, read now. */
+  sha256?: string;
+}
+
+/** Per task and candidate, over the trials that finished. */
+export interface LeaderboardRow {
+  task: string;
+  candidate: string;
+  metric: string | null;
+  /** Finished trials (the mean is over these). */
+  n: number;
+  failed: number;
+  diverged: number;
+  meanTestMetric: number | null;
+  /** Sample standard deviation (n − 1); null below 2 trials. */
+  sdTestMetric: number | null;
+  meanTestAuc: number | null;
+  params: number | null;
+  secondsPerEpoch: number | null;
+  /** 1 = best within the task; null when the metric's direction is unknown or n = 0. */
+  rank: number | null;
+}
+
+export interface RunSummary {
+  run: RunRecord;
+  trials: TrialCounts;
+  leaderboard: LeaderboardRow[];
+  /** The run's warnings and errors, oldest first (the last 20). */
+  problems: EventRecord[];
+}
+
+export interface RunExport {
+  run: RunRecord;
+  trials: TrialRow[];
+  epochs: EpochRow[];
+  events: EventRecord[];
+  artifacts: ArtifactRecord[];
+}
