@@ -120,15 +120,19 @@ export class BenchConfigError extends Error {
   override name = "BenchConfigError";
 }
 
-/** Validates a config; every problem is listed, each naming its field. */
-export function parseBenchConfig(input: unknown): BenchConfig {
-  const result = benchConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const lines = result.error.issues.flatMap((issue) => {
+/** One line per zod issue, each naming its field (`candidates[2].activation: …`). */
+export function issueLines(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
     const path = formatPath(issue.path) || "config";
     if (issue.code === "unrecognized_keys")
       return issue.keys.map((key) => `${path === "config" ? "" : `${path}.`}${key}: unknown field`);
     return [`${path}: ${issue.message}`];
   });
-  throw new BenchConfigError(lines.join("\n"));
+}
+
+/** Validates a config; every problem is listed, each naming its field. */
+export function parseBenchConfig(input: unknown): BenchConfig {
+  const result = benchConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new BenchConfigError(issueLines(result.error.issues).join("\n"));
 }

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { availableParallelism, cpus, platform } from "node:os";
+import { cpus, platform } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { BenchConfig } from "../bench/config.js";
@@ -23,18 +23,16 @@ import { TASK_CATALOG } from "../data/catalog.js";
 import type { DeviceName } from "../engine/device.js";
 import { parseDeviceName } from "../engine/index.js";
 import type { Executor } from "../exec/executor.js";
-import { InlineExecutor } from "../exec/inline.js";
-import type { TrialJob } from "../exec/job.js";
-import { jobsOf } from "../exec/job.js";
-import { PoolExecutor } from "../exec/pool.js";
-import { RedisExecutor } from "../exec/redis.js";
 import { benchHtml } from "../report/bench-html.js";
 import { benchMarkdown } from "../report/bench-markdown.js";
 import { benchTable } from "../report/bench-table.js";
 import type { RunStore } from "../store/index.js";
 import { defaultStorePath, openStore } from "../store/index.js";
+import type { BenchProgress } from "./bench-progress.js";
 import { makeProgress } from "./bench-progress.js";
+import { runRecorded } from "./recorded-trials.js";
 import { describeError, UsageError } from "./errors.js";
+import { chooseExecutor } from "./executor-choice.js";
 import { readYamlFile, writeAtomically } from "./files.js";
 import type { Output } from "./output.js";
 import { makeOutput } from "./output.js";
@@ -89,15 +87,6 @@ function readConfig(file: string | undefined, options: BenchOptions): BenchConfi
 
 const hashOf = (config: BenchConfig): string =>
   createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
-
-/** The executor the options ask for: Redis, a local pool, or this process (--workers 1). */
-function chooseExecutor(options: BenchOptions, device: DeviceName): Executor {
-  if (options.redis) return new RedisExecutor(options.redis);
-  const workers = options.workers === undefined ? availableParallelism() : Number(options.workers);
-  if (!Number.isInteger(workers) || workers < 1)
-    throw new UsageError(`--workers: expected a positive integer, got '${options.workers}'`);
-  return workers === 1 ? new InlineExecutor({ device }) : new PoolExecutor({ workers, device });
-}
 
 function writeReports(dir: string, results: BenchResults): void {
   writeAtomically(join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -210,7 +199,7 @@ function startOrResumeRun(
   return run.id;
 }
 
-/** Runs every trial of the plan the store does not have yet, recording each as it finishes. */
+/** Runs every trial of the plan the store does not have yet, with the live display. */
 async function runTrials(
   plan: BenchPlan,
   store: RunStore,
@@ -219,60 +208,21 @@ async function runTrials(
   output: Output,
   json: boolean,
 ): Promise<void> {
-  const jobs = jobsOf(plan);
-  store.registerTrials(
-    runId,
-    jobs.map((job) => {
-      const task = plan.tasks[job.task]!.entry;
-      return {
-        id: job.id,
-        task: task.name,
-        candidate: plan.candidates[job.candidate]!.info.name,
-        seedIndex: job.seedIndex,
-        seed: trialSeed(plan.config.seed, task.name, job.seedIndex),
-        metric: task.metric,
-      };
-    }),
-  );
-  const finished = store.finishedTrials(runId);
-  const pending = jobs.filter((job) => !finished.has(job.id));
-  const total = jobs.length;
   const { config } = plan;
-  output.say(
-    `bench ${config.name} (run ${runId}): ${plan.tasks.length} task(s) × ${plan.candidates.length} candidate(s) × ${config.seeds} seed(s) = ${total} trials, ${pending.length} to run; fairness ${config.fairness.mode}${config.fairness.budget ? ` ${config.fairness.budget}` : ""}`,
-  );
-  for (const task of plan.tasks) await task.entry.prepare?.();
-  const progress = makeProgress(
-    total,
-    total - pending.length,
-    config.training.epochs,
-    json,
-    output,
-  );
-  const nameOf = (job: TrialJob) =>
-    `${plan.tasks[job.task]!.entry.name} · ${plan.candidates[job.candidate]!.info.name} · seed ${job.seedIndex}`;
-  await executor.run(pending, {
-    onStart(job) {
-      store.startTrial(runId, job.id);
-      progress.started(nameOf(job));
+  let progress: BenchProgress | undefined;
+  await runRecorded(plan, store, runId, executor, {
+    planned(total, pending) {
+      output.say(
+        `bench ${config.name} (run ${runId}): ${plan.tasks.length} task(s) × ${plan.candidates.length} candidate(s) × ${config.seeds} seed(s) = ${total} trials, ${pending} to run; fairness ${config.fairness.mode}${config.fairness.budget ? ` ${config.fairness.budget}` : ""}`,
+      );
+      progress = makeProgress(total, total - pending, config.training.epochs, json, output);
     },
-    onEpoch(_job, epoch, of, loss) {
-      progress.epoch(epoch, of, loss);
-    },
-    onResult(outcome) {
-      const name = nameOf(outcome.job);
-      if (outcome.result) {
-        store.finishTrial(runId, outcome.job.id, outcome.result);
-        progress.finished(name, outcome.result);
-      } else {
-        const message = `trial ${name} failed after ${outcome.attempts} attempt(s): ${outcome.error}`;
-        store.failTrial(runId, outcome.job.id, outcome.error ?? "unknown error", outcome.attempts);
-        store.recordEvent(runId, { level: "error", message, trialId: outcome.job.id });
-        progress.failed(message);
-      }
-    },
+    started: (name) => progress?.started(name),
+    epoch: (epoch, of, loss) => progress?.epoch(epoch, of, loss),
+    finished: (name, result) => progress?.finished(name, result),
+    failed: (message) => progress?.failed(message),
   });
-  progress.stop();
+  progress?.stop();
 }
 
 /** The statistics of every finished trial of the run (the task rows from seed index 0). */

@@ -1,5 +1,7 @@
 /** Exit codes of the CLI contract: 2 for bad input, 1 for a failure while running. */
 import { BenchConfigError } from "../bench/config.js";
+import { ExecError } from "../exec/executor.js";
+import { SearchConfigError } from "../search/config.js";
 import { DataError } from "../data/task.js";
 import { ExprError, ExprSyntaxError } from "../expr/errors.js";
 import { LayerSpecError } from "../nn/layer.js";
@@ -23,6 +25,8 @@ export function isBadInput(error: unknown): boolean {
     error instanceof DataError ||
     error instanceof OptimizerSpecError ||
     error instanceof BenchConfigError ||
+    error instanceof SearchConfigError ||
+    error instanceof ExecError ||
     error instanceof StoreError
   );
 }

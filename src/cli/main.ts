@@ -3,9 +3,11 @@
 import { Command, CommanderError } from "commander";
 import { registerActCommands } from "./act.js";
 import { registerBenchCommand } from "./bench.js";
+import { registerSearchCommand } from "./search.js";
 import { describeError, EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput } from "./errors.js";
 import { registerFitCommand } from "./fit.js";
 import { registerRunsCommand } from "./runs.js";
+import { registerSrCommand } from "./sr.js";
 import { registerTourCommand } from "./tour.js";
 import { registerWorkerCommand } from "./worker.js";
 
@@ -19,7 +21,9 @@ function buildProgram(): Command {
   registerActCommands(program);
   registerFitCommand(program);
   registerBenchCommand(program);
+  registerSearchCommand(program);
   registerRunsCommand(program);
+  registerSrCommand(program);
   registerTourCommand(program);
   registerWorkerCommand(program);
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) command.exitOverride();

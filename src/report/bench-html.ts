@@ -63,7 +63,7 @@ const LEGEND_WIDTH = 150;
 /** Interval on which activation shapes are drawn. */
 export const SHAPE_INTERVAL: readonly [number, number] = [-4, 4];
 
-const CSS = `
+export const REPORT_CSS = `
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1180px; padding: 16px 24px 48px; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 4px; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 36px; }
 .meta { color: #666; margin-top: 0; }
@@ -564,7 +564,7 @@ export function benchHtml(results: BenchResults): string {
     `<meta charset="utf-8">`,
     `<meta name="viewport" content="width=device-width, initial-scale=1">`,
     `<title>${escapeHtml(`Benchmark: ${results.name}`)}</title>`,
-    `<style>${CSS}</style>`,
+    `<style>${REPORT_CSS}</style>`,
     `</head>`,
     `<body>`,
     `<header><h1>Benchmark: ${escapeHtml(results.name)}</h1>`,

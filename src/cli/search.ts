@@ -1,0 +1,258 @@
+/**
+ * `nonlin search <config.yaml> | --preset quick|standard`: discover activations. Every trial (the
+ * ReLU reference, each candidate's fitness trials, the held-out evaluation) is a bench trial run
+ * on the executor and recorded in the run store, so a killed search resumed with `--resume RUN`
+ * replays the same search and trains only what the store lacks.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { cpus, platform } from "node:os";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import type { BenchConfig } from "../bench/config.js";
+import { planBench } from "../bench/plan.js";
+import type { BenchResults } from "../bench/results.js";
+import { assembleResults, taskInfo } from "../bench/run.js";
+import { trialSeed } from "../bench/seeds.js";
+import type { DeviceName } from "../engine/device.js";
+import { parseDeviceName, startEngine } from "../engine/index.js";
+import type { Executor } from "../exec/executor.js";
+import { benchHtml } from "../report/bench-html.js";
+import { searchHtml, searchMarkdown } from "../report/search-report.js";
+import type { SearchConfig } from "../search/config.js";
+import { parseSearchConfig, SearchConfigError } from "../search/config.js";
+import { fitnessConfigs } from "../search/fitness.js";
+import { heldoutCandidates, heldoutConfig, heldoutHeadline } from "../search/heldout.js";
+import { SEARCH_PRESETS, searchPreset } from "../search/presets.js";
+import type { SearchResults } from "../search/results.js";
+import { runSearch } from "../search/run-search.js";
+import type { RunStore } from "../store/index.js";
+import { defaultStorePath, openStore } from "../store/index.js";
+import { describeError, UsageError } from "./errors.js";
+import { chooseExecutor } from "./executor-choice.js";
+import { readYamlFile, writeAtomically } from "./files.js";
+import type { Output } from "./output.js";
+import { makeOutput } from "./output.js";
+import { runRecorded } from "./recorded-trials.js";
+
+interface SearchOptions {
+  preset?: string;
+  budget?: string;
+  workers?: string;
+  redis?: string;
+  resume?: string;
+  store?: string;
+  out?: string;
+  device: string;
+  json?: boolean;
+}
+
+function readConfig(file: string | undefined, options: SearchOptions): SearchConfig {
+  if (file && options.preset) throw new UsageError("give a config file or --preset NAME, not both");
+  if (!file && !options.preset)
+    throw new UsageError(
+      `give a config file or --preset NAME (presets: ${SEARCH_PRESETS.join(", ")})`,
+    );
+  let raw: unknown;
+  if (options.preset) {
+    if (!(SEARCH_PRESETS as readonly string[]).includes(options.preset))
+      throw new UsageError(
+        `--preset: unknown preset '${options.preset}' (presets: ${SEARCH_PRESETS.join(", ")})`,
+      );
+    raw = searchPreset(options.preset);
+  } else raw = readYamlFile(file as string).raw;
+  if (options.budget !== undefined) {
+    const budget = Number(options.budget);
+    if (!Number.isInteger(budget) || budget < 1)
+      throw new UsageError(`--budget: expected a positive integer, got '${options.budget}'`);
+    raw = { ...(raw as object), budget };
+  }
+  try {
+    return parseSearchConfig(raw);
+  } catch (error) {
+    if (error instanceof SearchConfigError && file)
+      throw new SearchConfigError(`${file}: ${error.message.split("\n").join(`\n${file}: `)}`);
+    throw error;
+  }
+}
+
+/** Plans the reference and held-out configs now, so bad tasks or budgets exit 2 before any work. */
+function checkConfig(config: SearchConfig): void {
+  for (const bench of fitnessConfigs(config, "relu", "relu")) planBench(bench);
+  planBench(heldoutConfig(config, heldoutCandidates(config, [])));
+}
+
+function startOrResume(
+  store: RunStore,
+  options: SearchOptions,
+  config: SearchConfig,
+  hash: string,
+  device: DeviceName,
+  output: Output,
+): string {
+  if (!options.resume)
+    return store.createRun({
+      command: "search",
+      config,
+      configHash: hash,
+      machine: { cpus: cpus().length, platform: platform(), node: process.version, device },
+    });
+  const run = store.findRun(options.resume);
+  if (run.command !== "search")
+    throw new UsageError(`--resume: run ${run.id} is a '${run.command}' run, not a search`);
+  if (run.configHash !== hash)
+    throw new UsageError(
+      `--resume: run ${run.id} was started with another config (hash ${run.configHash}, this one ${hash})`,
+    );
+  store.reopenRun(run.id);
+  output.say(`resuming ${run.id}: ${store.trialCounts(run.id).done} trial(s) already done`);
+  return run.id;
+}
+
+async function runSearchCommand(file: string | undefined, options: SearchOptions): Promise<void> {
+  const json = Boolean(options.json);
+  const output = makeOutput(json);
+  const device = parseDeviceName(options.device);
+  const config = readConfig(file, options);
+  await startEngine(device); // the screening stages train small networks in this process
+  checkConfig(config);
+  const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
+  const executor = chooseExecutor(options, device);
+  const store = openStore(options.store ?? defaultStorePath());
+  let runId: string;
+  try {
+    runId = startOrResume(store, options, config, hash, device, output);
+  } catch (error) {
+    store.close();
+    await executor.close();
+    throw error;
+  }
+  const stop = () => {
+    store.finishRun(runId, "interrupted");
+    store.close();
+    process.exit(130);
+  };
+  process.once("SIGINT", stop);
+  const machine = { cpus: cpus().length, platform: platform(), node: process.version, device };
+  try {
+    const started = performance.now();
+    const runConfigs = async (configs: BenchConfig[]) => {
+      const results = [];
+      for (const bench of configs)
+        results.push(await runRecorded(planBench(bench), store, runId, executor));
+      return results;
+    };
+    output.say(
+      `search ${config.name} (run ${runId}): ${config.algorithm} over ${config.space}, budget ${config.budget} candidate trainings`,
+    );
+    const outcome = await runSearch(config, runConfigs, (p) => {
+      const best = p.best
+        ? `best ${p.best.fitness.toFixed(4)} ${p.best.text}`
+        : "no trained candidate yet";
+      const last = p.last.rejectedAt
+        ? `rejected (${p.last.rejectedAt}): ${p.last.text}`
+        : `fitness ${p.last.fitness.toFixed(4)}: ${p.last.text}`;
+      output.say(`[${p.trained}/${p.budget} trained, ${p.rejected} rejected] ${last} · ${best}`);
+    });
+    const searchSeconds = (performance.now() - started) / 1000;
+    output.say(
+      `held-out evaluation of the top ${config.heldout.top_k} on ${config.heldout.tasks.length} task(s)…`,
+    );
+    const candidates = heldoutCandidates(config, outcome.ranking);
+    const heldoutBench = heldoutConfig(config, candidates);
+    const plan = planBench(heldoutBench);
+    const trials = await runRecorded(plan, store, runId, executor);
+    const tasks = plan.tasks.map((planned, t) =>
+      taskInfo(
+        plan,
+        t,
+        planned.entry.make({
+          ...planned.request,
+          seed: trialSeed(plan.config.seed, planned.entry.name, 0),
+        }),
+      ),
+    );
+    const run = store.getRun(runId)!;
+    const heldout: BenchResults = assembleResults(
+      plan,
+      tasks,
+      trials,
+      { started: run.started, finished: new Date().toISOString() },
+      machine,
+    );
+    const results: SearchResults = {
+      version: 1,
+      run: runId,
+      config,
+      machine,
+      started: run.started,
+      finished: new Date().toISOString(),
+      outcome,
+      heldoutCandidates: candidates,
+      heldout,
+      headline: heldoutHeadline(heldout, candidates),
+      candidatesPerMinute: (60 * outcome.evaluated.length) / searchSeconds,
+      trainingsPerMinute: (60 * outcome.ranking.length) / searchSeconds,
+      seconds: (performance.now() - started) / 1000,
+    };
+    const dir = options.out ?? join("runs", runId);
+    mkdirSync(dir, { recursive: true });
+    writeAtomically(join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    writeAtomically(join(dir, "report.md"), searchMarkdown(results));
+    writeAtomically(join(dir, "report.html"), searchHtml(results));
+    writeAtomically(join(dir, "heldout.html"), benchHtml(heldout));
+    for (const [kind, name] of [
+      ["results", "results.json"],
+      ["report-md", "report.md"],
+      ["report-html", "report.html"],
+      ["heldout-html", "heldout.html"],
+    ] as const)
+      store.recordArtifact(runId, { kind, path: resolve(join(dir, name)) });
+    store.finishRun(runId, "done");
+    output.result(
+      results,
+      () => `${searchMarkdown(results, { brief: true })}\nrun ${runId}; wrote ${dir}/report.html`,
+    );
+  } catch (error) {
+    store.recordEvent(runId, { level: "error", message: describeError(error) });
+    store.finishRun(runId, "failed");
+    throw error;
+  } finally {
+    process.off("SIGINT", stop);
+    await executor.close();
+    store.close();
+  }
+}
+
+export function registerSearchCommand(program: Command): void {
+  program
+    .command("search")
+    .description(
+      "discover activation functions: evolution over a space, fair fitness, held-out test",
+    )
+    .argument("[config]", "search config (YAML or JSON)")
+    .option("--preset <name>", `a built-in search (${SEARCH_PRESETS.join(", ")})`)
+    .option("--budget <n>", "candidate trainings the search may spend")
+    .option(
+      "--workers <n>",
+      "local worker processes (default: one per core; 1 runs in this process)",
+    )
+    .option("--redis <url>", "run trials on `nonlin worker --redis URL` processes on any machine")
+    .option("--resume <run>", "continue a run of the store: finished trials are not retrained")
+    .option("--store <path>", "run store (SQLite) that records every trial", "nonlin.db")
+    .option(
+      "--out <dir>",
+      "write results.json, report.md, report.html, heldout.html (default runs/RUN)",
+    )
+    .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--json", "print the results as one JSON document")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  nonlin search --preset quick
+  nonlin search --preset standard --workers 2 --budget 200
+  nonlin search my-search.yaml --resume r-20261122-140000-ab12`,
+    )
+    .action(runSearchCommand);
+}

@@ -1,0 +1,97 @@
+/**
+ * The `nonlin search` config: a space, an algorithm and a budget of candidate trainings; the
+ * fitness protocol (K architectures × T tasks × S seeds, the bench protocol at matched
+ * parameters, scored against ReLU on the same trials); rejection stages and proxies; and the
+ * held-out evaluation of the final top-k on tasks the search never used — the report's headline.
+ */
+import { z } from "zod";
+import { benchTaskSchema, issueLines } from "../bench/config.js";
+import { optimizerSpecSchema } from "../train/optim/spec.js";
+
+const positiveInt = z.number().int().positive();
+
+const trainingSchema = z
+  .object({
+    optimizer: optimizerSpecSchema.prefault({ name: "adam", lr: 1e-2 }),
+    epochs: positiveInt.default(10),
+    batch_size: positiveInt.default(64),
+    patience: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+const rowsSchema = z
+  .object({
+    train: positiveInt.optional(),
+    val: positiveInt.optional(),
+    test: positiveInt.optional(),
+  })
+  .strict();
+
+export const searchConfigSchema = z
+  .object({
+    name: z.string().min(1).default("search"),
+    space: z.enum(["core_units", "trees", "graphs"]).default("core_units"),
+    algorithm: z.enum(["evolution", "nsga2", "random"]).default("evolution"),
+    /** Candidate trainings (fitness evaluations) the search may spend. */
+    budget: positiveInt.default(60),
+    population: positiveInt.default(16),
+    /** Tournament size of aging evolution. */
+    sample: positiveInt.default(4),
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+    /** Activations (zoo names or expressions, e.g. formulas from `nonlin sr`) to start from. */
+    start_from: z.array(z.string().min(1)).default([]),
+    fitness: z
+      .object({
+        tasks: z.array(benchTaskSchema).min(1),
+        /** MLP templates every candidate is trained in (the winner must transfer). */
+        architectures: z
+          .array(z.object({ depth: positiveInt.max(16), width: positiveInt.optional() }).strict())
+          .min(1)
+          .default([{ depth: 1 }]),
+        seeds: positiveInt.default(2),
+        /** Matched parameters per model (the width solver sizes every candidate). */
+        params: z.number().positive().default(300),
+        training: trainingSchema.prefault({}),
+        rows: rowsSchema.prefault({}),
+      })
+      .strict(),
+    rejection: z
+      .object({
+        static: z.boolean().default(true),
+        quality: z.boolean().default(true),
+        stability: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** Zero-cost proxies: computed for every candidate, used to pick the initial population. */
+    proxies: z.boolean().default(true),
+    heldout: z
+      .object({
+        tasks: z.array(benchTaskSchema).min(1),
+        top_k: positiveInt.default(3),
+        seeds: positiveInt.default(8),
+        baselines: z.array(z.string().min(1)).min(1).default(["relu", "gelu", "silu"]),
+        /** EAFO-corrected variants of these activations join the held-out evaluation. */
+        eafo: z.array(z.string().min(1)).default([]),
+        params: z.number().positive().optional(),
+        training: trainingSchema.optional(),
+        rows: rowsSchema.prefault({}),
+      })
+      .strict(),
+    dtype: z.enum(["float32", "float64"]).default("float32"),
+  })
+  .strict();
+
+export type SearchConfig = z.output<typeof searchConfigSchema>;
+export type SearchConfigInput = z.input<typeof searchConfigSchema>;
+
+/** Bad search config: the message names the field. */
+export class SearchConfigError extends Error {
+  override name = "SearchConfigError";
+}
+
+export function parseSearchConfig(input: unknown): SearchConfig {
+  const result = searchConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new SearchConfigError(issueLines(result.error.issues).join("\n"));
+}

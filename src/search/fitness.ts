@@ -1,0 +1,71 @@
+/**
+ * Fitness of a candidate activation: the bench protocol (matched parameters, per-trial seeds,
+ * validation-only selection) in K architectures × T tasks × S seeds, scored trial by trial
+ * against ReLU on the very same trial (same rows, init key and batch order): log(rmse / rmse_ReLU)
+ * for regression, accuracy_ReLU − accuracy for classification; the fitness is their mean (lower
+ * is better, ReLU itself scores 0). Search fitness uses VALIDATION metrics only: the test split
+ * is left for nothing here — held-out tasks decide what the report claims.
+ */
+import type { BenchConfig, BenchConfigInput } from "../bench/config.js";
+import { parseBenchConfig } from "../bench/config.js";
+import type { TrialResult } from "../bench/results.js";
+import type { SearchConfig } from "./config.js";
+
+/** The name the reference activation runs under in fitness configs. */
+export const REFERENCE = "relu";
+
+/** One bench config per architecture, each with the single candidate `activation` named `name`. */
+export function fitnessConfigs(
+  search: SearchConfig,
+  name: string,
+  activation: string,
+): BenchConfig[] {
+  const { fitness } = search;
+  return fitness.architectures.map((architecture, k) => {
+    const input: BenchConfigInput = {
+      name: `${search.name}-fitness-${k}`,
+      tasks: fitness.tasks,
+      candidates: [{ name, activation }],
+      seeds: fitness.seeds,
+      seed: search.seed,
+      fairness: { mode: "params", budget: fitness.params },
+      network: { depth: architecture.depth, width: architecture.width ?? 16 },
+      training: fitness.training,
+      dtype: search.dtype,
+      rows: fitness.rows,
+    };
+    return parseBenchConfig(input);
+  });
+}
+
+const pairKey = (t: TrialResult, architecture: number) =>
+  `${architecture}\u0000${t.task}\u0000${t.seedIndex}`;
+
+/**
+ * Mean per-trial score of a candidate against the reference (same architecture, task, seed).
+ * `trials[k]` and `reference[k]` are the trials of architecture k; `higherIsBetter(task)` says
+ * whether a task's metric is an accuracy. Non-finite scores (a diverged candidate) count as +∞.
+ */
+export function relativeFitness(
+  trials: TrialResult[][],
+  reference: TrialResult[][],
+  higherIsBetter: (task: string) => boolean,
+): number {
+  const base = new Map<string, TrialResult>();
+  reference.forEach((list, k) => list.forEach((t) => base.set(pairKey(t, k), t)));
+  const scores: number[] = [];
+  trials.forEach((list, k) =>
+    list.forEach((t) => {
+      const ref = base.get(pairKey(t, k));
+      if (!ref) return;
+      const m = t.val.metric;
+      const r = ref.val.metric;
+      const score = higherIsBetter(t.task)
+        ? r - m
+        : Math.log(Math.max(m, 1e-12) / Math.max(r, 1e-12));
+      scores.push(t.diverged || !Number.isFinite(score) ? Infinity : score);
+    }),
+  );
+  if (scores.length === 0) return Infinity;
+  return scores.reduce((s, v) => s + v, 0) / scores.length;
+}

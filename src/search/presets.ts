@@ -1,0 +1,72 @@
+/**
+ * Built-in searches. `quick` (the main job after install: under 10 minutes on 2 cores) searches
+ * Swish-style core units by aging evolution on two small tasks and tests the top 3 on four tasks
+ * it never saw; `standard` spends more of everything and adds a second architecture so the winner
+ * must transfer.
+ */
+import type { SearchConfigInput } from "./config.js";
+
+export const SEARCH_PRESETS = ["quick", "standard"] as const;
+
+const QUICK: SearchConfigInput = {
+  name: "quick",
+  space: "core_units",
+  algorithm: "evolution",
+  budget: 24,
+  population: 8,
+  sample: 3,
+  seed: 0,
+  fitness: {
+    tasks: ["relu-kan/sin-5pi-x-plus-x", "synthetic/spirals"],
+    architectures: [{ depth: 1 }],
+    seeds: 2,
+    params: 200,
+    training: { optimizer: { name: "adam", lr: 1e-2 }, epochs: 12, batch_size: 50 },
+    rows: { train: 300, val: 150, test: 150 },
+  },
+  heldout: {
+    tasks: ["toy/exp-sin", "synthetic/moons", "feynman/I.12.1", "tabular/wine"],
+    top_k: 3,
+    seeds: 8,
+    baselines: ["relu", "gelu", "silu"],
+    eafo: ["relu"],
+    rows: { train: 300, val: 150, test: 300 },
+  },
+};
+
+const STANDARD: SearchConfigInput = {
+  ...QUICK,
+  name: "standard",
+  budget: 150,
+  population: 24,
+  sample: 5,
+  fitness: {
+    tasks: ["relu-kan/sin-5pi-x-plus-x", "synthetic/spirals", "tabular/iris", "feynman/I.6.2a"],
+    architectures: [{ depth: 1 }, { depth: 2 }],
+    seeds: 3,
+    params: 400,
+    training: { optimizer: { name: "adam", lr: 1e-2 }, epochs: 30, batch_size: 50 },
+    rows: { train: 800, val: 200, test: 200 },
+  },
+  heldout: {
+    tasks: [
+      "toy/exp-sin",
+      "synthetic/moons",
+      "synthetic/circles",
+      "feynman/I.12.1",
+      "feynman/II.11.27",
+      "tabular/wine",
+      "tabular/breast-cancer",
+    ],
+    top_k: 5,
+    seeds: 10,
+    baselines: ["relu", "gelu", "silu"],
+    eafo: ["relu", "silu"],
+  },
+};
+
+export function searchPreset(name: string): SearchConfigInput {
+  if (name === "quick") return QUICK;
+  if (name === "standard") return STANDARD;
+  throw new RangeError(`unknown search preset '${name}'`);
+}

@@ -1,0 +1,212 @@
+/**
+ * The search driver: asks the algorithm for candidates one at a time, screens each (static checks,
+ * gradient stability, a short quality run), computes its zero-cost proxies, trains the survivors
+ * through the bench protocol (`runConfigs`: the caller runs the trials on an executor and records
+ * them in the run store — finished trials come back from the store instead of being retrained),
+ * and tells the algorithm the fitness. Evaluations are told in ask order, one at a time, so a
+ * search is a pure function of its config: a resumed run asks the same candidates again and gets
+ * their trials back from the store. No Node built-ins here.
+ */
+import type { BenchConfig } from "../bench/config.js";
+import type { TrialResult } from "../bench/results.js";
+import { findTask } from "../data/catalog.js";
+import type { Activation } from "../expr/ast.js";
+import { parseActivation } from "../expr/parse.js";
+import { resolveActivation } from "../zoo/index.js";
+import type { SearchConfig } from "./config.js";
+import { fitnessConfigs, REFERENCE, relativeFitness } from "./fitness.js";
+import { Nsga2 } from "./nsga2.js";
+import { zeroCostProxies } from "./proxies.js";
+import { RandomSearch } from "./random-search.js";
+import { kendallTau } from "./rank-correlation.js";
+import type { RejectionStage, ScreeningRecord } from "./reject.js";
+import { Screener, summariseScreening } from "./reject.js";
+import type { AskTellSearch, Genome } from "./search-state.js";
+import { candidateGenome, makeCandidate } from "./search-state.js";
+import { AgingEvolution } from "./evolution.js";
+import { CoreUnitSpace } from "./spaces/core-units.js";
+import { GraphSpace } from "./spaces/graphs.js";
+import { TreeSpace } from "./spaces/trees.js";
+import type { Candidate, Objectives, SearchSpace } from "./types.js";
+
+export type RunConfigs = (configs: BenchConfig[], label: string) => Promise<TrialResult[][]>;
+
+export interface EvaluatedCandidate {
+  text: string;
+  hash: string;
+  origin: string;
+  /** Mean score against ReLU on the fitness trials (lower is better); Infinity when rejected. */
+  fitness: number;
+  /** Node count of the expression (NSGA-II's second objective). */
+  complexity: number;
+  rejectedAt?: RejectionStage;
+  reason?: string;
+  proxies?: Record<string, number>;
+  /** Seconds spent screening, on proxies, and training the fitness trials. */
+  seconds: { screening: number; proxies: number; training: number };
+}
+
+export interface SearchProgress {
+  considered: number;
+  trained: number;
+  budget: number;
+  best?: EvaluatedCandidate;
+  last: EvaluatedCandidate;
+  rejected: number;
+}
+
+export interface SearchOutcome {
+  evaluated: EvaluatedCandidate[];
+  screening: ReturnType<typeof summariseScreening>;
+  proxyCorrelations: { proxy: string; kendallTau: number; n: number }[];
+  /** Best first, rejected and failed candidates excluded. */
+  ranking: EvaluatedCandidate[];
+  trainingSeconds: number;
+}
+
+export function makeSpace(name: SearchConfig["space"]): SearchSpace {
+  if (name === "trees") return new TreeSpace();
+  if (name === "graphs") return new GraphSpace();
+  return new CoreUnitSpace();
+}
+
+const nodeCount = (activation: Activation): number => {
+  let count = 0;
+  const visit = (node: Activation["expr"]): void => {
+    count++;
+    if (node.kind === "call") node.args.forEach(visit);
+    if (node.kind === "pow") visit(node.base);
+    if (node.kind === "stat") visit(node.arg);
+  };
+  visit(activation.expr);
+  return count;
+};
+
+/** The genome, with the user's start_from activations asked first (the neuro-symbolic route). */
+function genomeWithStarts(space: SearchSpace, starts: readonly string[]): Genome<Candidate> {
+  const base = candidateGenome(space);
+  const queue = starts.map((text) =>
+    makeCandidate(resolveActivation(text).activation, `start_from: ${text}`),
+  );
+  return { ...base, sample: (rng) => queue.shift() ?? base.sample(rng) };
+}
+
+function algorithmOf(
+  config: SearchConfig,
+  genome: Genome<Candidate>,
+): AskTellSearch<Candidate, number> | Nsga2<Candidate> {
+  if (config.algorithm === "random") return new RandomSearch(genome, { seed: config.seed });
+  if (config.algorithm === "nsga2")
+    return new Nsga2(genome, {
+      populationSize: config.population,
+      seed: config.seed,
+      objectiveNames: ["fitness", "complexity"],
+    });
+  return new AgingEvolution(genome, {
+    populationSize: config.population,
+    sampleSize: config.sample,
+    seed: config.seed,
+  });
+}
+
+export async function runSearch(
+  config: SearchConfig,
+  runConfigs: RunConfigs,
+  onProgress?: (progress: SearchProgress) => void,
+): Promise<SearchOutcome> {
+  const higherIsBetter = (task: string) => findTask(task)?.metric === "accuracy";
+  const reference = await runConfigs(fitnessConfigs(config, REFERENCE, "relu"), "reference relu");
+  const stages: RejectionStage[] = (["static", "stability", "quality"] as const).filter(
+    (stage) => config.rejection[stage],
+  );
+  const screener = new Screener({ stages });
+  const genome = genomeWithStarts(makeSpace(config.space), config.start_from);
+  const search = algorithmOf(config, genome);
+  const evaluated: EvaluatedCandidate[] = [];
+  const screenings: ScreeningRecord[] = [];
+  let trained = 0;
+  let trainingSeconds = 0;
+  // rejected candidates cost no training budget; the cap on candidates considered keeps a space
+  // that yields only rejects from running forever
+  const maxConsidered = 5 * config.budget;
+  while (trained < config.budget && evaluated.length < maxConsidered) {
+    const candidate = search.ask();
+    if (!candidate) break;
+    const record: EvaluatedCandidate = {
+      text: candidate.text,
+      hash: candidate.hash,
+      origin: candidate.origin,
+      fitness: Infinity,
+      complexity: nodeCount(parseActivation(candidate.text)),
+      seconds: { screening: 0, proxies: 0, training: 0 },
+    };
+    const screening = screener.screen(candidate.activation);
+    screenings.push(screening);
+    record.seconds.screening = screening.seconds;
+    if (!screening.passed) {
+      record.rejectedAt = screening.rejectedAt;
+      record.reason = screening.stages[screening.stages.length - 1]?.reason;
+    } else {
+      if (config.proxies) {
+        const proxies = zeroCostProxies(candidate.activation);
+        record.proxies = { ...proxies.values };
+        record.seconds.proxies = Object.values(proxies.seconds).reduce((s, v) => s + v, 0);
+      }
+      const started = performance.now();
+      const trials = await runConfigs(
+        fitnessConfigs(config, candidate.hash, candidate.text),
+        candidate.text,
+      );
+      record.seconds.training = (performance.now() - started) / 1000;
+      trainingSeconds += record.seconds.training;
+      trained++;
+      record.fitness = relativeFitness(trials, reference, higherIsBetter);
+    }
+    evaluated.push(record);
+    if (search instanceof Nsga2) {
+      const objectives: Objectives = { fitness: record.fitness, complexity: record.complexity };
+      search.tell(candidate, objectives);
+    } else search.tell(candidate, record.fitness);
+    const ranking = evaluated.filter((e) => Number.isFinite(e.fitness));
+    const best = ranking.reduce<EvaluatedCandidate | undefined>(
+      (b, e) => (!b || e.fitness < b.fitness ? e : b),
+      undefined,
+    );
+    onProgress?.({
+      considered: evaluated.length,
+      trained,
+      budget: config.budget,
+      best,
+      last: record,
+      rejected: evaluated.length - trained,
+    });
+  }
+  const meanTraining = trained > 0 ? trainingSeconds / trained : 0;
+  return {
+    evaluated,
+    screening: summariseScreening(screenings, meanTraining, stages),
+    proxyCorrelations: proxyCorrelations(evaluated),
+    ranking: evaluated
+      .filter((e) => Number.isFinite(e.fitness))
+      .sort((a, b) => a.fitness - b.fitness || a.complexity - b.complexity),
+    trainingSeconds,
+  };
+}
+
+/** Kendall's τ-b between each proxy and the trained fitness, over the trained candidates. */
+function proxyCorrelations(evaluated: EvaluatedCandidate[]): SearchOutcome["proxyCorrelations"] {
+  const trained = evaluated.filter((e) => Number.isFinite(e.fitness) && e.proxies);
+  const names = Object.keys(trained[0]?.proxies ?? {});
+  return names.map((proxy) => {
+    const pairs = trained.filter((e) => Number.isFinite(e.proxies![proxy]));
+    // τ with −fitness, so a positive τ means "a higher proxy value goes with a better candidate"
+    const tau =
+      pairs.length >= 3
+        ? kendallTau(
+            pairs.map((e) => e.proxies![proxy] as number),
+            pairs.map((e) => -e.fitness),
+          )
+        : NaN;
+    return { proxy, kendallTau: tau, n: pairs.length };
+  });
+}

@@ -1,0 +1,231 @@
+/**
+ * `nonlin search` end to end on a tiny config: the report and store, kill -9 and resume (the same
+ * search, no finished candidate retrained), bad configs refused before any work, and the held-out
+ * headline's statistics on planted data.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { stringify } from "yaml";
+import type { BenchResults, TrialResult } from "../src/bench/results.js";
+import type { HeldoutCandidate } from "../src/search/heldout.js";
+import { heldoutHeadline, zooNameOf } from "../src/search/heldout.js";
+import type { SearchResults } from "../src/search/results.js";
+import { openStore } from "../src/store/index.js";
+
+const main = join(import.meta.dirname, "../src/cli/main.ts");
+const cli = (args: string[], store: string) =>
+  spawnSync(
+    process.execPath,
+    ["--import", "tsx", main, "search", ...args, "--store", store, "--workers", "1"],
+    {
+      encoding: "utf8",
+      timeout: 300_000,
+    },
+  );
+
+const TINY = {
+  name: "tiny",
+  budget: 3,
+  population: 2,
+  sample: 2,
+  fitness: {
+    tasks: ["relu-kan/sin-pi-x"],
+    seeds: 1,
+    params: 100,
+    training: { epochs: 4, batch_size: 50 },
+    rows: { train: 100, val: 50, test: 50 },
+  },
+  heldout: {
+    tasks: ["toy/xy"],
+    top_k: 2,
+    seeds: 2,
+    baselines: ["relu", "silu"],
+    eafo: ["relu"],
+    rows: { train: 100, val: 50, test: 100 },
+  },
+};
+
+function writeConfig(dir: string, config: object): string {
+  const path = join(dir, "search.yaml");
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+describe("nonlin search", () => {
+  it("runs a search, evaluates the top candidates on held-out tasks and records it all", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
+    const store = join(dir, "runs.db");
+    const out = join(dir, "out");
+    const result = cli([writeConfig(dir, TINY), "--json", "--out", out], store);
+    assert.equal(result.status, 0, result.stderr);
+    const results = JSON.parse(result.stdout) as SearchResults;
+    assert.equal(results.outcome.ranking.length, 3, "three candidates trained");
+    assert.ok(results.outcome.evaluated.length >= 3);
+    assert.match(
+      results.headline.text,
+      /beat ReLU on the held-out tasks|beats ReLU on the held-out tasks/,
+    );
+    // baselines, two found candidates and the EAFO variant of ReLU (CRReLU's form)
+    assert.deepEqual(
+      results.heldoutCandidates.map((c) => c.role),
+      ["baseline", "baseline", "found", "found", "eafo"],
+    );
+    assert.equal(zooNameOf(results.heldoutCandidates[4]!.activation), "crrelu");
+    // held-out: 5 candidates × 1 task × 2 seeds
+    assert.equal(results.heldout.trials.length, 10);
+    for (const file of ["results.json", "report.md", "report.html", "heldout.html"])
+      assert.ok(existsSync(join(out, file)), file);
+    assert.match(readFileSync(join(out, "report.html"), "utf8"), /id="headline"/);
+    const view = openStore(store, { mustExist: true });
+    try {
+      assert.equal(view.getRun(results.run)?.status, "done");
+      // reference 1 + 3 candidates × 1 trial + 10 held-out trials
+      assert.equal(view.trialCounts(results.run).done, 14);
+    } finally {
+      view.close();
+    }
+  });
+
+  it("kill -9 midway, then --resume: the same search, no finished trial trained twice", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
+    const config = writeConfig(dir, { ...TINY, budget: 4 });
+    // the uninterrupted search, for comparison
+    const whole = cli([config, "--json", "--out", join(dir, "whole")], join(dir, "whole.db"));
+    assert.equal(whole.status, 0, whole.stderr);
+    const expected = JSON.parse(whole.stdout) as SearchResults;
+
+    const store = join(dir, "runs.db");
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        main,
+        "search",
+        config,
+        "--store",
+        store,
+        "--workers",
+        "1",
+        "--out",
+        join(dir, "a"),
+      ],
+      { stdio: "ignore" },
+    );
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    let runId = "";
+    for (let waited = 0; waited < 120_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!existsSync(store)) continue;
+      const view = openStore(store, { mustExist: true });
+      try {
+        const run = view.listRuns()[0];
+        // the reference and two candidates finished
+        if (run && view.trialCounts(run.id).done >= 3) {
+          runId = run.id;
+          child.kill("SIGKILL");
+          break;
+        }
+      } finally {
+        view.close();
+      }
+    }
+    await exited;
+    assert.ok(runId, "the search got going before the kill");
+    const before = openStore(store, { mustExist: true });
+    const doneBefore = before.listTrials(runId).filter((t) => t.status === "done");
+    before.close();
+
+    const resumed = cli([config, "--resume", runId, "--json", "--out", join(dir, "b")], store);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const results = JSON.parse(resumed.stdout) as SearchResults;
+    // the same search: the same candidates in the same order with the same fitness
+    assert.deepEqual(
+      results.outcome.evaluated.map((e) => [e.hash, e.fitness]),
+      expected.outcome.evaluated.map((e) => [e.hash, e.fitness]),
+    );
+    assert.equal(results.headline.text, expected.headline.text);
+    const after = openStore(store, { mustExist: true });
+    try {
+      const trials = after.listTrials(runId);
+      for (const early of doneBefore) {
+        const now = trials.find((t) => t.trialId === early.trialId)!;
+        assert.equal(now.attempts, 1, `${now.candidate} trained once`);
+        assert.equal(now.finished, early.finished);
+      }
+      assert.ok(trials.every((t) => t.status === "done"));
+    } finally {
+      after.close();
+    }
+  });
+
+  it("exits 2 on an unknown held-out task or a bad field, before any work", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
+    const store = join(dir, "runs.db");
+    const bad = cli(
+      [writeConfig(dir, { ...TINY, heldout: { ...TINY.heldout, tasks: ["toy/nope"] } })],
+      store,
+    );
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /tasks\[0\]: unknown task 'toy\/nope'/);
+    const field = cli([writeConfig(dir, { ...TINY, budgte: 3 })], store);
+    assert.equal(field.status, 2);
+    assert.match(field.stderr, /budgte: unknown field/);
+    assert.equal(existsSync(store), false, "no store written");
+  });
+});
+
+describe("held-out headline", () => {
+  const trial = (candidate: string, task: string, seedIndex: number, metric: number) =>
+    ({ candidate, task, seedIndex, test: { metric } }) as unknown as TrialResult;
+  const results = (trials: TrialResult[]) =>
+    ({
+      tasks: [
+        { name: "a", metric: "rmse" },
+        { name: "b", metric: "accuracy" },
+      ],
+      trials,
+    }) as unknown as BenchResults;
+  const candidates: HeldoutCandidate[] = [
+    { name: "relu", activation: "relu", role: "baseline", zooName: "relu" },
+    { name: "found-1", activation: "x*tanh(x)+x", role: "found" },
+    { name: "found-2", activation: "x*sigmoid(x)", role: "found", zooName: "silu" },
+  ];
+
+  it("names a discovered activation that is better on every pair, and never a zoo entry", () => {
+    const trials: TrialResult[] = [];
+    for (let s = 0; s < 6; s++) {
+      trials.push(trial("relu", "a", s, 0.2 + 0.01 * s), trial("relu", "b", s, 0.8));
+      // found-1: lower rmse and higher accuracy on all 12 pairs; found-2 (a zoo entry) even better
+      trials.push(
+        trial("found-1", "a", s, 0.1 + 0.01 * s),
+        trial("found-1", "b", s, 0.85 + 0.001 * s),
+      );
+      trials.push(trial("found-2", "a", s, 0.05), trial("found-2", "b", s, 0.9));
+    }
+    const headline = heldoutHeadline(results(trials), candidates);
+    const found1 = headline.verdicts.find((v) => v.candidate === "found-1")!;
+    assert.equal(found1.pairs, 12);
+    // 12 pairs all in favour: exact two-sided p = 2/2^12; Holm over 2 comparisons doubles it
+    assert.ok(Math.abs(found1.pValue - 2 / 4096) < 1e-12);
+    assert.ok(Math.abs(found1.pHolm - 4 / 4096) < 1e-12);
+    assert.equal(headline.winner, "found-1");
+    assert.match(headline.text, /^found-1 = x\*tanh\(x\)\+x \(not in the zoo\) beats ReLU/);
+  });
+
+  it("says plainly when no discovered activation beats ReLU", () => {
+    const trials: TrialResult[] = [];
+    for (let s = 0; s < 6; s++) {
+      trials.push(trial("relu", "a", s, 0.2), trial("relu", "b", s, 0.8));
+      trials.push(trial("found-1", "a", s, s % 2 ? 0.19 : 0.21), trial("found-1", "b", s, 0.8));
+      trials.push(trial("found-2", "a", s, 0.3), trial("found-2", "b", s, 0.7));
+    }
+    const headline = heldoutHeadline(results(trials), candidates);
+    assert.equal(headline.winner, undefined);
+    assert.match(headline.text, /^None of the 2 discovered activation\(s\) beat ReLU/);
+  });
+});
