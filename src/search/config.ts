@@ -63,8 +63,16 @@ export const searchConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Zero-cost proxies: computed for every candidate, used to pick the initial population. */
+    /** Zero-cost proxies: computed for every screened candidate, reported with their Kendall τ. */
     proxies: z.boolean().default(true),
+    /**
+     * The proxy that orders random samples: each sample the algorithm asks for is the best of
+     * `proxy_pool` draws by this proxy (higher is better); "none" turns the ordering off.
+     */
+    proxy_guide: z
+      .enum(["none", "featureRank", "chiAtUnitFixedPoint", "gradientSnr"])
+      .default("featureRank"),
+    proxy_pool: positiveInt.max(20).default(3),
     heldout: z
       .object({
         tasks: z.array(benchTaskSchema).min(1),

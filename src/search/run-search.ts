@@ -16,7 +16,12 @@ import { resolveActivation } from "../zoo/index.js";
 import type { SearchConfig } from "./config.js";
 import { fitnessConfigs, REFERENCE, relativeFitness } from "./fitness.js";
 import { Nsga2 } from "./nsga2.js";
-import { zeroCostProxies } from "./proxies.js";
+import {
+  featureSpectrum,
+  gradientSignalToNoise,
+  kernelProxies,
+  zeroCostProxies,
+} from "./proxies.js";
 import { RandomSearch } from "./random-search.js";
 import { kendallTau } from "./rank-correlation.js";
 import type { RejectionStage, ScreeningRecord } from "./reject.js";
@@ -82,13 +87,45 @@ const nodeCount = (activation: Activation): number => {
   return count;
 };
 
-/** The genome, with the user's start_from activations asked first (the neuro-symbolic route). */
-function genomeWithStarts(space: SearchSpace, starts: readonly string[]): Genome<Candidate> {
+/** A proxy's value for ordering samples (higher is better); failures order last. */
+function guideValue(guide: SearchConfig["proxy_guide"], candidate: Candidate): number {
+  if (guide === "none") return 0;
+  try {
+    const value = zeroCostProxyValue(guide, candidate.activation);
+    return Number.isFinite(value) ? value : -Infinity;
+  } catch {
+    return -Infinity;
+  }
+}
+
+function zeroCostProxyValue(
+  guide: Exclude<SearchConfig["proxy_guide"], "none">,
+  activation: Activation,
+): number {
+  if (guide === "featureRank") return featureSpectrum(activation).effectiveRank;
+  if (guide === "gradientSnr") return gradientSignalToNoise(activation);
+  return kernelProxies(activation).chiAtUnitFixedPoint;
+}
+
+/**
+ * The genome the algorithm sees: the user's start_from activations are asked first (the
+ * neuro-symbolic route); every other random sample is the best of `proxy_pool` draws by the
+ * guiding proxy — how the zero-cost proxies order candidates before any training.
+ */
+function searchGenome(space: SearchSpace, config: SearchConfig): Genome<Candidate> {
   const base = candidateGenome(space);
-  const queue = starts.map((text) =>
+  const queue = config.start_from.map((text) =>
     makeCandidate(resolveActivation(text).activation, `start_from: ${text}`),
   );
-  return { ...base, sample: (rng) => queue.shift() ?? base.sample(rng) };
+  const pool = config.proxy_guide === "none" ? 1 : config.proxy_pool;
+  const sample = (rng: Parameters<Genome<Candidate>["sample"]>[0]): Candidate => {
+    const draws = Array.from({ length: pool }, () => base.sample(rng));
+    if (draws.length === 1) return draws[0]!;
+    const scored = draws.map((c) => ({ c, v: guideValue(config.proxy_guide, c) }));
+    const best = scored.reduce((b, s) => (s.v > b.v ? s : b));
+    return { ...best.c, origin: `${best.c.origin} (best of ${pool} by ${config.proxy_guide})` };
+  };
+  return { ...base, sample: (rng) => queue.shift() ?? sample(rng) };
 }
 
 function algorithmOf(
@@ -120,7 +157,7 @@ export async function runSearch(
     (stage) => config.rejection[stage],
   );
   const screener = new Screener({ stages });
-  const genome = genomeWithStarts(makeSpace(config.space), config.start_from);
+  const genome = searchGenome(makeSpace(config.space), config);
   const search = algorithmOf(config, genome);
   const evaluated: EvaluatedCandidate[] = [];
   const screenings: ScreeningRecord[] = [];
