@@ -109,22 +109,16 @@ export function probeLayers(
   return [...hidden, { type: "dense", units: outputsOf(task) }];
 }
 
-/** The first `rows` training rows as arrays x [rows, ...inputShape], y [rows, outputs]. */
+/** The first `rows` training rows, as model rows (classification targets one-hot). */
 export function probeBatch(
   task: Task,
   rows: number,
-  offset = 0,
 ): { x: Float64Array; y: Float64Array; rows: number } {
   const all = rowsOf(task, task.train);
-  const n = Math.min(rows, all.rows - offset);
-  if (n <= 0) throw new RangeError(`the task has ${all.rows} training rows, none from ${offset}`);
+  const n = Math.min(rows, all.rows);
   const xWidth = all.x.length / all.rows;
   const yWidth = all.y.length / all.rows;
-  return {
-    x: all.x.slice(offset * xWidth, (offset + n) * xWidth),
-    y: all.y.slice(offset * yWidth, (offset + n) * yWidth),
-    rows: n,
-  };
+  return { x: all.x.slice(0, n * xWidth), y: all.y.slice(0, n * yWidth), rows: n };
 }
 
 // ---- plain float64 evaluation of pointwise expressions ---------------------------------------
@@ -366,7 +360,7 @@ const norm = (parts: Float64Array[]): number =>
 /**
  * Gradient norms of the probe MLP's mean loss at its initial weights θ, at θ + δₖ for random
  * directions δₖ (‖δₖ‖ = relativeSize·‖θ‖), and at θ + relativeSize·‖θ‖·g/‖g‖ (a one-step
- * adversarial perturbation along the loss gradient g). Float64.
+ * adversarial perturbation along the loss gradient g). float32 unless `dtype` says otherwise.
  */
 export function perturbedGradientNorms(
   activation: Activation,
