@@ -9,9 +9,10 @@
  * have drawn. (The Rng class keeps its words private, and src/data/rng.ts is not ours to change.)
  */
 import { Rng } from "../data/rng.js";
-import type { Activation } from "../expr/ast.js";
-import { canonicalText, fnv1a64 } from "../expr/hash.js";
+import { makeCandidate } from "./candidate.js";
 import type { Candidate, Objectives, SearchSpace } from "./types.js";
+
+export { makeCandidate };
 
 /** How an algorithm sees the members of a search space, whatever they are. */
 export interface Genome<T> {
@@ -25,12 +26,6 @@ export interface Genome<T> {
   /** To JSON-safe data and back; identity when absent (then T must survive JSON as it is). */
   encode?(item: T): unknown;
   decode?(data: unknown): T;
-}
-
-/** A candidate for an activation: canonical text and hash, the activation as the space made it. */
-export function makeCandidate(activation: Activation, origin: string): Candidate {
-  const text = canonicalText(activation);
-  return { activation, text, hash: fnv1a64(text), origin };
 }
 
 /**
