@@ -39,6 +39,14 @@ function workerEntry(): { file: string; execArgv: string[] } {
   return { file, execArgv: fromSource ? ["--import", import.meta.resolve("tsx")] : [] };
 }
 
+export interface ChildWorkerOptions {
+  device?: DeviceName;
+  /** How long the engine may take to start (default 120 s). */
+  timeoutMs?: number;
+  /** Survive SIGINT (Ctrl-C reaches the whole process group): the parent stops it when it wants. */
+  ignoreInterrupt?: boolean;
+}
+
 interface Running {
   id: string;
   resolve(result: TrialResult): void;
@@ -78,12 +86,10 @@ export class ChildWorker {
   }
 
   /** Forks a worker process and waits until its engine has started. */
-  static start(
-    device: DeviceName = "wasm",
-    timeoutMs = DEFAULT_START_TIMEOUT_MS,
-  ): Promise<ChildWorker> {
+  static start(options: ChildWorkerOptions = {}): Promise<ChildWorker> {
+    const { device = "wasm", timeoutMs = DEFAULT_START_TIMEOUT_MS } = options;
     const { file, execArgv } = workerEntry();
-    const child = fork(file, [device], {
+    const child = fork(file, [device, ...(options.ignoreInterrupt ? ["--ignore-sigint"] : [])], {
       execArgv,
       serialization: "advanced",
       // stdout is never shared: `--json` keeps the parent's stdout for one document
@@ -171,7 +177,12 @@ export class ChildWorker {
 
   /** An idle worker does not keep the parent's event loop alive (a forgotten close() cannot hang a command). */
   private setBusy(busy: boolean): void {
-    const handles: Refable[] = [this.child, this.child.channel, this.child.stdout, this.child.stderr];
+    const handles: Refable[] = [
+      this.child,
+      this.child.channel,
+      this.child.stdout,
+      this.child.stderr,
+    ];
     for (const handle of handles as ({ ref?(): void; unref?(): void } | null | undefined)[]) {
       if (busy) handle?.ref?.();
       else handle?.unref?.();

@@ -37,13 +37,18 @@ export const messageOf = (error: unknown): string =>
 
 /**
  * Calls onResult one outcome at a time, in the order given, and remembers the first failure of
- * the hook so the executor can stop and rethrow it.
+ * any of the caller's hooks so the executor can stop and rethrow it (a hook that throws is the
+ * caller's error, never a trial's: it is not retried).
  */
 export class ResultDelivery {
   private chain: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
 
-  constructor(private readonly onResult: ExecutorHooks["onResult"]) {}
+  constructor(
+    private readonly onResult: ExecutorHooks["onResult"],
+    /** Called once, at the first failure of a hook. */
+    private readonly onFailure: () => void = () => {},
+  ) {}
 
   get failed(): boolean {
     return this.failure !== undefined;
@@ -55,14 +60,30 @@ export class ResultDelivery {
       try {
         await this.onResult(outcome);
       } catch (error) {
-        this.failure = { error };
+        this.fail(error);
       }
     });
   }
 
-  /** Waits for every delivery; rethrows the hook's first failure. */
+  /** Runs onStart or onEpoch; a throw stops the run like a failing onResult. */
+  hook(call: () => void): void {
+    if (this.failure) return;
+    try {
+      call();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Waits for every delivery; rethrows the hooks' first failure. */
   async settle(): Promise<void> {
     await this.chain;
     if (this.failure) throw this.failure.error;
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = { error };
+    this.onFailure();
   }
 }

@@ -35,14 +35,15 @@ export class InlineExecutor implements Executor {
     for (const job of jobs) {
       let error = "";
       let attempts = 0;
-      while (attempts < this.attempts) {
+      while (attempts < this.attempts && !delivery.failed) {
         attempts++;
-        hooks.onStart?.(job);
+        delivery.hook(() => hooks.onStart?.(job));
         try {
           await prepareTrialJob(job);
           const result = executeTrialJob(job, {
             memory: () => process.memoryUsage().rss,
-            onEpoch: (epoch, of, loss) => hooks.onEpoch?.(job, epoch, of, loss),
+            onEpoch: (epoch, of, loss) =>
+              delivery.hook(() => hooks.onEpoch?.(job, epoch, of, loss)),
           });
           delivery.deliver({ job, result, attempts });
           error = "";

@@ -36,6 +36,7 @@ export class PoolExecutor implements Executor {
   private readonly idle: ChildWorker[] = [];
   private readonly workers = new Set<ChildWorker>();
   private closed = false;
+  private running = false;
 
   constructor(options: PoolOptions = {}) {
     const size = options.workers ?? availableParallelism();
@@ -59,6 +60,16 @@ export class PoolExecutor implements Executor {
 
   async run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
     if (this.closed) throw new ExecError("the worker pool is closed");
+    if (this.running) throw new ExecError("the worker pool is already running jobs");
+    this.running = true;
+    try {
+      await this.runAll(jobs, hooks);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runAll(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
     const queue: Pending[] = jobs.map((job) => ({ job, attempts: 0 }));
     const delivery = new ResultDelivery(hooks.onResult);
     const lanes = Math.min(this.size, jobs.length);
@@ -68,6 +79,7 @@ export class PoolExecutor implements Executor {
     await delivery.settle();
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (this.closed) throw new ExecError("the worker pool was closed during the run");
   }
 
   /** One worker's loop: take the next job, run it, report or requeue it, until none is left. */
@@ -81,9 +93,9 @@ export class PoolExecutor implements Executor {
         const { job } = item;
         try {
           const running = worker.run(job, (epoch, of, loss) =>
-            hooks.onEpoch?.(job, epoch, of, loss),
+            delivery.hook(() => hooks.onEpoch?.(job, epoch, of, loss)),
           );
-          hooks.onStart?.(job); // after dispatch, so pidOf(job.id) names its worker
+          delivery.hook(() => hooks.onStart?.(job)); // after dispatch: pidOf(job.id) names its worker
           const result = await running;
           delivery.deliver({ job, result, attempts: item.attempts });
           continue;
@@ -106,7 +118,7 @@ export class PoolExecutor implements Executor {
   /** An idle worker, or a freshly started one. */
   private async acquire(): Promise<ChildWorker> {
     for (let w = this.idle.pop(); w; w = this.idle.pop()) if (w.alive) return w;
-    const worker = await ChildWorker.start(this.device, this.startTimeoutMs);
+    const worker = await ChildWorker.start({ device: this.device, timeoutMs: this.startTimeoutMs });
     if (this.closed) {
       await worker.kill();
       throw new ExecError("the worker pool was closed");

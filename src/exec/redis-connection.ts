@@ -6,6 +6,7 @@
 import type { ConnectionOptions } from "bullmq";
 import type { RedisOptions } from "ioredis";
 import { Redis } from "ioredis";
+import { isIP } from "node:net";
 import { ExecError, messageOf } from "./executor.js";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -45,8 +46,9 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
       throw new ExecError(`--redis: database '${db}' in the URL path is not a number`);
     options.db = Number(db);
   }
-  // servername for SNI and certificate checks; a custom CA comes from NODE_EXTRA_CA_CERTS
-  if (parsed.protocol === "rediss:") options.tls = { servername: host };
+  // SNI for host names (not allowed for IP addresses, RFC 6066); a private CA comes from
+  // NODE_EXTRA_CA_CERTS or the `connection` option
+  if (parsed.protocol === "rediss:") options.tls = isIP(host) ? {} : { servername: host };
   return options;
 }
 

@@ -71,7 +71,7 @@ export async function runWorker(
   const children = new Set<ChildWorker>();
   const idle: ChildWorker[] = [];
   const startChild = async () => {
-    const child = await ChildWorker.start(device);
+    const child = await ChildWorker.start({ device, ignoreInterrupt: true });
     children.add(child);
     void child.exited.then(() => children.delete(child));
     return child;
@@ -123,7 +123,9 @@ export async function runWorker(
     },
     async close(force = false) {
       if (force) await Promise.all([...children].map((c) => c.kill()));
-      closing ??= worker.close().then(() => Promise.all([...children].map((c) => c.kill())).then(() => {}));
+      closing ??= worker
+        .close()
+        .then(() => Promise.all([...children].map((c) => c.kill())).then(() => {}));
       await closing;
     },
   };

@@ -102,14 +102,8 @@ export class RedisExecutor implements Executor {
     let finish: () => void = () => {};
     const finished = new Promise<void>((resolve) => (finish = resolve));
     this.abort = finish;
-    const delivery = new ResultDelivery(async (outcome) => {
-      try {
-        await hooks.onResult(outcome);
-      } catch (error) {
-        finish(); // the caller's hook failed: stop waiting, run() rethrows it
-        throw error;
-      }
-    });
+    // a hook of the caller failed: stop waiting, run() rethrows it
+    const delivery = new ResultDelivery(hooks.onResult, () => finish());
     if (pending.size === 0) finish();
 
     /** Reports a job if it has finished for good (completed, or failed after its last attempt). */
@@ -137,13 +131,13 @@ export class RedisExecutor implements Executor {
 
     const onActive = ({ jobId }: { jobId: string }) => {
       const job = byId.get(jobId);
-      if (job && pending.has(jobId)) hooks.onStart?.(job);
+      if (job && pending.has(jobId)) delivery.hook(() => hooks.onStart?.(job));
     };
     const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
       const job = byId.get(jobId);
       const p = data as Progress | null;
       if (job && pending.has(jobId) && typeof p?.epoch === "number")
-        hooks.onEpoch?.(job, p.epoch, p.of, p.loss ?? NaN);
+        delivery.hook(() => hooks.onEpoch?.(job, p.epoch, p.of, p.loss ?? NaN));
     };
     const onFinished = ({ jobId }: { jobId: string }) => checkSafely(jobId);
     events.on("active", onActive);

@@ -40,6 +40,8 @@ async function run(job: TrialJob): Promise<void> {
 
 // an orphan (its parent was killed) finishes nothing more: it leaves when the channel closes
 process.on("disconnect", () => process.exit(0));
+// Ctrl-C reaches the whole process group; a Redis worker's parent decides what it means
+if (process.argv.includes("--ignore-sigint")) process.on("SIGINT", () => {});
 await startEngine(parseDeviceName(process.argv[2] ?? "wasm"));
 process.on("message", (message: ParentMessage) => {
   if (message.type === "run") void run(message.job);
