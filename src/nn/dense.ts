@@ -9,6 +9,39 @@ import { initWeight } from "./init.js";
 import type { FlopCount, Layer, LayerState } from "./layer.js";
 import { flatInputCount } from "./layer.js";
 
+/** Below this many multiply-adds a matmul is not split (the extra kernels would cost more). */
+export const SPLIT_MIN_WORK = 1 << 16;
+
+/**
+ * x·w for 2-D x [rows, k] and w [k, n] (both consumed), arranged for jax-js's fast kernel: jax-js
+ * 0.1.25 on wasm vectorises a matmul only when the output width n and the reduction length k are
+ * multiples of 4, and otherwise runs a scalar loop 3–30x slower (bench/micro-matmul.ts:
+ * [100, 1000]·[1000, 9990] takes 4.4 s, its first 9988 columns 0.16 s). So n is split into a
+ * multiple-of-4 block and the rest (outputs concatenated), and k likewise (partial products
+ * summed). The same products; only the order of the additions across the k split differs.
+ */
+export function matmul2d(x: np.Array, w: np.Array, minWork = SPLIT_MIN_WORK): np.Array {
+  const [rows, k] = x.shape as [number, number];
+  const n = w.shape[1] as number;
+  if (rows * k * n < minWork) return np.matmul(x, w);
+  const mainK = k - (k % 4);
+  if (mainK !== k && mainK > 0)
+    return splitColumns(x.ref.slice([], [0, mainK]), w.ref.slice([0, mainK])).add(
+      splitColumns(x.slice([], [mainK, k]), w.slice([mainK, k])),
+    );
+  return splitColumns(x, w);
+}
+
+function splitColumns(x: np.Array, w: np.Array): np.Array {
+  const n = w.shape[1] as number;
+  const main = n - (n % 4);
+  if (main === n || main === 0) return np.matmul(x, w);
+  return np.concatenate(
+    [np.matmul(x.ref, w.ref.slice([], [0, main])), np.matmul(x, w.slice([], [main, n]))],
+    1,
+  );
+}
+
 export interface DenseSpec {
   type: "dense";
   units: number;
@@ -45,7 +78,7 @@ export class DenseLayer implements Layer {
 
   apply(state: LayerState, x: np.Array): np.Array {
     const { w, b } = state.params;
-    let z = np.matmul(x, (w as np.Array).ref);
+    let z = matmul2d(x, (w as np.Array).ref);
     if (b) z = z.add(b.ref);
     return this.activation.apply(state, z);
   }

@@ -3,9 +3,14 @@
  * up to 20 iterations; while step < stop_grid_update_step, every KAN grid is refitted to the data
  * every stop_grid_update_step/grid_update_num steps (pykan: 50/10 = every 5 steps). After a grid
  * update the curvature history is dropped (pykan keeps it, though the parameters moved).
+ *
+ * Two evaluators of the same objective: jax-js (objective.ts, any model) and plain TypeScript
+ * (kan-fast/) for float64 stacks of B-spline KAN layers (SiLU or identity base) with the MSE loss,
+ * which "auto" picks for them: it visits only the order+1 non-zero B-splines per point and pays no
+ * per-kernel costs, 5–10x faster on hello KAN (docs/benchmarks.md, "Hello KAN speed").
  */
 import type { numpy as np } from "@jax-js/jax";
-import { disposeTree } from "../engine/ownership.js";
+import { disposeTree, takeValues } from "../engine/ownership.js";
 import type { Model, ModelState } from "../nn/model.js";
 import { joinState, splitState } from "../nn/model.js";
 import { FlatLayout } from "./flat.js";
@@ -13,8 +18,22 @@ import { regridModel } from "./kan-grid.js";
 import type { LbfgsOptions } from "./lbfgs.js";
 import { Lbfgs } from "./lbfgs.js";
 import type { LossName } from "./loss.js";
-import type { KanPenalty } from "./objective.js";
+import type { FlatObjective, KanPenalty } from "./objective.js";
 import { makeFlatObjective, PYKAN_PENALTY } from "./objective.js";
+import { PlainKanObjective } from "./kan-fast/kan-objective.js";
+import { plainKanUnsupported, plainKanWork } from "./kan-fast/support.js";
+
+/** Which code evaluates the objective: "auto" = plain where supported (and within its memory
+ * limit), else jax. */
+export type Evaluator = "auto" | "plain" | "jax";
+
+/**
+ * Largest forward pass (rows × edges × (order+1) multiply-adds) that "auto" hands to the plain
+ * evaluator. Not a speed crossover: plain was 3–10x faster than jax-js (float64) at every size
+ * measured, up to 1.3e8 (bench/micro-kan-crossover.ts); the limit bounds its memory (with the
+ * penalty it keeps every edge's outputs, rows × edges doubles: ~100 MB at the limit).
+ */
+export const PLAIN_KAN_MAX_WORK = 5e7;
 
 export interface LbfgsFitOptions {
   steps: number;
@@ -24,6 +43,7 @@ export interface LbfgsFitOptions {
   gridUpdateNum: number;
   stopGridUpdateStep: number;
   lbfgs: Partial<LbfgsOptions>;
+  evaluator: Evaluator;
 }
 
 export const PYKAN_FIT: LbfgsFitOptions = {
@@ -34,12 +54,30 @@ export const PYKAN_FIT: LbfgsFitOptions = {
   gridUpdateNum: 10,
   stopGridUpdateStep: 50,
   lbfgs: {},
+  evaluator: "auto",
 };
 
 export interface StepReport {
   step: number;
   loss: number;
   evaluations: number;
+  evaluator: "plain" | "jax";
+}
+
+/** The evaluator that runs for this model and data; throws if "plain" is asked but unsupported. */
+export function chooseEvaluator(
+  model: Model,
+  rows: number,
+  loss: LossName,
+  evaluator: Evaluator,
+): "plain" | "jax" {
+  if (evaluator === "jax") return "jax";
+  const unsupported = plainKanUnsupported(model, loss);
+  if (evaluator === "plain") {
+    if (unsupported) throw new Error(`the plain kan evaluator cannot run: ${unsupported}`);
+    return "plain";
+  }
+  return !unsupported && plainKanWork(model, rows) <= PLAIN_KAN_MAX_WORK ? "plain" : "jax";
 }
 
 /** Trains in place of `state` (consumed); returns the possibly rebuilt model and its state. */
@@ -62,7 +100,16 @@ export function fitLbfgs(
     return values;
   };
   const flat = takeFlat(params);
-  let objective = makeFlatObjective(model, layout, buffers, x, y, o.loss, o.penalty);
+  const evaluator = chooseEvaluator(model, x.shape[0] as number, o.loss, o.evaluator);
+  const xValues = evaluator === "plain" ? takeValues(x.ref) : undefined;
+  const yValues = evaluator === "plain" ? takeValues(y.ref) : undefined;
+  const makeObjective = (): FlatObjective => {
+    if (!xValues || !yValues)
+      return makeFlatObjective(model, layout, buffers, x, y, o.loss, o.penalty);
+    const plain = new PlainKanObjective(model, layout, buffers, xValues, yValues, o.penalty);
+    return Object.assign((values: Float64Array) => plain.evaluate(values), { dispose() {} });
+  };
+  let objective = makeObjective();
   const optimiser = new Lbfgs(objective, flat, o.lbfgs);
   for (let step = 0; step < o.steps; step++) {
     if (o.updateGrid && step % every === 0 && step < o.stopGridUpdateStep) {
@@ -70,12 +117,12 @@ export function fitLbfgs(
       const updated = regridModel(model, current, x);
       ({ params, buffers } = splitState(updated.state));
       objective.dispose();
-      objective = makeFlatObjective(model, layout, buffers, x, y, o.loss, o.penalty);
+      objective = makeObjective();
       optimiser.reset(takeFlat(params));
       optimiser.setObjective(objective);
     }
     const loss = optimiser.step();
-    onStep?.({ step, loss, evaluations: optimiser.evaluations });
+    onStep?.({ step, loss, evaluations: optimiser.evaluations, evaluator });
   }
   objective.dispose();
   return { model, state: joinState(layout.toArrays(optimiser.params, model.dtype), buffers) };

@@ -38,9 +38,31 @@ const dot = (a: Float64Array, b: Float64Array): number => {
   for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
   return s;
 };
-const maxAbs = (a: Float64Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const axpy = (alpha: number, x: Float64Array, y: Float64Array): Float64Array =>
-  y.map((v, i) => v + alpha * (x[i] as number));
+const sumAbs = (a: Float64Array): number => {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] as number);
+  return sum;
+};
+const maxAbs = (a: Float64Array): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] as number));
+  return m;
+};
+/** y + alpha·x, as a new vector. */
+const axpy = (alpha: number, x: Float64Array, y: Float64Array): Float64Array => {
+  const out = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) out[i] = (y[i] as number) + alpha * (x[i] as number);
+  return out;
+};
+/** y += alpha·x, in place (the two-loop recursion's updates: no allocation per history entry). */
+const axpyInPlace = (alpha: number, x: Float64Array, y: Float64Array): void => {
+  for (let i = 0; i < y.length; i++) y[i] = (y[i] as number) + alpha * (x[i] as number);
+};
+const scaled = (alpha: number, x: Float64Array): Float64Array => {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = alpha * (x[i] as number);
+  return out;
+};
 
 export class Lbfgs {
   readonly options: LbfgsOptions;
@@ -104,11 +126,11 @@ export class Lbfgs {
       this.iterations++;
       let d: Float64Array;
       if (this.iterations === 1 || !this.direction || !this.previousGrad) {
-        d = grad.map((g) => -g);
+        d = scaled(-1, grad);
         this.hDiag = 1;
       } else {
-        const y = grad.map((g, i) => g - (this.previousGrad![i] as number));
-        const s = this.direction.map((v) => v * this.stepLength);
+        const y = axpy(-1, this.previousGrad, grad);
+        const s = scaled(this.stepLength, this.direction);
         const ys = dot(y, s);
         if (ys > 1e-32) {
           if (this.dirs.length === historySize) {
@@ -125,10 +147,7 @@ export class Lbfgs {
       }
       this.previousGrad = Float64Array.from(grad);
       const previousLoss = loss;
-      let t =
-        this.iterations === 1
-          ? Math.min(1, 1 / grad.reduce((a, g) => a + Math.abs(g), 0)) * lr
-          : lr;
+      let t = this.iterations === 1 ? Math.min(1, 1 / sumAbs(grad)) * lr : lr;
       const gtd = dot(grad, d);
       if (gtd > -toleranceChange) break;
       const search = strongWolfe((x) => this.evaluate(x), this.x, t, d, loss, grad, gtd);
@@ -148,16 +167,16 @@ export class Lbfgs {
   private twoLoop(grad: Float64Array): Float64Array {
     const count = this.dirs.length;
     const alphas = new Array<number>(count);
-    let q: Float64Array = grad.map((g) => -g);
+    const q = scaled(-1, grad);
     for (let i = count - 1; i >= 0; i--) {
       const alpha = dot(this.steps[i]!, q) * this.rhos[i]!;
       alphas[i] = alpha;
-      q = axpy(-alpha, this.dirs[i]!, q);
+      axpyInPlace(-alpha, this.dirs[i]!, q);
     }
-    let r: Float64Array = q.map((v) => v * this.hDiag);
+    const r = scaled(this.hDiag, q);
     for (let i = 0; i < count; i++) {
       const beta = dot(this.dirs[i]!, r) * this.rhos[i]!;
-      r = axpy(alphas[i]! - beta, this.steps[i]!, r);
+      axpyInPlace(alphas[i]! - beta, this.steps[i]!, r);
     }
     return r;
   }

@@ -81,7 +81,10 @@ export interface FlatObjective {
 
 /**
  * Loss and gradient at a flat parameter vector, on fixed data (full batch). `buffers` and the
- * data are borrowed for the objective's lifetime.
+ * data are borrowed for the objective's lifetime. `compile: false` runs the same functions without
+ * jit (slow; for checks: jax-js 0.1.25 rounds JS number literals to float32 inside jit — `mean`'s
+ * 1/N included — so only the uncompiled objective is float64-exact in its arithmetic; KanLayer's
+ * own jitted `prepare` has no such literals).
  */
 export function makeFlatObjective(
   model: Model,
@@ -91,26 +94,34 @@ export function makeFlatObjective(
   y: np.Array,
   loss: LossName,
   penalty: KanPenalty = PYKAN_PENALTY,
+  { compile = true }: { compile?: boolean } = {},
 ): FlatObjective {
   const dataLoss = lossFunction(loss);
-  const prepare = jit((flat: np.Array, b: ArrayRecord[], input: np.Array) => {
+  const prepareRaw = (flat: np.Array, b: ArrayRecord[], input: np.Array): np.Array[][] => {
     const state = joinState(layout.slice(flat), b);
     flat.dispose();
     return model.prepare(state, input);
-  });
-  const lossAndGrad = jit(
-    (flat: np.Array, b: ArrayRecord[], input: np.Array, target: np.Array, p: np.Array[][]) => {
-      const objective = (params: np.Array): np.Array => {
-        const state = joinState(layout.slice(params), b);
-        params.dispose();
-        const { output, penalty: reg } = forwardWithPenalty(model, state, input, p, penalty);
-        const value = dataLoss(output, target);
-        return reg ? value.add(reg) : value;
-      };
-      const [value, grad] = valueAndGrad(objective)(flat);
-      return np.concatenate([value.reshape([1]), grad]);
-    },
-  );
+  };
+  const lossAndGradRaw = (
+    flat: np.Array,
+    b: ArrayRecord[],
+    input: np.Array,
+    target: np.Array,
+    p: np.Array[][],
+  ): np.Array => {
+    const objective = (params: np.Array): np.Array => {
+      const state = joinState(layout.slice(params), b);
+      params.dispose();
+      const { output, penalty: reg } = forwardWithPenalty(model, state, input, p, penalty);
+      const value = dataLoss(output, target);
+      return reg ? value.add(reg) : value;
+    };
+    const [value, grad] = valueAndGrad(objective)(flat);
+    return np.concatenate([value.reshape([1]), grad]);
+  };
+  const uncompiled = { dispose() {} };
+  const prepare = compile ? jit(prepareRaw) : Object.assign(prepareRaw, uncompiled);
+  const lossAndGrad = compile ? jit(lossAndGradRaw) : Object.assign(lossAndGradRaw, uncompiled);
   const evaluate = (flatValues: Float64Array): Evaluation => {
     const flat = arrayFrom(flatValues, [layout.size], model.dtype);
     const prepared = model.preparable

@@ -37,6 +37,31 @@ function raiseOrder(lower: np.Array, x: np.Array, t: np.Array, p: number): np.Ar
   return left.add(right);
 }
 
+/** Order-0 indicators of x's knot interval raised to order `upTo` (Cox–de Boor); borrows both. */
+function basisUpTo(xs: np.Array, t: np.Array, upTo: number): np.Array {
+  const m = t.shape[2] as number;
+  let basis = indicator(np.greaterEqual(xs.ref, knotSlice(t, 0, m - 1)), xs).mul(
+    indicator(np.less(xs.ref, knotSlice(t, 1, m - 1)), xs),
+  );
+  for (let p = 1; p <= upTo; p++) basis = raiseOrder(basis, xs, t, p);
+  return basis;
+}
+
+/**
+ * Values of the B-spline basis only (no slope, no gradient w.r.t. x): x [batch, n] (consumed),
+ * knots [n, M] (borrowed), result [batch, n, M − 1 − order]. For evaluation outside autodiff.
+ */
+export function bsplineValues(x: np.Array, knots: np.Array, order: number): np.Array {
+  const [batch, n] = x.shape as [number, number];
+  const m = knots.shape[1] as number;
+  const xs = lax.stopGradient(x).reshape([batch, n, 1]);
+  const t = lax.stopGradient(knots.ref).reshape([1, n, m]);
+  const basis = basisUpTo(xs, t, order);
+  xs.dispose();
+  t.dispose();
+  return basis;
+}
+
 /**
  * Values and slopes (d/dx) of the B-spline basis, with no gradient attached: x [batch, n]
  * (consumed), knots [n, M] (borrowed); both results [batch, n, M − 1 − order].
@@ -50,10 +75,7 @@ export function bsplineValueAndSlope(
   const m = knots.shape[1] as number;
   const xs = lax.stopGradient(x).reshape([batch, n, 1]);
   const t = lax.stopGradient(knots.ref).reshape([1, n, m]);
-  let basis = indicator(np.greaterEqual(xs.ref, knotSlice(t, 0, m - 1)), xs).mul(
-    indicator(np.less(xs.ref, knotSlice(t, 1, m - 1)), xs),
-  );
-  for (let p = 1; p < order; p++) basis = raiseOrder(basis, xs, t, p);
+  const basis = basisUpTo(xs, t, order - 1);
   if (order === 0) {
     xs.dispose();
     t.dispose();

@@ -8,7 +8,8 @@
  * Grid update, grid extension, pruning and edge read-out live in kan-ops.ts; they replace the
  * layer's knots, coefficients and mask while keeping its curves.
  */
-import { numpy as np } from "@jax-js/jax";
+import { jit, numpy as np } from "@jax-js/jax";
+import type { JsTree } from "@jax-js/jax";
 import { z } from "zod";
 import type { FloatDType } from "../../engine/dtype.js";
 import { arrayFrom } from "../../engine/dtype.js";
@@ -16,10 +17,16 @@ import type { Key } from "../../engine/random.js";
 import { splitKey, uniformSample } from "../../engine/random.js";
 import { takeValues } from "../../engine/ownership.js";
 import { ActivationApplier } from "../activation.js";
+import { matmul2d } from "../dense.js";
 import { defineLayer } from "../definition.js";
 import type { FlopCount, Layer, LayerState } from "../layer.js";
 import { flatInputCount, LayerSpecError } from "../layer.js";
-import { bsplineValueAndSlope, uniformKnots, withInputGradient } from "./bspline-basis.js";
+import {
+  bsplineValueAndSlope,
+  bsplineValues,
+  uniformKnots,
+  withInputGradient,
+} from "./bspline-basis.js";
 import { designMatrix } from "./bspline-scalar.js";
 import { leastSquares } from "./least-squares.js";
 
@@ -49,6 +56,33 @@ export type KanSpec = z.infer<typeof kanSpecSchema>;
 
 /** What the no-gradient pass hands to the differentiated one: basis values and slopes. */
 export type KanPrepared = np.Array[];
+
+/**
+ * Jitted forms of the layer's methods for calls on concrete arrays (grid updates, pruning and
+ * metrics run them outside any trace): op by op, jax-js builds and hashes a kernel per primitive,
+ * ~30–70 ms for hello KAN's two layers on 1000 points, vs ~1.5 ms jitted
+ * (bench/micro-kan-apply.ts); even a single call (pruning) is no slower with the compile. Shared
+ * by every layer of one spec, input shape and dtype (a grid update rebuilds the layer).
+ */
+const compiledMethods = new Map<string, (...args: never[]) => unknown>();
+
+/** True when no argument is a tracer (we are not inside jit, grad or vmap). */
+const concrete = (state: LayerState, ...arrays: (np.Array | np.Array[])[]): boolean =>
+  [...Object.values(state.params), ...Object.values(state.buffers), ...arrays.flat()].every(
+    (leaf) => leaf instanceof np.Array,
+  );
+
+/** New references to a state's arrays, keys sorted: jit's cache is keyed by the tree's structure,
+ * and states built by init, a grid update or a checkpoint list their arrays in different orders. */
+const borrowState = (state: LayerState): LayerState => {
+  const sorted = (record: LayerState["params"]): LayerState["params"] =>
+    Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .map((name) => [name, (record[name] as np.Array).ref]),
+    );
+  return { params: sorted(state.params), buffers: sorted(state.buffers) };
+};
 
 export class KanLayer implements Layer {
   readonly kind = "kan";
@@ -117,17 +151,60 @@ export class KanLayer implements Layer {
   }
 
   apply(state: LayerState, x: np.Array): np.Array {
+    if (concrete(state, x))
+      return this.compiled("apply", (s: LayerState, input: np.Array) => this.applyValues(s, input))(
+        borrowState(state),
+        x,
+      );
     return this.applyPrepared(state, x, this.prepare(state, x.ref));
+  }
+
+  /** The layer's values with no gradient path through the basis (a smaller program to compile:
+   * for concrete inputs, where no gradient is taken). Consumes x. */
+  private applyValues(state: LayerState, x: np.Array): np.Array {
+    const batch = x.shape[0] as number;
+    const { inputs: n, basisCount: count } = this;
+    const basis = bsplineValues(x.ref, this.array(state, "knots"), this.spec.order);
+    const spline = matmul2d(basis.reshape([batch, n * count]), this.effectiveCoef(state));
+    const base = matmul2d(this.base.apply(state, x), this.maskedScale(state, "scale_base"));
+    return spline.add(base);
   }
 
   /** Basis values and slopes at x, with no gradient: the costly part, run outside autodiff
    * (see bspline-basis.ts). Consumes x. */
   prepare(state: LayerState, x: np.Array): KanPrepared {
+    if (concrete(state, x))
+      return this.compiled("prepare", (s: LayerState, input: np.Array) =>
+        this.prepareTraced(s, input),
+      )(borrowState(state), x);
+    return this.prepareTraced(state, x);
+  }
+
+  private prepareTraced(state: LayerState, x: np.Array): KanPrepared {
     return bsplineValueAndSlope(x, this.array(state, "knots"), this.spec.order);
+  }
+
+  /** The method `name`, jitted, from the cache shared by layers like this one. */
+  private compiled<F extends (...args: never[]) => JsTree<np.Array>>(name: string, method: F): F {
+    const key = JSON.stringify([name, this.spec, this.inputShape, this.dtype]);
+    let compiled = compiledMethods.get(key);
+    if (!compiled) {
+      compiled = jit(method as never) as unknown as F;
+      compiledMethods.set(key, compiled);
+    }
+    return compiled as F;
   }
 
   /** The layer on precomputed basis values (exact value and gradient). Consumes x and prepared. */
   applyPrepared(state: LayerState, x: np.Array, prepared: KanPrepared): np.Array {
+    if (concrete(state, x, prepared))
+      return this.compiled("applyPrepared", (s: LayerState, input: np.Array, p: KanPrepared) =>
+        this.applyPreparedTraced(s, input, p),
+      )(borrowState(state), x, prepared);
+    return this.applyPreparedTraced(state, x, prepared);
+  }
+
+  private applyPreparedTraced(state: LayerState, x: np.Array, prepared: KanPrepared): np.Array {
     const batch = x.shape[0] as number;
     const { inputs: n, basisCount: count } = this;
     const basis = withInputGradient(
@@ -135,8 +212,8 @@ export class KanLayer implements Layer {
       prepared[0] as np.Array,
       prepared[1] as np.Array,
     ).reshape([batch, n * count]);
-    const spline = np.matmul(basis, this.effectiveCoef(state));
-    const base = np.matmul(this.base.apply(state, x), this.maskedScale(state, "scale_base"));
+    const spline = matmul2d(basis, this.effectiveCoef(state));
+    const base = matmul2d(this.base.apply(state, x), this.maskedScale(state, "scale_base"));
     return spline.add(base);
   }
 
@@ -149,12 +226,24 @@ export class KanLayer implements Layer {
     x: np.Array,
     prepared: KanPrepared,
   ): { edges: np.Array; inputs: np.Array } {
+    if (concrete(state, x, prepared))
+      return this.compiled("edgeSpread", (s: LayerState, input: np.Array, p: KanPrepared) =>
+        this.edgeSpreadTraced(s, input, p),
+      )(borrowState(state), x, prepared);
+    return this.edgeSpreadTraced(state, x, prepared);
+  }
+
+  private edgeSpreadTraced(
+    state: LayerState,
+    x: np.Array,
+    prepared: KanPrepared,
+  ): { edges: np.Array; inputs: np.Array } {
     const batch = x.shape[0] as number;
     const { inputs: n, basisCount: count, units: m } = this;
     const basis = withInputGradient(x.ref, prepared[0] as np.Array, prepared[1] as np.Array);
-    const coef = this.effectiveCoef(state).reshape([n, count, m]);
     const scaleBase = this.maskedScale(state, "scale_base");
     const baseValues = this.base.apply(state, x.ref);
+    const coef = this.effectiveCoef(state).reshape([n, count, m]);
     const rows: np.Array[] = [];
     for (let i = 0; i < n; i++) {
       const spline = np.matmul(
