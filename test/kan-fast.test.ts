@@ -10,8 +10,13 @@ import {
   takeValues,
 } from "../src/engine/index.js";
 import { matmul2d } from "../src/nn/dense.js";
+import type { KanLayer } from "../src/nn/kan/bspline.js";
+import { basisAt, designMatrix } from "../src/nn/kan/bspline-scalar.js";
+import { knotsFromSamples, readSplines, regrid } from "../src/nn/kan/kan-ops.js";
+import { leastSquares } from "../src/nn/kan/least-squares.js";
+import { kanScores } from "../src/nn/kan/prune.js";
 import type { LayerSpec, ModelState } from "../src/nn/model.js";
-import { Model, splitState } from "../src/nn/model.js";
+import { disposeState, Model, splitState } from "../src/nn/model.js";
 import { fitLbfgs } from "../src/train/fit-lbfgs.js";
 import { FlatLayout } from "../src/train/flat.js";
 import { PlainKanObjective } from "../src/train/kan-fast/kan-objective.js";
@@ -340,4 +345,81 @@ describe("matmul2d (src/nn/dense.ts): the split that keeps jax-js on its vectori
     assert.ok(relativeGap(takeValues(grads.x), dx) < 1e-14, "d/dx");
     assert.ok(relativeGap(takeValues(grads.w), dw) < 1e-14, "d/dw");
   });
+});
+
+describe("grid update and pruning scores in plain float64 (kan-ops.ts, prune.ts)", () => {
+  before(async () => {
+    await startEngine("wasm");
+  });
+
+  /** A [2, 3] (then [3, 1]) KAN on uneven knots, coefficients moved off their init. */
+  function twoLayer(base: string): { model: Model; state: ModelState } {
+    const spec = (units: number): LayerSpec =>
+      ({ type: "kan", units, grid_size: 3, order: 3, base }) as unknown as LayerSpec;
+    const model = new Model([spec(3), spec(1)], [2], "float64");
+    const state = model.init(keyFromSeed(11));
+    const first = state[0]!;
+    first.buffers.knots!.dispose();
+    first.buffers.knots = arrayFrom(UNEVEN.flat(), [2, 10], "float64");
+    const coef = takeValues(first.params.coef!);
+    first.params.coef = arrayFrom(
+      coef.map((v, i) => v + 0.3 * fixedValues(coef.length, 9)[i]!),
+      [coef.length / 3, 3],
+      "float64",
+    );
+    return { model, state };
+  }
+
+  it("regrid: knots and coefficients bit-identical to the full scalar Cox–de Boor refit (uneven, repeated knots, points outside)", () => {
+    const { model, state } = twoLayer("silu");
+    const layer = model.layers[0] as KanLayer;
+    const samples = fixedValues(2 * 200, 4, 1.6);
+    samples[0] = 3.6; // past the last knot
+    samples[3] = -0.2; // on the repeated knot
+    // reference: the previous implementation, every basis function at every point
+    const order = 3;
+    const old = readSplines(layer, state[0]!);
+    const expectKnots: number[] = [];
+    const expectCoef: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const xs = Float64Array.from({ length: 200 }, (_, r) => samples[r * 2 + i]!).sort();
+      const targets = new Float64Array(200 * 3);
+      xs.forEach((x, r) => {
+        const basis = basisAt(x, old.knots[i]!, order);
+        for (let c = 0; c < basis.length; c++) {
+          if (basis[c] === 0) continue;
+          for (let j = 0; j < 3; j++) targets[r * 3 + j]! += basis[c]! * old.coef[i]![c * 3 + j]!;
+        }
+      });
+      const knots = knotsFromSamples(xs, 5, order, layer.spec.grid_eps);
+      expectKnots.push(...knots);
+      expectCoef.push(...leastSquares(designMatrix(xs, knots, order), targets, 200, 8, 3));
+    }
+    const result = regrid(layer, state[0]!, samples, 5);
+    assert.deepEqual(Array.from(takeValues(result.state.buffers.knots!.ref)), expectKnots);
+    assert.deepEqual(Array.from(takeValues(result.state.params.coef!.ref)), expectCoef);
+    disposeState([result.state]);
+    disposeState(state.slice(1));
+  });
+
+  for (const [base, tolerance] of [
+    ["identity", 1e-10],
+    ["silu", 1e-6], // jax-js's float64 exp is ~1e-7 accurate
+  ] as const)
+    it(`pruning scores: plain equal the jitted jax-js ones to ${tolerance} (${base} base, masked edge)`, () => {
+      const { model, state } = twoLayer(base);
+      const mask = state[0]!.buffers;
+      mask.mask!.dispose();
+      mask.mask = arrayFrom([1, 0, 1, 1, 1, 1], [2, 3], "float64");
+      const x = arrayFrom(fixedValues(2 * 300, 6, 1.4), [300, 2], "float64");
+      const plain = kanScores(model, state, x);
+      const jax = kanScores(model, state, x, "jax");
+      for (let l = 0; l < 2; l++) {
+        assert.ok(relativeGap(plain.edges[l]!, jax.edges[l]!) < tolerance, `edges[${l}]`);
+        assert.ok(relativeGap(plain.nodes[l]!, jax.nodes[l]!) < tolerance, `nodes[${l}]`);
+      }
+      assert.equal(plain.edges[0]![1], 0); // the masked edge
+      x.dispose();
+      disposeState(state);
+    });
 });

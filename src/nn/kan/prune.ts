@@ -11,7 +11,10 @@ import { takeValues } from "../../engine/ownership.js";
 import type { LayerState } from "../layer.js";
 import type { ModelState } from "../model.js";
 import { Model } from "../model.js";
+import { columnSpread } from "../../train/kan-fast/kernels.js";
+import { plainBaseOf, plainKanUnsupported } from "../../train/kan-fast/support.js";
 import { KanLayer, sampleStd } from "./bspline.js";
+import { plainLayerForward } from "./kan-ops.js";
 
 export interface KanScores {
   /** Per layer: edge scores [n·m] (row-major i, j). */
@@ -28,26 +31,51 @@ function kanLayers(model: Model): KanLayer[] {
   });
 }
 
-/** Attribution scores of every edge and node on inputs x (borrowed). */
-export function kanScores(model: Model, state: ModelState, x: np.Array): KanScores {
-  const layers = kanLayers(model);
+/**
+ * Per layer: the spread (unbiased std over the rows) of every edge's output [n·m] and of every
+ * output node's sum [m], in plain float64 (kan-ops.ts's plainLayerForward) where the plain KAN
+ * evaluator can run the model: the same numbers as the jitted jax-js path to ~1e-7 (SiLU's exp;
+ * 1e-15 without it), without compiling three programs per layer shape.
+ */
+function plainSpreads(
+  layers: KanLayer[],
+  state: ModelState,
+  x: np.Array,
+): { spreads: Float64Array[]; sums: Float64Array[] } {
   const spreads: Float64Array[] = [];
   const sums: Float64Array[] = [];
-  let h = x.ref;
+  let h = takeValues(x.ref);
   layers.forEach((layer, l) => {
-    const s = state[l] as LayerState;
-    const prepared = layer.prepare(s, h.ref);
-    const spread = layer.edgeSpread(
-      s,
-      h.ref,
-      prepared.map((a) => a.ref),
-    );
-    spread.inputs.dispose();
-    spreads.push(takeValues(spread.edges));
-    h = layer.applyPrepared(s, h, prepared);
-    sums.push(takeValues(sampleStd(h.ref)));
+    const { inputs: n, units: m } = layer;
+    const rows = h.length / n;
+    const base = plainBaseOf(layer.spec)!;
+    const { out, phi } = plainLayerForward(layer, state[l] as LayerState, h, base, true);
+    const edges = new Float64Array(n * m);
+    const nodes = new Float64Array(m);
+    columnSpread(phi, rows, n * m, new Float64Array(n * m), edges);
+    columnSpread(out, rows, m, new Float64Array(m), nodes);
+    spreads.push(edges);
+    sums.push(nodes);
+    h = out;
   });
-  h.dispose();
+  return { spreads, sums };
+}
+
+/**
+ * Attribution scores of every edge and node on inputs x (borrowed). `path` "auto": plain float64
+ * where supported (plainSpreads), else jax-js; "jax" forces jax-js (to check one against the other).
+ */
+export function kanScores(
+  model: Model,
+  state: ModelState,
+  x: np.Array,
+  path: "auto" | "jax" = "auto",
+): KanScores {
+  const layers = kanLayers(model);
+  const { spreads, sums } =
+    path === "auto" && !plainKanUnsupported(model, "mse")
+      ? plainSpreads(layers, state, x)
+      : jaxSpreads(layers, state, x);
   const edges: Float64Array[] = [];
   const nodes: Float64Array[] = [];
   let outScore = new Float64Array(layers[layers.length - 1]!.units).fill(1);
@@ -66,6 +94,32 @@ export function kanScores(model: Model, state: ModelState, x: np.Array): KanScor
     outScore = node;
   }
   return { edges, nodes };
+}
+
+/** plainSpreads with jitted jax-js calls (any KAN layer, float32 too). */
+function jaxSpreads(
+  layers: KanLayer[],
+  state: ModelState,
+  x: np.Array,
+): { spreads: Float64Array[]; sums: Float64Array[] } {
+  const spreads: Float64Array[] = [];
+  const sums: Float64Array[] = [];
+  let h = x.ref;
+  layers.forEach((layer, l) => {
+    const s = state[l] as LayerState;
+    const prepared = layer.prepare(s, h.ref);
+    const spread = layer.edgeSpread(
+      s,
+      h.ref,
+      prepared.map((a) => a.ref),
+    );
+    spread.inputs.dispose();
+    spreads.push(takeValues(spread.edges));
+    h = layer.applyPrepared(s, h, prepared);
+    sums.push(takeValues(sampleStd(h.ref)));
+  });
+  h.dispose();
+  return { spreads, sums };
 }
 
 /** Keeps the columns `keep` of a row-major [rows, cols] array. */
