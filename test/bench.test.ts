@@ -340,7 +340,13 @@ describe("nonlin bench command", () => {
     for (let waited = 0; waited < 60_000; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (!existsSync(store)) continue;
-      const view = openStore(store, { mustExist: true });
+      // the child may be creating the schema right now: a failed look is simply retried
+      let view: ReturnType<typeof openStore>;
+      try {
+        view = openStore(store, { mustExist: true, readonly: true });
+      } catch {
+        continue;
+      }
       try {
         const run = view.listRuns()[0];
         if (run && view.trialCounts(run.id).done >= 2) {
@@ -348,6 +354,8 @@ describe("nonlin bench command", () => {
           child.kill("SIGKILL");
           break;
         }
+      } catch {
+        // not readable yet: look again
       } finally {
         view.close();
       }

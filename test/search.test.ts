@@ -121,7 +121,13 @@ describe("nonlin search", () => {
     for (let waited = 0; waited < 120_000; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (!existsSync(store)) continue;
-      const view = openStore(store, { mustExist: true });
+      // the child may be creating the schema right now: a failed look is simply retried
+      let view: ReturnType<typeof openStore>;
+      try {
+        view = openStore(store, { mustExist: true, readonly: true });
+      } catch {
+        continue;
+      }
       try {
         const run = view.listRuns()[0];
         // the reference and two candidates finished
@@ -130,6 +136,8 @@ describe("nonlin search", () => {
           child.kill("SIGKILL");
           break;
         }
+      } catch {
+        // not readable yet: look again
       } finally {
         view.close();
       }
