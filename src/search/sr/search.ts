@@ -84,7 +84,7 @@ export const DEFAULT_SR_OPTIONS: SrOptions = {
   populations: 15,
   populationSize: 30,
   tournamentSize: 10,
-  tournamentProbability: 0.9,
+  tournamentProbability: 0.8,
   maxSize: 30,
   maxDepth: 10,
   initialSize: 6,
