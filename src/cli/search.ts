@@ -16,7 +16,6 @@ import { assembleResults, taskInfo } from "../bench/run.js";
 import { trialSeed } from "../bench/seeds.js";
 import type { DeviceName } from "../engine/device.js";
 import { parseDeviceName, startEngine } from "../engine/index.js";
-import type { Executor } from "../exec/executor.js";
 import { benchHtml } from "../report/bench-html.js";
 import { searchHtml, searchMarkdown } from "../report/search-report.js";
 import type { SearchConfig } from "../search/config.js";
