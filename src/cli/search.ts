@@ -151,7 +151,12 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
       const last = p.last.rejectedAt
         ? `rejected (${p.last.rejectedAt}): ${p.last.text}`
         : `fitness ${p.last.fitness.toFixed(4)}: ${p.last.text}`;
-      output.say(`[${p.trained}/${p.budget} trained, ${p.rejected} rejected] ${last} · ${best}`);
+      const elapsed = (performance.now() - started) / 1000;
+      const eta = p.trained > 0 ? (elapsed / p.trained) * (p.budget - p.trained) : NaN;
+      const etaText = Number.isFinite(eta) ? `, ETA ${Math.round(eta)} s` : "";
+      output.say(
+        `[${p.trained}/${p.budget} trained, ${p.rejected} rejected${etaText}] ${last} · ${best}`,
+      );
     });
     const searchSeconds = (performance.now() - started) / 1000;
     output.say(
