@@ -20,6 +20,7 @@ import { trialSeed } from "../src/bench/seeds.js";
 import { familyVerdicts, summarizeTask } from "../src/bench/summary.js";
 import { startEngine } from "../src/engine/index.js";
 import { openStore } from "../src/store/index.js";
+import { killWhenDone } from "./support/kill-when-done.js";
 
 const makeTaskOf = (plan: ReturnType<typeof planBench>) => (t: number, seed: number) =>
   plan.tasks[t]!.entry.make({ ...plan.tasks[t]!.request, seed });
@@ -334,33 +335,7 @@ describe("nonlin bench command", () => {
       ],
       { stdio: "ignore" },
     );
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    // wait until two trials are recorded, then kill the process without warning
-    let runId = "";
-    for (let waited = 0; waited < 60_000; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      if (!existsSync(store)) continue;
-      // the child may be creating the schema right now: a failed look is simply retried
-      let view: ReturnType<typeof openStore>;
-      try {
-        view = openStore(store, { mustExist: true, readonly: true });
-      } catch {
-        continue;
-      }
-      try {
-        const run = view.listRuns()[0];
-        if (run && view.trialCounts(run.id).done >= 2) {
-          runId = run.id;
-          child.kill("SIGKILL");
-          break;
-        }
-      } catch {
-        // not readable yet: look again
-      } finally {
-        view.close();
-      }
-    }
-    await exited;
+    const runId = await killWhenDone(child, store, 2);
     assert.ok(runId, "two trials were recorded before the kill");
     const before = openStore(store, { mustExist: true });
     const doneBefore = before.listTrials(runId).filter((t) => t.status === "done");

@@ -15,6 +15,7 @@ import type { HeldoutCandidate } from "../src/search/heldout.js";
 import { heldoutHeadline, zooNameOf } from "../src/search/heldout.js";
 import type { SearchResults } from "../src/search/results.js";
 import { openStore } from "../src/store/index.js";
+import { killWhenDone } from "./support/kill-when-done.js";
 
 const main = join(import.meta.dirname, "../src/cli/main.ts");
 const cli = (args: string[], store: string) =>
@@ -116,33 +117,7 @@ describe("nonlin search", () => {
       ],
       { stdio: "ignore" },
     );
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    let runId = "";
-    for (let waited = 0; waited < 120_000; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      if (!existsSync(store)) continue;
-      // the child may be creating the schema right now: a failed look is simply retried
-      let view: ReturnType<typeof openStore>;
-      try {
-        view = openStore(store, { mustExist: true, readonly: true });
-      } catch {
-        continue;
-      }
-      try {
-        const run = view.listRuns()[0];
-        // the reference and two candidates finished
-        if (run && view.trialCounts(run.id).done >= 3) {
-          runId = run.id;
-          child.kill("SIGKILL");
-          break;
-        }
-      } catch {
-        // not readable yet: look again
-      } finally {
-        view.close();
-      }
-    }
-    await exited;
+    const runId = await killWhenDone(child, store, 3);
     assert.ok(runId, "the search got going before the kill");
     const before = openStore(store, { mustExist: true });
     const doneBefore = before.listTrials(runId).filter((t) => t.status === "done");

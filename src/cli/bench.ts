@@ -8,7 +8,6 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { cpus, platform } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { BenchConfig } from "../bench/config.js";
@@ -27,12 +26,12 @@ import { benchHtml } from "../report/bench-html.js";
 import { benchMarkdown } from "../report/bench-markdown.js";
 import { benchTable } from "../report/bench-table.js";
 import type { RunStore } from "../store/index.js";
-import { defaultStorePath, openStore } from "../store/index.js";
 import type { BenchProgress } from "./bench-progress.js";
 import { makeProgress } from "./bench-progress.js";
 import { runRecorded } from "./recorded-trials.js";
-import { describeError, UsageError } from "./errors.js";
+import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
+import { machineOf, withRunSession } from "./run-session.js";
 import { readYamlFile, writeAtomically } from "./files.js";
 import type { Output } from "./output.js";
 import { makeOutput } from "./output.js";
@@ -124,22 +123,15 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
   const plan = planBench(config);
   const configHash = hashOf(config);
   const executor = chooseExecutor(options, device);
-  const store = openStore(options.store ?? defaultStorePath());
-  let runId: string;
-  try {
-    runId = startOrResumeRun(store, options, config, configHash, device, output);
-  } catch (error) {
-    store.close();
-    await executor.close();
-    throw error;
-  }
-  const stop = () => {
-    store.finishRun(runId, "interrupted");
-    store.close();
-    process.exit(130);
+  const session = {
+    command: "bench" as const,
+    config,
+    configHash,
+    device,
+    store: options.store,
+    resume: options.resume,
   };
-  process.once("SIGINT", stop);
-  try {
+  await withRunSession(session, executor, output, async (store, runId) => {
     await runTrials(plan, store, runId, executor, output, json);
     const dir = options.out ?? join("runs", runId);
     mkdirSync(dir, { recursive: true });
@@ -152,51 +144,13 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
     ] as const)
       store.recordArtifact(runId, { kind, path: resolve(join(dir, name)) });
     const failed = store.trialCounts(runId).failed;
-    store.finishRun(runId, failed > 0 ? "failed" : "done");
     output.result(
       { run: runId, ...results },
       () =>
         `${benchTable(results, { color: false })}\nrun ${runId}${failed > 0 ? ` (${failed} trial(s) failed: \`nonlin runs show ${runId}\`)` : ""}; wrote ${dir}/results.json, report.md, report.html`,
     );
-  } catch (error) {
-    store.recordEvent(runId, { level: "error", message: describeError(error) });
-    store.finishRun(runId, "failed");
-    throw error;
-  } finally {
-    process.off("SIGINT", stop);
-    await executor.close();
-    store.close();
-  }
-}
-
-function startOrResumeRun(
-  store: RunStore,
-  options: BenchOptions,
-  config: BenchConfig,
-  configHash: string,
-  device: DeviceName,
-  output: Output,
-): string {
-  if (!options.resume)
-    return store.createRun({
-      command: "bench",
-      config,
-      configHash,
-      machine: { cpus: cpus().length, platform: platform(), node: process.version, device },
-    });
-  const run = store.findRun(options.resume);
-  if (run.command !== "bench")
-    throw new UsageError(`--resume: run ${run.id} is a '${run.command}' run, not a bench`);
-  if (run.configHash !== configHash)
-    throw new UsageError(
-      `--resume: run ${run.id} was started with another config (hash ${run.configHash}, this one ${configHash})`,
-    );
-  const restarted = store.reopenRun(run.id);
-  const counts = store.trialCounts(run.id);
-  output.say(
-    `resuming ${run.id}: ${counts.done} trial(s) already done${restarted ? `, ${restarted} interrupted trial(s) restart` : ""}`,
-  );
-  return run.id;
+    return failed > 0 ? "failed" : "done";
+  });
 }
 
 /** Runs every trial of the plan the store does not have yet, with the live display. */
@@ -243,7 +197,7 @@ async function collectResults(
     tasks,
     trials,
     { started: run.started, finished: new Date().toISOString() },
-    { cpus: cpus().length, platform: platform(), node: process.version, device },
+    machineOf(device),
   );
 }
 

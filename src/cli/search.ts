@@ -6,7 +6,6 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { cpus, platform } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { BenchConfig } from "../bench/config.js";
@@ -14,7 +13,6 @@ import { planBench } from "../bench/plan.js";
 import type { BenchResults } from "../bench/results.js";
 import { assembleResults, taskInfo } from "../bench/run.js";
 import { trialSeed } from "../bench/seeds.js";
-import type { DeviceName } from "../engine/device.js";
 import { parseDeviceName, startEngine } from "../engine/index.js";
 import { benchHtml } from "../report/bench-html.js";
 import { searchHtml, searchMarkdown } from "../report/search-report.js";
@@ -25,12 +23,10 @@ import { heldoutCandidates, heldoutConfig, heldoutHeadline } from "../search/hel
 import { SEARCH_PRESETS, searchPreset } from "../search/presets.js";
 import type { SearchResults } from "../search/results.js";
 import { runSearch } from "../search/run-search.js";
-import type { RunStore } from "../store/index.js";
-import { defaultStorePath, openStore } from "../store/index.js";
-import { describeError, UsageError } from "./errors.js";
+import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
+import { machineOf, withRunSession } from "./run-session.js";
 import { readYamlFile, writeAtomically } from "./files.js";
-import type { Output } from "./output.js";
 import { makeOutput } from "./output.js";
 import { runRecorded } from "./recorded-trials.js";
 
@@ -81,33 +77,6 @@ function checkConfig(config: SearchConfig): void {
   planBench(heldoutConfig(config, heldoutCandidates(config, [])));
 }
 
-function startOrResume(
-  store: RunStore,
-  options: SearchOptions,
-  config: SearchConfig,
-  hash: string,
-  device: DeviceName,
-  output: Output,
-): string {
-  if (!options.resume)
-    return store.createRun({
-      command: "search",
-      config,
-      configHash: hash,
-      machine: { cpus: cpus().length, platform: platform(), node: process.version, device },
-    });
-  const run = store.findRun(options.resume);
-  if (run.command !== "search")
-    throw new UsageError(`--resume: run ${run.id} is a '${run.command}' run, not a search`);
-  if (run.configHash !== hash)
-    throw new UsageError(
-      `--resume: run ${run.id} was started with another config (hash ${run.configHash}, this one ${hash})`,
-    );
-  store.reopenRun(run.id);
-  output.say(`resuming ${run.id}: ${store.trialCounts(run.id).done} trial(s) already done`);
-  return run.id;
-}
-
 async function runSearchCommand(file: string | undefined, options: SearchOptions): Promise<void> {
   const json = Boolean(options.json);
   const output = makeOutput(json);
@@ -117,23 +86,16 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
   checkConfig(config);
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
   const executor = chooseExecutor(options, device);
-  const store = openStore(options.store ?? defaultStorePath());
-  let runId: string;
-  try {
-    runId = startOrResume(store, options, config, hash, device, output);
-  } catch (error) {
-    store.close();
-    await executor.close();
-    throw error;
-  }
-  const stop = () => {
-    store.finishRun(runId, "interrupted");
-    store.close();
-    process.exit(130);
+  const machine = machineOf(device);
+  const session = {
+    command: "search" as const,
+    config,
+    configHash: hash,
+    device,
+    store: options.store,
+    resume: options.resume,
   };
-  process.once("SIGINT", stop);
-  const machine = { cpus: cpus().length, platform: platform(), node: process.version, device };
-  try {
+  await withRunSession(session, executor, output, async (store, runId) => {
     const started = performance.now();
     const runConfigs = async (configs: BenchConfig[]) => {
       const results = [];
@@ -212,20 +174,12 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
       ["heldout-html", "heldout.html"],
     ] as const)
       store.recordArtifact(runId, { kind, path: resolve(join(dir, name)) });
-    store.finishRun(runId, "done");
     output.result(
       results,
       () => `${searchMarkdown(results, { brief: true })}\nrun ${runId}; wrote ${dir}/report.html`,
     );
-  } catch (error) {
-    store.recordEvent(runId, { level: "error", message: describeError(error) });
-    store.finishRun(runId, "failed");
-    throw error;
-  } finally {
-    process.off("SIGINT", stop);
-    await executor.close();
-    store.close();
-  }
+    return "done";
+  });
 }
 
 export function registerSearchCommand(program: Command): void {
