@@ -360,12 +360,15 @@ test("the CIFAR-10 entry downloads from an injected URL into an injected cache, 
   const task = entry.make({ seed: 2, val: 3 });
   assert.equal(task.train.rows + task.val.rows, 5 * RECORDS);
   assert.equal(task.test.rows, RECORDS);
-  assert.deepEqual(task.inputShape, [3, 32, 32]);
+  assert.deepEqual(task.inputShape, [32, 32, 3]);
   const testBatch = fakeBatch(5);
   for (let r = 0; r < RECORDS; r++) {
     assert.equal(task.test.y[r], (5 + r) % 10);
-    for (const k of [0, 1500, 3071])
-      assert.equal(task.test.x[r * 3072 + k], (testBatch[r * 3073 + 1 + k] as number) / 255);
+    for (const k of [0, 1500, 3071]) {
+      // files are channel-first, task rows channels-last
+      const at = (k % 1024) * 3 + Math.floor(k / 1024);
+      assert.equal(task.test.x[r * 3072 + at], (testBatch[r * 3073 + 1 + k] as number) / 255);
+    }
   }
   await entry.prepare(); // cached: no second download
   assert.equal(log.length, 1);

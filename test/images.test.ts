@@ -54,6 +54,9 @@ const throwsDataError = (run: () => unknown, ...parts: (string | RegExp)[]): voi
   });
 };
 
+/** Where a CIFAR file's pixel k (channel-first, 1024 per channel) sits in a task row (channels last). */
+const hwcIndex = (k: number): number => (k % 1024) * 3 + Math.floor(k / 1024);
+
 describe("IDX reader", () => {
   test("reads the hand-written 2×2×3 fixture: dims big-endian, bytes in order", () => {
     const images = readIdxFile(join(FIXTURES, "tiny-images-idx3-ubyte"));
@@ -160,7 +163,7 @@ describe("MNIST", () => {
     assert.equal(task.val.rows, 5000);
     assert.equal(task.test.rows, 10000);
     assert.equal(task.inputs, 784);
-    assert.deepEqual(task.inputShape, [1, 28, 28]);
+    assert.deepEqual(task.inputShape, [28, 28, 1]);
     assert.equal(task.classes, 10);
     assert.equal(task.kind, "classification");
     assert.equal(task.featureNames.length, 784);
@@ -297,7 +300,7 @@ describe("Fashion-MNIST", () => {
   test("the task: shape, classes, split sizes; test rows do not change with the seed", () => {
     const a = FASHION_MNIST_ENTRY.make({ seed: 1, train: 500, val: 100 });
     const b = FASHION_MNIST_ENTRY.make({ seed: 2, train: 500, val: 100 });
-    assert.deepEqual(a.inputShape, [1, 28, 28]);
+    assert.deepEqual(a.inputShape, [28, 28, 1]);
     assert.equal(a.classes, 10);
     assert.equal(a.classNames?.[9], "Ankle boot");
     assert.equal(a.test.rows, 10000);
@@ -427,11 +430,11 @@ describe("CIFAR-10 archive", () => {
       assert.equal(task.train.rows, 11);
       assert.equal(task.val.rows, 4);
       assert.equal(task.test.rows, 3);
-      assert.deepEqual(task.inputShape, [3, 32, 32]);
+      assert.deepEqual(task.inputShape, [32, 32, 3]);
       assert.equal(task.inputs, 3072);
       for (let r = 0; r < 3; r++) {
         assert.equal(task.test.y[r], fixtureLabel(5, r));
-        assert.equal(task.test.x[r * 3072 + 100], fixturePixel(5, r, 100) / 255);
+        assert.equal(task.test.x[r * 3072 + hwcIndex(100)], fixturePixel(5, r, 100) / 255);
       }
       // Train + val hold the 15 training records once each (found by their first pixel, which
       // differs between the fixture's training records), each with its own label and pixels.
@@ -446,7 +449,9 @@ describe("CIFAR-10 archive", () => {
           assert.ok(record !== undefined, `row ${r} is no fixture training record`);
           const [b, rr] = record;
           assert.equal(split.y[r], fixtureLabel(b, rr));
-          assert.equal(split.x[r * 3072 + 3071], fixturePixel(b, rr, 3071) / 255);
+          assert.equal(split.x[r * 3072 + hwcIndex(3071)], fixturePixel(b, rr, 3071) / 255);
+          // the file's pixel 1024 is green at (0, 0): channels last puts it second
+          assert.equal(split.x[r * 3072 + 1], fixturePixel(b, rr, 1024) / 255);
           seen.add(`${b}/${rr}`);
         }
       }
@@ -477,9 +482,9 @@ test("IMAGE_TASKS lists the three image entries with their shapes", () => {
       entry.outputs,
     ]),
     [
-      ["image/mnist", "image", "accuracy", "1x28x28", 10],
-      ["image/fashion-mnist", "image", "accuracy", "1x28x28", 10],
-      ["image/cifar10", "image", "accuracy", "3x32x32", 10],
+      ["image/mnist", "image", "accuracy", "28x28x1", 10],
+      ["image/fashion-mnist", "image", "accuracy", "28x28x1", 10],
+      ["image/cifar10", "image", "accuracy", "32x32x3", 10],
     ],
   );
 });

@@ -146,6 +146,41 @@ describe("nonlin search", () => {
     }
   });
 
+  it("searches EvoNorm-style graphs as the normalisation-activation layer of a small conv net", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
+    const config = writeConfig(dir, {
+      name: "tiny-graphs",
+      space: "graphs",
+      budget: 2,
+      population: 2,
+      sample: 2,
+      rejection: { quality: false },
+      fitness: {
+        tasks: [{ name: "image/mnist", train: 200, val: 100, test: 100 }],
+        architectures: [{ kind: "conv", filters: 4 }],
+        seeds: 1,
+        training: { epochs: 2, batch_size: 50 },
+      },
+      heldout: {
+        tasks: [{ name: "image/fashion-mnist", train: 200, val: 100, test: 100 }],
+        top_k: 1,
+        seeds: 2,
+        baselines: ["relu"],
+      },
+    });
+    const result = cli([config, "--json", "--out", join(dir, "out")], join(dir, "runs.db"));
+    assert.equal(result.status, 0, result.stderr);
+    const results = JSON.parse(result.stdout) as SearchResults;
+    assert.equal(results.outcome.ranking.length, 2);
+    // the graphs use batch or instance statistics: not pointwise activations
+    assert.ok(results.outcome.ranking.every((c) => /\b(mean|var|std|rms|amax)\(/.test(c.text)));
+    // held-out: ReLU and found-1 in the conv net on Fashion-MNIST, 2 seeds each
+    assert.equal(results.heldout.trials.length, 4);
+    const relu = results.heldout.trials.find((t) => t.candidate === "relu")!;
+    // conv2d 1→4 channels 3×3: 4·9 + 4 = 40; pool 26×26 → 13×13; dense 13·13·4 → 10: 6760 + 10
+    assert.equal(relu.params, 40 + 6770);
+  });
+
   it("exits 2 on an unknown held-out task or a bad field, before any work", () => {
     const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
     const store = join(dir, "runs.db");

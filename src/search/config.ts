@@ -27,6 +27,22 @@ const rowsSchema = z
   })
   .strict();
 
+/**
+ * A network every candidate is trained in: an MLP template (dense layers sized to the parameter
+ * budget, the candidate between them), or a small conv net for image tasks where the candidate is
+ * the normalisation-activation layer after the convolution (EvoNorm's setting):
+ * conv2d(filters, 3×3) → candidate → maxpool 2×2 → flatten → dense.
+ */
+export const architectureSchema = z
+  .object({
+    kind: z.enum(["mlp", "conv"]).default("mlp"),
+    depth: positiveInt.max(16).default(1),
+    width: positiveInt.optional(),
+    filters: positiveInt.max(256).default(8),
+  })
+  .strict();
+export type Architecture = z.output<typeof architectureSchema>;
+
 export const searchConfigSchema = z
   .object({
     name: z.string().min(1).default("search"),
@@ -43,11 +59,8 @@ export const searchConfigSchema = z
     fitness: z
       .object({
         tasks: z.array(benchTaskSchema).min(1),
-        /** MLP templates every candidate is trained in (the winner must transfer). */
-        architectures: z
-          .array(z.object({ depth: positiveInt.max(16), width: positiveInt.optional() }).strict())
-          .min(1)
-          .default([{ depth: 1 }]),
+        /** Networks every candidate is trained in (the winner must transfer). */
+        architectures: z.array(architectureSchema).min(1).prefault([{}]),
         seeds: positiveInt.default(2),
         /** Matched parameters per model (the width solver sizes every candidate). */
         params: z.number().positive().default(300),

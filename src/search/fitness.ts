@@ -9,10 +9,50 @@
 import type { BenchConfig, BenchConfigInput } from "../bench/config.js";
 import { parseBenchConfig } from "../bench/config.js";
 import type { TrialResult } from "../bench/results.js";
-import type { SearchConfig } from "./config.js";
+import type { Architecture, SearchConfig } from "./config.js";
 
 /** The name the reference activation runs under in fitness configs. */
 export const REFERENCE = "relu";
+
+/** The conv net of a conv architecture, with `activation` as its normalisation-activation layer. */
+export function convModel(
+  activation: string,
+  filters: number,
+): BenchConfigInput["candidates"][number]["model"] {
+  return [
+    { type: "conv2d", filters, kernel: 3 },
+    { type: "activation", fn: activation },
+    { type: "maxpool2d", pool_size: 2 },
+    { type: "flatten" },
+    { type: "dense", units: "outputs" },
+  ];
+}
+
+/** The bench config that trains `activation` (named `name`) in one architecture. */
+export function architectureConfig(
+  base: Omit<BenchConfigInput, "candidates" | "network" | "fairness">,
+  architecture: Architecture,
+  params: number,
+  name: string,
+  activation: string,
+): BenchConfig {
+  // a conv net is the same fixed network for every candidate (only the activation differs), so
+  // it is matched by construction; MLP templates are sized to the parameter budget
+  const input: BenchConfigInput =
+    architecture.kind === "conv"
+      ? {
+          ...base,
+          candidates: [{ name, model: convModel(activation, architecture.filters) }],
+          fairness: { mode: "none" },
+        }
+      : {
+          ...base,
+          candidates: [{ name, activation }],
+          fairness: { mode: "params", budget: params },
+          network: { depth: architecture.depth, width: architecture.width ?? 16 },
+        };
+  return parseBenchConfig(input);
+}
 
 /** One bench config per architecture, each with the single candidate `activation` named `name`. */
 export function fitnessConfigs(
@@ -21,21 +61,23 @@ export function fitnessConfigs(
   activation: string,
 ): BenchConfig[] {
   const { fitness } = search;
-  return fitness.architectures.map((architecture, k) => {
-    const input: BenchConfigInput = {
-      name: `${search.name}-fitness-${k}`,
-      tasks: fitness.tasks,
-      candidates: [{ name, activation }],
-      seeds: fitness.seeds,
-      seed: search.seed,
-      fairness: { mode: "params", budget: fitness.params },
-      network: { depth: architecture.depth, width: architecture.width ?? 16 },
-      training: fitness.training,
-      dtype: search.dtype,
-      rows: fitness.rows,
-    };
-    return parseBenchConfig(input);
-  });
+  return fitness.architectures.map((architecture, k) =>
+    architectureConfig(
+      {
+        name: `${search.name}-fitness-${k}`,
+        tasks: fitness.tasks,
+        seeds: fitness.seeds,
+        seed: search.seed,
+        training: fitness.training,
+        dtype: search.dtype,
+        rows: fitness.rows,
+      },
+      architecture,
+      fitness.params,
+      name,
+      activation,
+    ),
+  );
 }
 
 const pairKey = (t: TrialResult, architecture: number) =>

@@ -16,6 +16,7 @@ import { resolveActivation, ZOO } from "../zoo/index.js";
 import { activationOf } from "../zoo/entry.js";
 import type { SearchConfig } from "./config.js";
 import { eafoVariants } from "./eafo.js";
+import { architectureConfig, convModel } from "./fitness.js";
 import type { EvaluatedCandidate } from "./run-search.js";
 
 export const FOUND_PREFIX = "found-";
@@ -79,20 +80,36 @@ export function heldoutCandidates(
   return list;
 }
 
+/**
+ * The held-out bench: every candidate in the first fitness architecture (an MLP template sized to
+ * the parameter budget, or the conv net), on the held-out tasks, with the held-out seeds.
+ */
 export function heldoutConfig(config: SearchConfig, candidates: HeldoutCandidate[]): BenchConfig {
   const { heldout, fitness } = config;
+  const architecture = fitness.architectures[0]!;
+  const base = architectureConfig(
+    {
+      name: `${config.name}-heldout`,
+      tasks: heldout.tasks,
+      baseline: heldout.baselines.includes("relu") ? "relu" : heldout.baselines[0],
+      seeds: heldout.seeds,
+      seed: config.seed,
+      training: heldout.training ?? fitness.training,
+      dtype: config.dtype,
+      rows: heldout.rows,
+    },
+    architecture,
+    heldout.params ?? fitness.params,
+    "candidate",
+    "relu",
+  );
   const input: BenchConfigInput = {
-    name: `${config.name}-heldout`,
-    tasks: heldout.tasks,
-    candidates: candidates.map((c) => ({ name: c.name, activation: c.activation })),
-    baseline: heldout.baselines.includes("relu") ? "relu" : heldout.baselines[0],
-    seeds: heldout.seeds,
-    seed: config.seed,
-    fairness: { mode: "params", budget: heldout.params ?? fitness.params },
-    network: { depth: fitness.architectures[0]!.depth, width: 16 },
-    training: heldout.training ?? fitness.training,
-    dtype: config.dtype,
-    rows: heldout.rows,
+    ...base,
+    candidates: candidates.map((c) =>
+      architecture.kind === "conv"
+        ? { name: c.name, model: convModel(c.activation, architecture.filters) }
+        : { name: c.name, activation: c.activation },
+    ),
   };
   return parseBenchConfig(input);
 }

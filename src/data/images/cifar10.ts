@@ -182,7 +182,7 @@ export function cifar10Entry(options: Cifar10Options = {}): DownloadableCatalogE
     family: "image",
     kind: "classification",
     metric: "accuracy",
-    inputShape: [3, SIDE, SIDE],
+    inputShape: [SIDE, SIDE, 3],
     outputs: CIFAR10_CLASS_NAMES.length,
     description:
       "CIFAR-10 colour images (Krizhevsky 2009), 3×32×32, 50k train (val carved out) / 10k test; pixels/255; downloaded once (163 MB)",

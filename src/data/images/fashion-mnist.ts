@@ -224,7 +224,7 @@ export const FASHION_MNIST_ENTRY: CatalogEntry = {
   family: "image",
   kind: "classification",
   metric: "accuracy",
-  inputShape: [1, SIDE, SIDE],
+  inputShape: [SIDE, SIDE, 1],
   outputs: FASHION_CLASS_NAMES.length,
   description:
     "Fashion-MNIST clothes (Xiao et al. 2017), 28×28 grey, fixed seeded split 60k train / 10k test; pixels/255",

@@ -80,11 +80,18 @@ export function sampleWithoutReplacement(n: number, k: number, rng: Rng): Int32A
 const UNIT_SCALE = Float64Array.from({ length: 256 }, (_, v) => v / 255);
 
 /** The images `indices` of `set` as a row-major Float64Array in [0, 1], with their labels. */
+/**
+ * Rows of a split in the layout the layers use: channels last (HWC), as conv2d expects. The
+ * files store each image channel by channel (CHW); for one channel the two are the same bytes.
+ */
 export function imageRows(
   set: ImageSet,
-  pixelsPerImage: number,
+  shape: readonly [number, number, number],
   indices: ArrayLike<number>,
 ): TaskSplit {
+  const [channels, height, width] = shape;
+  const plane = height * width;
+  const pixelsPerImage = channels * plane;
   const rows = indices.length;
   const x = new Float64Array(rows * pixelsPerImage);
   const y = new Float64Array(rows);
@@ -93,8 +100,9 @@ export function imageRows(
     const image = indices[r] as number;
     const from = image * pixelsPerImage;
     const to = r * pixelsPerImage;
-    for (let k = 0; k < pixelsPerImage; k++)
-      x[to + k] = UNIT_SCALE[pixels[from + k] as number] as number;
+    for (let c = 0; c < channels; c++)
+      for (let p = 0; p < plane; p++)
+        x[to + p * channels + c] = UNIT_SCALE[pixels[from + c * plane + p] as number] as number;
     y[r] = set.labels[image] as number;
   }
   return { x, y, rows };
@@ -150,22 +158,22 @@ export function imageTask(data: ImageDataSet, request: TaskRequest, info: ImageT
     testIndices = sampleWithoutReplacement(data.test.count, test, new Rng(TEST_SUBSET_SEED)).sort();
   }
   const featureNames: string[] = [];
-  for (let c = 0; c < channels; c++) {
-    for (let yy = 0; yy < height; yy++) {
-      for (let xx = 0; xx < width; xx++) featureNames.push(`c${c}_y${yy}_x${xx}`);
+  for (let yy = 0; yy < height; yy++) {
+    for (let xx = 0; xx < width; xx++) {
+      for (let c = 0; c < channels; c++) featureNames.push(`c${c}_y${yy}_x${xx}`);
     }
   }
   return {
     name: info.name,
     inputs: pixelsPerImage,
-    inputShape: [...data.shape],
+    inputShape: [height, width, channels],
     outputs: 1,
     kind: "classification",
     classes: data.classNames.length,
     classNames: [...data.classNames],
-    train: imageRows(data.train, pixelsPerImage, order.subarray(val)),
-    val: imageRows(data.train, pixelsPerImage, order.subarray(0, val)),
-    test: imageRows(data.test, pixelsPerImage, testIndices),
+    train: imageRows(data.train, data.shape, order.subarray(val)),
+    val: imageRows(data.train, data.shape, order.subarray(0, val)),
+    test: imageRows(data.test, data.shape, testIndices),
     featureNames,
     targetNames: ["label"],
     source: info.source,

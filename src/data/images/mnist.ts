@@ -69,7 +69,7 @@ export const MNIST_ENTRY: CatalogEntry = {
   family: "image",
   kind: "classification",
   metric: "accuracy",
-  inputShape: [1, SIDE, SIDE],
+  inputShape: [SIDE, SIDE, 1],
   outputs: DIGITS.length,
   description:
     "MNIST handwritten digits (LeCun et al. 1998), 28×28 grey, 60k train (val carved out) / 10k test; pixels/255",
