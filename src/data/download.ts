@@ -5,14 +5,14 @@
  * the cache never holds a partial or corrupt file under the final name.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { closeSync, createReadStream, openSync, writeSync } from "node:fs";
 import { mkdir, rename, stat, unlink } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
-import { Transform } from "node:stream";
+import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DataError } from "./task.js";
 
@@ -199,21 +199,32 @@ async function downloadStep(
   }
   let received = flags === "a" ? offset : 0;
   const startedAt = received;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
-      options.onProgress?.(received, total);
-      callback(null, chunk);
+  // each chunk is written to the .part file before it is counted, so a connection cut at any
+  // moment leaves exactly the counted bytes on disk for the next try to resume from (a buffered
+  // write stream could drop queued chunks when the pipeline fails)
+  const fd = openSync(partPath, flags);
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      try {
+        writeSync(fd, chunk);
+        received += chunk.length;
+        options.onProgress?.(received, total);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
     },
   });
   try {
-    await pipeline(response, counter, createWriteStream(partPath, { flags }));
+    await pipeline(response, sink);
   } catch (error) {
     throw Object.assign(new Error(String((error as Error).message)), {
       progressed: received > startedAt,
       received,
       total,
     });
+  } finally {
+    closeSync(fd);
   }
   if (total !== undefined && received !== total) {
     if (received > total) {
