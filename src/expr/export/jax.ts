@@ -4,19 +4,20 @@
  * Fixed parameters are in the dict too, listed in `FIXED_PARAMS` and read through
  * `jax.lax.stop_gradient`, so their gradient is zero.
  */
-import type { Activation, CallOp, ParamSpec, StatAxis, StatOp } from "../ast.js";
+import type { Activation, CallOp, ParamSpec } from "../ast.js";
 import { paramNamesOf } from "../ast.js";
 import { printActivation } from "../print.js";
 import type { PyCode, PyDialect, PyHelper } from "./python.js";
 import {
   EPS_HELPER,
+  helperStat,
+  pythonCall,
   PY,
   describeParam,
   emitPython,
   helperSources,
   paramSpecs,
   paren,
-  pyAtom,
   pyDoc,
   pyFloat,
   pyIdentifier,
@@ -143,16 +144,6 @@ const JAX_FUNCTIONS: Partial<Record<CallOp, string>> = {
   stopgrad: "jax.lax.stop_gradient",
 };
 
-const HELPER_FUNCTIONS: Partial<Record<CallOp, string>> = {
-  div: "_safe_div",
-  log: "_safe_log",
-  sqrt: "_safe_sqrt",
-  softplus: "_softplus",
-  step: "_step",
-  sinc: "_sinc",
-  surrogate: "_surrogate",
-};
-
 const JAX_DIALECT: PyDialect = {
   param: (name: string, spec: ParamSpec) =>
     spec.learnable
@@ -164,29 +155,8 @@ const JAX_DIALECT: PyDialect = {
     prec: PY.add,
     tensor: true,
   }),
-  call(op: CallOp, args: readonly PyCode[], use: (helper: string) => void): PyCode {
-    const [a, b, c] = args as [PyCode, PyCode, PyCode];
-    const list = args.map((arg) => arg.code).join(", ");
-    const fn = JAX_FUNCTIONS[op];
-    if (fn !== undefined) return pyAtom(`${fn}(${list})`);
-    const helper = HELPER_FUNCTIONS[op];
-    if (helper !== undefined) {
-      use(helper);
-      return pyAtom(`${helper}(${list})`);
-    }
-    switch (op) {
-      case "gaussian":
-        return pyAtom(`jnp.exp(-jnp.square(${a.code}))`);
-      case "where":
-        return pyAtom(`jnp.where(${paren(a, PY.add)} > 0, ${b.code}, ${c.code})`);
-      default:
-        throw new Error(`no jax form for ${op}`);
-    }
-  },
-  stat(op: StatOp, axis: StatAxis, arg: string, use: (helper: string) => void): string {
-    use(`_${op}`);
-    return `_${op}(${arg}, ${pyString(axis)})`;
-  },
+  call: pythonCall("jnp", JAX_FUNCTIONS),
+  stat: helperStat,
 };
 
 const RESERVED = new Set([

@@ -135,6 +135,56 @@ export interface PyDialect {
   stat(op: StatOp, axis: StatAxis, arg: string, use: (helper: string) => void): string;
 }
 
+/** Operations both Python exports spell with a helper of the same name (the safe forms etc.). */
+const SHARED_HELPER_FUNCTIONS: Partial<Record<CallOp, string>> = {
+  div: "_safe_div",
+  log: "_safe_log",
+  sqrt: "_safe_sqrt",
+  softplus: "_softplus",
+  step: "_step",
+  sinc: "_sinc",
+  surrogate: "_surrogate",
+};
+
+/**
+ * The `call` of a dialect whose array module is `ns` (jnp, torch): a function of the module's
+ * table, a shared helper, gaussian and where in the module's words, or `own` for what only that
+ * library has (torch's `.detach()`).
+ */
+export function pythonCall(
+  ns: string,
+  functions: Partial<Record<CallOp, string>>,
+  own: (op: CallOp, args: readonly PyCode[]) => PyCode | undefined = () => undefined,
+): PyDialect["call"] {
+  return (op, args, use) => {
+    const [a, b, c] = args as [PyCode, PyCode, PyCode];
+    const list = args.map((arg) => arg.code).join(", ");
+    const fn = functions[op];
+    if (fn !== undefined) return pyAtom(`${fn}(${list})`);
+    const helper = SHARED_HELPER_FUNCTIONS[op];
+    if (helper !== undefined) {
+      use(helper);
+      return pyAtom(`${helper}(${list})`);
+    }
+    if (op === "gaussian") return pyAtom(`${ns}.exp(-${ns}.square(${a.code}))`);
+    if (op === "where") return pyAtom(`${ns}.where(${paren(a, PY.add)} > 0, ${b.code}, ${c.code})`);
+    const special = own(op, args);
+    if (special) return special;
+    throw new Error(`no ${ns} form for ${op}`);
+  };
+}
+
+/** A statistic through the helper of the same name (`_mean(x, "feature")`), in both dialects. */
+export function helperStat(
+  op: StatOp,
+  axis: StatAxis,
+  arg: string,
+  use: (helper: string) => void,
+): string {
+  use(`_${op}`);
+  return `_${op}(${arg}, ${pyString(axis)})`;
+}
+
 export function paren(code: PyCode, required: number): string {
   return code.prec < required ? `(${code.code})` : code.code;
 }

@@ -4,12 +4,14 @@
  * learnable parameters as `nn.Parameter` and fixed ones as buffers, and whose `forward(self, x)`
  * computes the expression with torch operations and the safe helpers defined at module top.
  */
-import type { Activation, CallOp, ParamSpec, StatAxis, StatOp } from "../ast.js";
+import type { Activation, CallOp, ParamSpec } from "../ast.js";
 import { paramNamesOf } from "../ast.js";
 import { printActivation } from "../print.js";
 import type { PyCode, PyDialect, PyHelper } from "./python.js";
 import {
   EPS_HELPER,
+  helperStat,
+  pythonCall,
   PY,
   describeParam,
   emitPython,
@@ -157,16 +159,6 @@ const TORCH_FUNCTIONS: Partial<Record<CallOp, string>> = {
   min: "torch.minimum",
 };
 
-const HELPER_FUNCTIONS: Partial<Record<CallOp, string>> = {
-  div: "_safe_div",
-  log: "_safe_log",
-  sqrt: "_safe_sqrt",
-  softplus: "_softplus",
-  step: "_step",
-  sinc: "_sinc",
-  surrogate: "_surrogate",
-};
-
 function torchDialect(attributes: ReadonlyMap<string, string>): PyDialect {
   return {
     param: (name: string) => `self.${attributes.get(name) as string}`,
@@ -176,31 +168,10 @@ function torchDialect(attributes: ReadonlyMap<string, string>): PyDialect {
       prec: PY.add,
       tensor: true,
     }),
-    call(op: CallOp, args: readonly PyCode[], use: (helper: string) => void): PyCode {
-      const [a, b, c] = args as [PyCode, PyCode, PyCode];
-      const list = args.map((arg) => arg.code).join(", ");
-      const fn = TORCH_FUNCTIONS[op];
-      if (fn !== undefined) return pyAtom(`${fn}(${list})`);
-      const helper = HELPER_FUNCTIONS[op];
-      if (helper !== undefined) {
-        use(helper);
-        return pyAtom(`${helper}(${list})`);
-      }
-      switch (op) {
-        case "gaussian":
-          return pyAtom(`torch.exp(-torch.square(${a.code}))`);
-        case "stopgrad":
-          return pyAtom(`${paren(a, PY.atom)}.detach()`);
-        case "where":
-          return pyAtom(`torch.where(${paren(a, PY.add)} > 0, ${b.code}, ${c.code})`);
-        default:
-          throw new Error(`no torch form for ${op}`);
-      }
-    },
-    stat(op: StatOp, axis: StatAxis, arg: string, use: (helper: string) => void): string {
-      use(`_${op}`);
-      return `_${op}(${arg}, ${pyString(axis)})`;
-    },
+    call: pythonCall("torch", TORCH_FUNCTIONS, (op, [a]) =>
+      op === "stopgrad" ? pyAtom(`${paren(a as PyCode, PY.atom)}.detach()`) : undefined,
+    ),
+    stat: helperStat,
   };
 }
 
