@@ -8,13 +8,12 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { gunzipSync } from "node:zlib";
-import type { CatalogEntry, TaskRequest } from "../catalog-entry.js";
+import type { CatalogEntry } from "../catalog-entry.js";
 import type { Checksum } from "../download.js";
 import { bytesChecksum, cachedPath, checkDigest, downloadToCache } from "../download.js";
-import type { Task } from "../task.js";
 import { DataError } from "../task.js";
 import type { ImageDataSet, ImageSet } from "./image-task.js";
-import { checkImageSet, imageTask } from "./image-task.js";
+import { checkImageSet, imageEntry } from "./image-task.js";
 import { readTar } from "./tar.js";
 
 export const CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
@@ -178,21 +177,15 @@ export interface DownloadableCatalogEntry extends CatalogEntry {
 /** The CIFAR-10 entry for a given source and cache; CIFAR10_ENTRY uses the defaults. */
 export function cifar10Entry(options: Cifar10Options = {}): DownloadableCatalogEntry {
   return {
-    name: "image/cifar10",
-    family: "image",
-    kind: "classification",
-    metric: "accuracy",
-    inputShape: [SIDE, SIDE, 3],
-    outputs: CIFAR10_CLASS_NAMES.length,
-    description:
-      "CIFAR-10 colour images (Krizhevsky 2009), 3×32×32, 50k train (val carved out) / 10k test; pixels/255; downloaded once (163 MB)",
-    make(request: TaskRequest): Task {
-      return imageTask(loadCifar10(options), request, {
-        name: "image/cifar10",
-        source: `CIFAR-10 binary version (${options.url ?? CIFAR10_URL}); pixels scaled to [0, 1] (byte / 255)`,
-        defaultVal: 5000,
-      });
-    },
+    ...imageEntry({
+      name: "image/cifar10",
+      description:
+        "CIFAR-10 colour images (Krizhevsky 2009), 3×32×32, 50k train (val carved out) / 10k test; pixels/255; downloaded once (163 MB)",
+      source: `CIFAR-10 binary version (${options.url ?? CIFAR10_URL}); pixels scaled to [0, 1] (byte / 255)`,
+      shape: [3, SIDE, SIDE],
+      classNames: CIFAR10_CLASS_NAMES,
+      load: () => loadCifar10(options),
+    }),
     prepare: () => prepareCifar10(options),
   };
 }

