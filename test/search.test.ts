@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
 import type { BenchResults, TrialResult } from "../src/bench/results.js";
+import { parseSearchConfig } from "../src/search/config.js";
 import type { HeldoutCandidate } from "../src/search/heldout.js";
 import { heldoutHeadline, zooNameOf } from "../src/search/heldout.js";
 import type { SearchResults } from "../src/search/results.js";
@@ -179,6 +180,141 @@ describe("nonlin search", () => {
     const relu = results.heldout.trials.find((t) => t.candidate === "relu")!;
     // conv2d 1→4 channels 3×3: 4·9 + 4 = 40; pool 26×26 → 13×13; dense 13·13·4 → 10: 6760 + 10
     assert.equal(relu.params, 40 + 6770);
+  });
+
+  it("searches KAN basis sets as selectable KAN layers, held out beside MLP and KAN baselines", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
+    const universe = ["bspline", "fourier", "polynomial", "silu"];
+    const config = writeConfig(dir, {
+      ...TINY,
+      name: "tiny-basis",
+      space: "kan_basis",
+      start_from: ["fourier+bspline"],
+      kan_basis: { universe, max_spaces: 2, layer: { grid_size: 4 } },
+      heldout: { ...TINY.heldout, eafo: [] },
+    });
+    const store = join(dir, "runs.db");
+    const result = cli([config, "--json", "--out", join(dir, "out")], store);
+    assert.equal(result.status, 0, result.stderr);
+    const results = JSON.parse(result.stdout) as SearchResults;
+    const { evaluated } = results.outcome;
+    assert.equal(results.outcome.ranking.length, 3);
+    // the start set comes first, in the universe's order; every set is new and of 1–2 spaces
+    assert.equal(evaluated[0]!.text, "bspline+fourier");
+    assert.equal(new Set(evaluated.map((e) => e.text)).size, evaluated.length);
+    for (const e of evaluated) {
+      assert.equal(e.kind, "kan_basis");
+      const spaces = e.text.split("+");
+      assert.ok(spaces.length >= 1 && spaces.length <= 2, e.text);
+      assert.ok(
+        spaces.every((name) => universe.includes(name)),
+        e.text,
+      );
+      assert.equal(e.complexity, spaces.length);
+      // no rejection stage or proxy judges a basis set
+      assert.equal(e.proxies, undefined);
+      assert.equal(e.seconds.screening, 0);
+    }
+    assert.deepEqual(
+      results.heldoutCandidates.map((c) => [c.name, c.role, c.kind ?? "activation"]),
+      [
+        ["relu", "baseline", "activation"],
+        ["silu", "baseline", "activation"],
+        ["kan[bspline]", "baseline", "kan_basis"],
+        ["kan[bspline+fourier+polynomial+silu]", "baseline", "kan_basis"],
+        ["found-1", "found", "kan_basis"],
+        ["found-2", "found", "kan_basis"],
+      ],
+    );
+    assert.match(results.headline.text, /the ReLU MLP/);
+    assert.match(results.headline.text, /Against kan\[bspline\] \(KAN over \{bspline\}\)/);
+    const html = readFileSync(join(dir, "out", "report.html"), "utf8");
+    assert.match(html, /found-1: layer spec/);
+
+    // the held-out trials of found-1 are exactly a `nonlin bench` of its selectable KAN layer at
+    // the same parameter budget (same per-trial seeds, so the same metrics to the last bit)
+    const found = results.heldoutCandidates.find((c) => c.name === "found-1")!;
+    const bench = {
+      name: "check",
+      tasks: ["toy/xy"],
+      candidates: [
+        {
+          name: "found-1",
+          layer: { grid_size: 4, type: "kan_selectable", spaces: found.activation.split("+") },
+        },
+      ],
+      seeds: 2,
+      fairness: { mode: "params", budget: 100 },
+      network: { depth: 1, width: 16 },
+      training: { ...results.config.fitness.training },
+      rows: { train: 100, val: 50, test: 100 },
+    };
+    const benchFile = join(dir, "bench.yaml");
+    writeFileSync(benchFile, stringify(bench));
+    const direct = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        main,
+        "bench",
+        benchFile,
+        "--json",
+        "--workers",
+        "1",
+        "--store",
+        join(dir, "b.db"),
+        "--out",
+        join(dir, "bench"),
+      ],
+      { encoding: "utf8", timeout: 300_000 },
+    );
+    assert.equal(direct.status, 0, direct.stderr);
+    const benchResults = JSON.parse(direct.stdout) as BenchResults;
+    const searched = results.heldout.trials.filter((t) => t.candidate === "found-1");
+    assert.equal(searched.length, 2);
+    for (const trial of searched) {
+      const twin = benchResults.trials.find((t) => t.seedIndex === trial.seedIndex)!;
+      assert.equal(trial.params, twin.params);
+      assert.ok(trial.params <= 100, `params ${trial.params} within the budget`);
+      assert.equal(trial.test.metric, twin.test.metric);
+    }
+  });
+
+  it("refuses a bad kan_basis config, naming the field", () => {
+    const base = { ...TINY, space: "kan_basis" };
+    const cases: [object, RegExp][] = [
+      [
+        { kan_basis: { universe: ["bspline", "splines"] } },
+        /kan_basis\.universe: unknown space 'splines'/,
+      ],
+      [
+        { kan_basis: { layer: { spaces: ["rbf"] } } },
+        /kan_basis\.layer\.spaces: set by the search/,
+      ],
+      [{ kan_basis: { layer: { grid_size: 0 } } }, /kan_basis\.layer\.grid_size: /],
+      [
+        { kan_basis: { baselines: [["bspline", "nope"]] } },
+        /kan_basis\.baselines\[0\]: unknown space 'nope'/,
+      ],
+      [{ start_from: ["bspline+nope"] }, /start_from\[0\]: .*unknown: nope/],
+      [
+        { fitness: { ...TINY.fitness, architectures: [{ kind: "conv" }] } },
+        /fitness\.architectures\[0\]\.kind: a conv net takes an activation/,
+      ],
+    ];
+    for (const [change, message] of cases)
+      assert.throws(() => parseSearchConfig({ ...base, ...change }), message);
+    // through the CLI: exit 2, the field named, no store written
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
+    const store = join(dir, "runs.db");
+    const bad = cli(
+      [writeConfig(dir, { ...base, kan_basis: { universe: ["bspline", "splines"] } })],
+      store,
+    );
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /kan_basis\.universe: unknown space 'splines'/);
+    assert.equal(existsSync(store), false);
   });
 
   it("exits 2 on an unknown held-out task or a bad field, before any work", () => {

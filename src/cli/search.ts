@@ -18,7 +18,7 @@ import { benchHtml } from "../report/bench-html.js";
 import { searchHtml, searchMarkdown } from "../report/search-report.js";
 import type { SearchConfig } from "../search/config.js";
 import { parseSearchConfig, SearchConfigError } from "../search/config.js";
-import { fitnessConfigs } from "../search/fitness.js";
+import { activationModel, fitnessConfigs } from "../search/fitness.js";
 import { heldoutCandidates, heldoutConfig, heldoutHeadline } from "../search/heldout.js";
 import { SEARCH_PRESETS, searchPreset } from "../search/presets.js";
 import type { SearchResults } from "../search/results.js";
@@ -73,7 +73,7 @@ function readConfig(file: string | undefined, options: SearchOptions): SearchCon
 
 /** Plans the reference and held-out configs now, so bad tasks or budgets exit 2 before any work. */
 function checkConfig(config: SearchConfig): void {
-  for (const bench of fitnessConfigs(config, "relu", "relu")) planBench(bench);
+  for (const bench of fitnessConfigs(config, "relu", activationModel("relu"))) planBench(bench);
   planBench(heldoutConfig(config, heldoutCandidates(config, [])));
 }
 

@@ -6,7 +6,9 @@
  */
 import { parseActivation } from "../expr/parse.js";
 import { exportActivation } from "../expr/export/index.js";
+import { stringify as stringifyYaml } from "yaml";
 import type { SearchResults } from "../search/results.js";
+import { candidateModel, kanBasisOf, kanBasisTitle } from "../search/subjects.js";
 import { activationCurve } from "./activation-curve.js";
 import { REPORT_CSS } from "./bench-html.js";
 import { escapeXml } from "./plot.js";
@@ -32,10 +34,13 @@ function leaderboard(results: SearchResults): LeaderRow[] {
   return results.heldoutCandidates.map((c) => {
     const verdict = results.headline.verdicts.find((v) => v.candidate === c.name);
     const costs = results.heldout.summaries.filter((s) => s.candidate === c.name);
+    const basis = c.kind === "kan_basis";
     const row: LeaderRow = {
       name: c.name,
-      formula: c.activation,
-      latex: exportActivation(parseActivationOrName(c.activation), "latex", c.name),
+      formula: basis ? kanBasisTitle(c.activation) : c.activation,
+      latex: basis
+        ? kanBasisLatex(c.activation)
+        : exportActivation(parseActivationOrName(c.activation), "latex", c.name),
       role: c.role,
     };
     if (c.fitness !== undefined) row.fitness = c.fitness;
@@ -49,6 +54,12 @@ function leaderboard(results: SearchResults): LeaderRow[] {
       row.secondsPerEpoch = costs.reduce((s, x) => s + x.secondsPerEpoch, 0) / costs.length;
     return row;
   });
+}
+
+/** The S-KAN edge function over a basis set (src/nn/kan/selectable.ts, soft form). */
+function kanBasisLatex(text: string): string {
+  const spaces = kanBasisOf(text).spaces.map((name) => `\\mathrm{${name}}`);
+  return `\\phi_{ij}(x) = \\sum_{s \\in \\{${spaces.join(", ")}\\}} \\operatorname{softmax}(\\alpha_j/\\tau)_s \\, \\phi^{(s)}_{ij}(x)`;
 }
 
 /** Baselines are zoo names; discovered ones are expressions. */
@@ -66,7 +77,7 @@ export function searchMarkdown(results: SearchResults, options: { brief?: boolea
   lines.push(`# Search ${config.name} (run ${results.run})`, "");
   lines.push(`**Headline (held-out tasks):** ${results.headline.text}`, "");
   lines.push(
-    "| candidate | activation | role | search fitness | held-out score vs ReLU | p (Holm) | beats ReLU |",
+    "| candidate | activation or basis set | role | search fitness | held-out score vs ReLU | p (Holm) | beats ReLU |",
   );
   lines.push("| --- | --- | --- | --- | --- | --- | --- |");
   for (const row of leaderboard(results))
@@ -84,6 +95,12 @@ export function searchMarkdown(results: SearchResults, options: { brief?: boolea
     "",
     "## Rejection",
     "",
+    ...(config.space === "kan_basis"
+      ? [
+          "The rejection stages and the zero-cost proxies judge a pointwise activation; KAN basis sets go straight to training.",
+          "",
+        ]
+      : []),
     "| stage | ran | rejected | seconds | mean s |",
     "| --- | --- | --- | --- | --- |",
   );
@@ -106,7 +123,7 @@ export function searchMarkdown(results: SearchResults, options: { brief?: boolea
     "",
     "## Every candidate",
     "",
-    "| # | activation | fitness | rejected at | reason |",
+    "| # | candidate | fitness | rejected at | reason |",
     "| --- | --- | --- | --- | --- |",
   );
   outcome.evaluated.forEach((e, i) =>
@@ -131,7 +148,12 @@ function shapeSvg(title: string, text: string): string {
 
 export function searchHtml(results: SearchResults): string {
   const rows = leaderboard(results);
-  const found = results.heldoutCandidates.filter((c) => c.role !== "baseline");
+  const found = results.heldoutCandidates.filter(
+    (c) => c.role !== "baseline" && c.kind !== "kan_basis",
+  );
+  const foundBases = results.heldoutCandidates.filter(
+    (c) => c.role === "found" && c.kind === "kan_basis",
+  );
   const table = [
     "<table><thead><tr><th>candidate</th><th>activation</th><th>LaTeX</th><th>role</th><th>search fitness</th><th>held-out vs ReLU</th><th>p (Holm)</th><th>beats ReLU</th><th>s/epoch</th></tr></thead><tbody>",
     ...rows.map(
@@ -149,6 +171,14 @@ export function searchHtml(results: SearchResults): string {
       return `<h3>${escapeXml(c.name)}</h3><pre>${escapeXml(exportActivation(activation, "torch", c.name.replace(/[^A-Za-z0-9]/g, "_")))}</pre><pre>${escapeXml(exportActivation(activation, "jax", c.name.replace(/[^A-Za-z0-9]/g, "_")))}</pre>`;
     })
     .join("\n");
+  // a basis set exports as the layer spec `nonlin fit` and `nonlin bench` accept
+  const layerSpecs = foundBases
+    .map((c) => {
+      const model = candidateModel(results.config, "kan_basis", c.activation);
+      const spec = model.kind === "layer" ? model.layer : {};
+      return `<h3>${escapeXml(c.name)}: layer spec</h3><pre>${escapeXml(stringifyYaml({ layer: spec }))}</pre>`;
+    })
+    .join("\n");
   const markdown = searchMarkdown(results);
   const rest = markdown.slice(markdown.indexOf("## Rejection"));
   return [
@@ -163,9 +193,12 @@ export function searchHtml(results: SearchResults): string {
     "<h2>Leaderboard</h2>",
     table,
     "<h2>Shapes of the discovered activations</h2>",
-    shapes,
+    foundBases.length > 0
+      ? "<p>A KAN basis set has no fixed shape: its edge functions are learned per task.</p>"
+      : shapes,
     "<h2>Exported code</h2>",
     code,
+    layerSpecs,
     "<h2>Rejection, proxies, every candidate</h2>",
     `<pre>${escapeXml(rest)}</pre>`,
     '<p>The held-out comparison in full (per task, with plots): <a href="heldout.html">heldout.html</a>.</p>',

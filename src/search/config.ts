@@ -6,7 +6,10 @@
  */
 import { z } from "zod";
 import { benchTaskSchema, issueLines } from "../bench/config.js";
+import { BASIS_SPACES, selectableKanSchema } from "../nn/kan/selectable.js";
 import { optimizerSpecSchema } from "../train/optim/spec.js";
+import { findZooEntry } from "../zoo/index.js";
+import { DEFAULT_KAN_UNIVERSE, KanBasisSpace } from "./spaces/kan-basis.js";
 
 const positiveInt = z.number().int().positive();
 
@@ -43,10 +46,26 @@ export const architectureSchema = z
   .strict();
 export type Architecture = z.output<typeof architectureSchema>;
 
-export const searchConfigSchema = z
+/**
+ * Options of the `kan_basis` space (S-KAN basis choice). A candidate is a set of at most
+ * `max_spaces` spaces of `universe`; it is trained as a network whose layers are all
+ * `kan_selectable` over that set, with `layer`'s options (grid_size, temperature, …), sized to the
+ * parameter budget like every other candidate. `baselines` are basis sets the held-out evaluation
+ * adds beside the MLP baselines (default: B-splines alone — pykan's KAN — and the whole universe).
+ */
+const kanBasisSchema = z
+  .object({
+    universe: z.array(z.string().min(1)).min(2).optional(),
+    max_spaces: positiveInt.max(8).default(3),
+    layer: z.record(z.string(), z.unknown()).default({}),
+    baselines: z.array(z.array(z.string().min(1)).min(1)).optional(),
+  })
+  .strict();
+
+const searchConfigObject = z
   .object({
     name: z.string().min(1).default("search"),
-    space: z.enum(["core_units", "trees", "graphs"]).default("core_units"),
+    space: z.enum(["core_units", "trees", "graphs", "kan_basis"]).default("core_units"),
     algorithm: z.enum(["evolution", "nsga2", "random"]).default("evolution"),
     /** Candidate trainings (fitness evaluations) the search may spend. */
     budget: positiveInt.default(60),
@@ -100,10 +119,76 @@ export const searchConfigSchema = z
       })
       .strict(),
     dtype: z.enum(["float32", "float64"]).default("float32"),
+    /** The `kan_basis` space: which activation spaces a selectable KAN layer may choose among. */
+    kan_basis: kanBasisSchema.prefault({}),
   })
   .strict();
 
+export const searchConfigSchema = searchConfigObject.superRefine(checkKanBasis);
+
 export type SearchConfig = z.output<typeof searchConfigSchema>;
+
+/** The KAN-basis options a search needs, with the universe and baselines filled in. */
+export interface KanBasisOptions {
+  universe: readonly string[];
+  maxSpaces: number;
+  layer: Record<string, unknown>;
+  baselines: readonly (readonly string[])[];
+}
+
+export function kanBasisOptions(config: Pick<SearchConfig, "kan_basis">): KanBasisOptions {
+  const universe = config.kan_basis.universe ?? DEFAULT_KAN_UNIVERSE;
+  return {
+    universe,
+    maxSpaces: Math.min(config.kan_basis.max_spaces, universe.length),
+    layer: config.kan_basis.layer,
+    baselines: config.kan_basis.baselines ?? [["bspline"], universe],
+  };
+}
+
+type Refinement = z.core.$RefinementCtx<z.output<typeof searchConfigObject>>;
+
+/** Basis names, layer options and architectures of a kan_basis search, checked before any work. */
+function checkKanBasis(config: z.output<typeof searchConfigObject>, ctx: Refinement): void {
+  if (config.space !== "kan_basis") return;
+  const options = kanBasisOptions(config);
+  const issue = (path: PropertyKey[], message: string) =>
+    ctx.addIssue({ code: "custom", path, message });
+  try {
+    new KanBasisSpace({ universe: options.universe, maxSpaces: options.maxSpaces });
+  } catch (error) {
+    issue(["kan_basis", "universe"], (error as Error).message.replace(/^kan-basis: /, ""));
+  }
+  options.baselines.forEach((set, i) => {
+    for (const name of set)
+      if (!isBasisSpaceName(name)) issue(["kan_basis", "baselines", i], `unknown space '${name}'`);
+  });
+  for (const key of ["type", "spaces", "units", "selected"])
+    if (key in options.layer) issue(["kan_basis", "layer", key], "set by the search; leave it out");
+  const layer = selectableKanSchema.safeParse({
+    ...options.layer,
+    type: "kan_selectable",
+    units: 1,
+    spaces: ["bspline"],
+  });
+  if (!layer.success)
+    for (const bad of layer.error.issues) issue(["kan_basis", "layer", ...bad.path], bad.message);
+  config.fitness.architectures.forEach((architecture, k) => {
+    if (architecture.kind === "conv")
+      issue(
+        ["fitness", "architectures", k, "kind"],
+        "a conv net takes an activation; the kan_basis space searches KAN layers (use kind: mlp)",
+      );
+  });
+  config.start_from.forEach((text, i) => {
+    const unknown = text.split("+").filter((name) => !options.universe.includes(name.trim()));
+    if (unknown.length > 0)
+      issue(
+        ["start_from", i],
+        `a kan_basis start is spaces of the universe joined by '+' (e.g. bspline+fourier); unknown: ${unknown.join(", ")}`,
+      );
+  });
+}
 export type SearchConfigInput = z.input<typeof searchConfigSchema>;
 
 /** Bad search config: the message names the field. */
@@ -116,3 +201,6 @@ export function parseSearchConfig(input: unknown): SearchConfig {
   if (result.success) return result.data;
   throw new SearchConfigError(issueLines(result.error.issues).join("\n"));
 }
+
+const isBasisSpaceName = (name: string): boolean =>
+  (BASIS_SPACES as readonly string[]).includes(name) || findZooEntry(name) !== undefined;

@@ -14,6 +14,36 @@ import type { Architecture, SearchConfig } from "./config.js";
 /** The name the reference activation runs under in fitness configs. */
 export const REFERENCE = "relu";
 
+/**
+ * What a candidate is trained as: an activation (on the MLP template, or as the conv net's
+ * normalisation-activation layer), or a layer type every layer of the network is made of (the
+ * kan_basis space's selectable KAN layers, sized to the parameter budget by the width solver).
+ */
+export type SearchModel =
+  | { kind: "activation"; activation: string }
+  | { kind: "layer"; layer: { type: string } & Record<string, unknown> };
+
+export const activationModel = (activation: string): SearchModel => ({
+  kind: "activation",
+  activation,
+});
+
+/** The bench candidate of a model under `name` in one architecture. */
+export function benchCandidate(
+  name: string,
+  model: SearchModel,
+  architecture: Architecture,
+): BenchConfigInput["candidates"][number] {
+  if (model.kind === "layer") {
+    if (architecture.kind === "conv")
+      throw new RangeError("a conv architecture takes an activation, not a layer candidate");
+    return { name, layer: model.layer };
+  }
+  return architecture.kind === "conv"
+    ? { name, model: convModel(model.activation, architecture.filters) }
+    : { name, activation: model.activation };
+}
+
 /** The conv net of a conv architecture, with `activation` as its normalisation-activation layer. */
 export function convModel(
   activation: string,
@@ -28,37 +58,34 @@ export function convModel(
   ];
 }
 
-/** The bench config that trains `activation` (named `name`) in one architecture. */
+/** The bench config that trains `model` (named `name`) in one architecture. */
 export function architectureConfig(
   base: Omit<BenchConfigInput, "candidates" | "network" | "fairness">,
   architecture: Architecture,
   params: number,
   name: string,
-  activation: string,
+  model: SearchModel,
 ): BenchConfig {
+  const candidates = [benchCandidate(name, model, architecture)];
   // a conv net is the same fixed network for every candidate (only the activation differs), so
-  // it is matched by construction; MLP templates are sized to the parameter budget
+  // it is matched by construction; MLP templates and KAN layers are sized to the parameter budget
   const input: BenchConfigInput =
     architecture.kind === "conv"
-      ? {
-          ...base,
-          candidates: [{ name, model: convModel(activation, architecture.filters) }],
-          fairness: { mode: "none" },
-        }
+      ? { ...base, candidates, fairness: { mode: "none" } }
       : {
           ...base,
-          candidates: [{ name, activation }],
+          candidates,
           fairness: { mode: "params", budget: params },
           network: { depth: architecture.depth, width: architecture.width ?? 16 },
         };
   return parseBenchConfig(input);
 }
 
-/** One bench config per architecture, each with the single candidate `activation` named `name`. */
+/** One bench config per architecture, each with the single candidate `model` named `name`. */
 export function fitnessConfigs(
   search: SearchConfig,
   name: string,
-  activation: string,
+  model: SearchModel,
 ): BenchConfig[] {
   const { fitness } = search;
   return fitness.architectures.map((architecture, k) =>
@@ -75,7 +102,7 @@ export function fitnessConfigs(
       architecture,
       fitness.params,
       name,
-      activation,
+      model,
     ),
   );
 }

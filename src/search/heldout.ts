@@ -16,7 +16,11 @@ import { resolveActivation, ZOO } from "../zoo/index.js";
 import { activationOf } from "../zoo/entry.js";
 import type { SearchConfig } from "./config.js";
 import { eafoVariants } from "./eafo.js";
-import { architectureConfig, convModel } from "./fitness.js";
+import { kanBasisOptions } from "./config.js";
+import { activationModel, architectureConfig, benchCandidate } from "./fitness.js";
+import type { CandidateKind } from "./subjects.js";
+import { candidateModel, kanBasisTitle } from "./subjects.js";
+import { kanBasisKey } from "./spaces/kan-basis.js";
 import type { EvaluatedCandidate } from "./run-search.js";
 
 export const FOUND_PREFIX = "found-";
@@ -30,7 +34,10 @@ export function zooNameOf(text: string): string | undefined {
 
 export interface HeldoutCandidate {
   name: string;
+  /** An expression or zoo name, or (kind kan_basis) a basis set's spaces joined by "+". */
   activation: string;
+  /** Absent: an activation. */
+  kind?: CandidateKind;
   /** "baseline", "found" (from the search) or "eafo". */
   role: "baseline" | "found" | "eafo";
   /** Search fitness of a found candidate. */
@@ -43,13 +50,9 @@ export function heldoutCandidates(
   config: SearchConfig,
   ranking: EvaluatedCandidate[],
 ): HeldoutCandidate[] {
+  if (config.space === "kan_basis") return kanBasisHeldoutCandidates(config, ranking);
   const { heldout } = config;
-  const list: HeldoutCandidate[] = heldout.baselines.map((name) => ({
-    name,
-    activation: name,
-    role: "baseline",
-    zooName: zooNameOf(name),
-  }));
+  const list: HeldoutCandidate[] = activationBaselines(config);
   const seen = new Set(
     heldout.baselines.map((b) =>
       structuralHash(canonicalActivation(resolveActivation(b).activation)),
@@ -80,6 +83,56 @@ export function heldoutCandidates(
   return list;
 }
 
+function activationBaselines(config: SearchConfig): HeldoutCandidate[] {
+  return config.heldout.baselines.map((name) => ({
+    name,
+    activation: name,
+    role: "baseline",
+    zooName: zooNameOf(name),
+  }));
+}
+
+/**
+ * A basis search's held-out candidates: the MLP baselines (ReLU is the headline's reference), KANs
+ * over the baseline basis sets (B-splines alone — pykan's KAN — and the whole universe, S-KAN's
+ * setting, by default), and the top-k basis sets distinct from them.
+ */
+function kanBasisHeldoutCandidates(
+  config: SearchConfig,
+  ranking: EvaluatedCandidate[],
+): HeldoutCandidate[] {
+  const options = kanBasisOptions(config);
+  const keyOf = (spaces: readonly string[]) => {
+    const names = new Set(spaces);
+    const ordered = options.universe.filter((name) => names.has(name));
+    // a baseline may name spaces outside the universe: keep them, after the universe's order
+    return kanBasisKey({ spaces: [...ordered, ...spaces.filter((n) => !ordered.includes(n))] });
+  };
+  const list = activationBaselines(config);
+  const seen = new Set<string>();
+  for (const set of options.baselines) {
+    const key = keyOf(set);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    list.push({ name: `kan[${key}]`, activation: key, kind: "kan_basis", role: "baseline" });
+  }
+  let found = 0;
+  for (const candidate of ranking) {
+    if (found >= config.heldout.top_k) break;
+    if (seen.has(candidate.text)) continue;
+    seen.add(candidate.text);
+    found++;
+    list.push({
+      name: `${FOUND_PREFIX}${found}`,
+      activation: candidate.text,
+      kind: "kan_basis",
+      role: "found",
+      fitness: candidate.fitness,
+    });
+  }
+  return list;
+}
+
 /**
  * The held-out bench: every candidate in the first fitness architecture (an MLP template sized to
  * the parameter budget, or the conv net), on the held-out tasks, with the held-out seeds.
@@ -101,14 +154,16 @@ export function heldoutConfig(config: SearchConfig, candidates: HeldoutCandidate
     architecture,
     heldout.params ?? fitness.params,
     "candidate",
-    "relu",
+    activationModel("relu"),
   );
   const input: BenchConfigInput = {
     ...base,
     candidates: candidates.map((c) =>
-      architecture.kind === "conv"
-        ? { name: c.name, model: convModel(c.activation, architecture.filters) }
-        : { name: c.name, activation: c.activation },
+      benchCandidate(
+        c.name,
+        candidateModel(config, c.kind ?? "activation", c.activation),
+        architecture,
+      ),
     ),
   };
   return parseBenchConfig(input);
@@ -133,31 +188,47 @@ export interface Headline {
   winner?: string;
 }
 
-/** Pooled paired tests of every found candidate against ReLU on the held-out test scores. */
-export function heldoutHeadline(results: BenchResults, candidates: HeldoutCandidate[]): Headline {
+/**
+ * Per (task, seed) pair, the TEST score of `candidate` relative to `reference` on the same trial:
+ * log RMSE ratio, or accuracy difference (< 0: the candidate is better).
+ */
+function relativeTestScores(results: BenchResults, candidate: string, reference: string): number[] {
   const accuracy = new Map(results.tasks.map((t) => [t.name, t.metric === "accuracy"]));
   const key = (t: TrialResult) => `${t.task}\u0000${t.seedIndex}`;
-  const relu = new Map(
-    results.trials.filter((t) => t.candidate === "relu").map((t) => [key(t), t]),
+  const base = new Map(
+    results.trials.filter((t) => t.candidate === reference).map((t) => [key(t), t]),
   );
+  return results.trials
+    .filter((t) => t.candidate === candidate && base.has(key(t)))
+    .map((t) => {
+      const r = base.get(key(t))!.test.metric;
+      const m = t.test.metric;
+      return accuracy.get(t.task) ? r - m : Math.log(Math.max(m, 1e-12) / Math.max(r, 1e-12));
+    });
+}
+
+/** Mean and two-sided paired Wilcoxon p of relative scores (against 0). */
+function pairedTest(scores: number[]): { meanScore: number; pValue: number } {
+  const test = wilcoxonSignedRank(
+    scores,
+    scores.map(() => 0),
+    "two-sided",
+  );
+  return {
+    meanScore: scores.reduce((s, v) => s + v, 0) / Math.max(1, scores.length),
+    pValue: test.pValue,
+  };
+}
+
+/** Pooled paired tests of every found candidate against ReLU on the held-out test scores. */
+export function heldoutHeadline(results: BenchResults, candidates: HeldoutCandidate[]): Headline {
+  const hasRelu = results.trials.some((t) => t.candidate === "relu");
   const found = candidates.filter((c) => c.role === "found");
   // every candidate but ReLU is compared (Holm over all of them); only found ones can be winners
   const compared = candidates.filter((c) => c.name !== "relu");
   const raw = compared.map((c) => {
-    const scores = results.trials
-      .filter((t) => t.candidate === c.name && relu.has(key(t)))
-      .map((t) => {
-        const r = relu.get(key(t))!.test.metric;
-        const m = t.test.metric;
-        return accuracy.get(t.task) ? r - m : Math.log(Math.max(m, 1e-12) / Math.max(r, 1e-12));
-      });
-    const test = wilcoxonSignedRank(
-      scores,
-      scores.map(() => 0),
-      "two-sided",
-    );
-    const meanScore = scores.reduce((s, v) => s + v, 0) / Math.max(1, scores.length);
-    return { c, scores, meanScore, pValue: test.pValue };
+    const scores = relativeTestScores(results, c.name, "relu");
+    return { c, scores, ...pairedTest(scores) };
   });
   const adjusted = holm(raw.map((r) => r.pValue));
   const verdicts: HeldoutVerdict[] = raw.map((r, i) => ({
@@ -175,16 +246,42 @@ export function heldoutHeadline(results: BenchResults, candidates: HeldoutCandid
     .filter((v) => v.beatsRelu && !v.zooName && foundNames.has(v.candidate))
     .sort((a, b) => a.meanScore - b.meanScore);
   const winner = winners[0];
-  if (!relu.size)
+  if (!hasRelu)
     return {
       verdicts,
       text: "ReLU was not among the held-out baselines: no comparison with ReLU was made.",
     };
-  const text = winner
-    ? `${winner.candidate} = ${winner.activation} (not in the zoo) beats ReLU on the held-out tasks: mean relative score ${winner.meanScore.toPrecision(3)} over ${winner.pairs} task×seed pairs, paired Wilcoxon p = ${winner.pValue.toPrecision(2)} (Holm ${winner.pHolm.toPrecision(2)}).`
-    : `None of the ${found.length} discovered activation(s) beat ReLU on the held-out tasks at p < 0.05 (paired Wilcoxon over task×seed pairs, Holm-adjusted)` +
+  const basisSearch = found.some((c) => c.kind === "kan_basis");
+  const what = basisSearch ? "KAN basis set(s)" : "activation(s)";
+  const verdict = winner
+    ? `${winner.candidate} = ${basisSearch ? `${kanBasisTitle(winner.activation)} (not a baseline basis set)` : `${winner.activation} (not in the zoo)`} beats ${basisSearch ? "the ReLU MLP of the same parameter budget" : "ReLU"} on the held-out tasks: mean relative score ${winner.meanScore.toPrecision(3)} over ${winner.pairs} task×seed pairs, paired Wilcoxon p = ${winner.pValue.toPrecision(2)} (Holm ${winner.pHolm.toPrecision(2)}).`
+    : `None of the ${found.length} discovered ${what} beat ${basisSearch ? "the ReLU MLP" : "ReLU"} on the held-out tasks at p < 0.05 (paired Wilcoxon over task×seed pairs, Holm-adjusted)` +
       (verdicts.some((v) => v.beatsRelu && foundNames.has(v.candidate))
         ? "; the ones that did are zoo entries."
         : ".");
+  const text =
+    verdict + (basisSearch ? againstFirstBasis(results, candidates, winner?.candidate) : "");
   return winner ? { verdicts, text, winner: winner.candidate } : { verdicts, text };
+}
+
+/**
+ * A basis search also asks whether choosing the bases beats the first basis baseline (pykan's
+ * B-spline KAN by default): the winner's (else the best found set's) paired test against it.
+ */
+function againstFirstBasis(
+  results: BenchResults,
+  candidates: HeldoutCandidate[],
+  winner: string | undefined,
+): string {
+  const reference = candidates.find((c) => c.role === "baseline" && c.kind === "kan_basis");
+  const found = candidates.filter((c) => c.role === "found");
+  if (!reference || found.length === 0) return "";
+  const tested = found.map((c) => ({
+    c,
+    ...pairedTest(relativeTestScores(results, c.name, reference.name)),
+  }));
+  const chosen =
+    tested.find((t) => t.c.name === winner) ??
+    tested.reduce((b, t) => (t.meanScore < b.meanScore ? t : b));
+  return ` Against ${reference.name} (${kanBasisTitle(reference.activation)}), ${chosen.c.name} scores ${chosen.meanScore.toPrecision(3)} (paired Wilcoxon p = ${chosen.pValue.toPrecision(2)}, not adjusted).`;
 }

@@ -6,7 +6,7 @@
  */
 import type { SearchConfigInput } from "./config.js";
 
-export const SEARCH_PRESETS = ["quick", "standard", "graphs"] as const;
+export const SEARCH_PRESETS = ["quick", "standard", "graphs", "kan-basis"] as const;
 
 const QUICK: SearchConfigInput = {
   name: "quick",
@@ -94,7 +94,41 @@ const GRAPHS: SearchConfigInput = {
   },
 };
 
+/**
+ * S-KAN's question: which activation spaces should a KAN node choose among? Basis sets of at most
+ * three spaces (B-splines, RBFs, Fourier terms, polynomials, five zoo activations) are searched as
+ * networks of selectable KAN layers at matched parameters on two function-fitting tasks, and the
+ * best are tested on four others beside ReLU/GELU/SiLU MLPs, pykan's B-spline KAN and S-KAN over
+ * every space.
+ */
+const KAN_BASIS: SearchConfigInput = {
+  name: "kan-basis",
+  space: "kan_basis",
+  algorithm: "evolution",
+  budget: 16,
+  population: 8,
+  sample: 3,
+  seed: 0,
+  kan_basis: { max_spaces: 3 },
+  fitness: {
+    tasks: ["relu-kan/sin-5pi-x-plus-x", "toy/exp-sin"],
+    architectures: [{ depth: 1 }],
+    seeds: 2,
+    params: 200,
+    training: { optimizer: { name: "adam", lr: 1e-2 }, epochs: 12, batch_size: 50 },
+    rows: { train: 300, val: 150, test: 150 },
+  },
+  heldout: {
+    tasks: ["toy/bessel-j0", "toy/xy", "fit/kink-oscillation", "feynman/I.12.1"],
+    top_k: 3,
+    seeds: 8,
+    baselines: ["relu", "gelu", "silu"],
+    rows: { train: 300, val: 150, test: 300 },
+  },
+};
+
 export function searchPreset(name: string): SearchConfigInput {
+  if (name === "kan-basis") return KAN_BASIS;
   if (name === "graphs") return GRAPHS;
   if (name === "quick") return QUICK;
   if (name === "standard") return STANDARD;

@@ -10,39 +10,34 @@
 import type { BenchConfig } from "../bench/config.js";
 import type { TrialResult } from "../bench/results.js";
 import { findTask } from "../data/catalog.js";
-import type { Activation } from "../expr/ast.js";
-import { parseActivation } from "../expr/parse.js";
-import { resolveActivation } from "../zoo/index.js";
 import type { SearchConfig } from "./config.js";
-import { fitnessConfigs, REFERENCE, relativeFitness } from "./fitness.js";
+import { activationModel, fitnessConfigs, REFERENCE, relativeFitness } from "./fitness.js";
 import { Nsga2 } from "./nsga2.js";
-import {
-  featureSpectrum,
-  gradientSignalToNoise,
-  kernelProxies,
-  zeroCostProxies,
-} from "./proxies.js";
+import { zeroCostProxies } from "./proxies.js";
 import { RandomSearch } from "./random-search.js";
 import { kendallTau } from "./rank-correlation.js";
 import type { RejectionStage, ScreeningRecord } from "./reject.js";
 import { Screener, summariseScreening } from "./reject.js";
 import type { AskTellSearch, Genome } from "./search-state.js";
-import { candidateGenome, makeCandidate } from "./search-state.js";
 import { AgingEvolution } from "./evolution.js";
-import { CoreUnitSpace } from "./spaces/core-units.js";
-import { GraphSpace } from "./spaces/graphs.js";
-import { TreeSpace } from "./spaces/trees.js";
-import type { Candidate, Objectives, SearchSpace } from "./types.js";
+import type { CandidateKind, Subject, SubjectKind } from "./subjects.js";
+import { activationSubjects, candidateModel, kanBasisSubjects } from "./subjects.js";
+import type { Objectives } from "./types.js";
+
+export { makeSpace } from "./subjects.js";
 
 export type RunConfigs = (configs: BenchConfig[], label: string) => Promise<TrialResult[][]>;
 
 export interface EvaluatedCandidate {
+  /** An expression, or (kind kan_basis) a basis set's spaces joined by "+". */
   text: string;
   hash: string;
   origin: string;
+  /** Absent in results written before basis sets could be searched: an activation. */
+  kind?: CandidateKind;
   /** Mean score against ReLU on the fitness trials (lower is better); Infinity when rejected. */
   fitness: number;
-  /** Node count of the expression (NSGA-II's second objective). */
+  /** Node count of the expression, or spaces in a basis set (NSGA-II's second objective). */
   complexity: number;
   rejectedAt?: RejectionStage;
   reason?: string;
@@ -69,69 +64,10 @@ export interface SearchOutcome {
   trainingSeconds: number;
 }
 
-export function makeSpace(name: SearchConfig["space"]): SearchSpace {
-  if (name === "trees") return new TreeSpace();
-  if (name === "graphs") return new GraphSpace();
-  return new CoreUnitSpace();
-}
-
-const nodeCount = (activation: Activation): number => {
-  let count = 0;
-  const visit = (node: Activation["expr"]): void => {
-    count++;
-    if (node.kind === "call") node.args.forEach(visit);
-    if (node.kind === "pow") visit(node.base);
-    if (node.kind === "stat") visit(node.arg);
-  };
-  visit(activation.expr);
-  return count;
-};
-
-/** A proxy's value for ordering samples (higher is better); failures order last. */
-function guideValue(guide: SearchConfig["proxy_guide"], candidate: Candidate): number {
-  if (guide === "none") return 0;
-  try {
-    const value = zeroCostProxyValue(guide, candidate.activation);
-    return Number.isFinite(value) ? value : -Infinity;
-  } catch {
-    return -Infinity;
-  }
-}
-
-function zeroCostProxyValue(
-  guide: Exclude<SearchConfig["proxy_guide"], "none">,
-  activation: Activation,
-): number {
-  if (guide === "featureRank") return featureSpectrum(activation).effectiveRank;
-  if (guide === "gradientSnr") return gradientSignalToNoise(activation);
-  return kernelProxies(activation).chiAtUnitFixedPoint;
-}
-
-/**
- * The genome the algorithm sees: the user's start_from activations are asked first (the
- * neuro-symbolic route); every other random sample is the best of `proxy_pool` draws by the
- * guiding proxy — how the zero-cost proxies order candidates before any training.
- */
-function searchGenome(space: SearchSpace, config: SearchConfig): Genome<Candidate> {
-  const base = candidateGenome(space);
-  const queue = config.start_from.map((text) =>
-    makeCandidate(resolveActivation(text).activation, `start_from: ${text}`),
-  );
-  const pool = config.proxy_guide === "none" ? 1 : config.proxy_pool;
-  const sample = (rng: Parameters<Genome<Candidate>["sample"]>[0]): Candidate => {
-    const draws = Array.from({ length: pool }, () => base.sample(rng));
-    if (draws.length === 1) return draws[0]!;
-    const scored = draws.map((c) => ({ c, v: guideValue(config.proxy_guide, c) }));
-    const best = scored.reduce((b, s) => (s.v > b.v ? s : b));
-    return { ...best.c, origin: `${best.c.origin} (best of ${pool} by ${config.proxy_guide})` };
-  };
-  return { ...base, sample: (rng) => queue.shift() ?? sample(rng) };
-}
-
-function algorithmOf(
+function algorithmOf<T>(
   config: SearchConfig,
-  genome: Genome<Candidate>,
-): AskTellSearch<Candidate, number> | Nsga2<Candidate> {
+  genome: Genome<T>,
+): AskTellSearch<T, number> | Nsga2<T> {
   if (config.algorithm === "random") return new RandomSearch(genome, { seed: config.seed });
   if (config.algorithm === "nsga2")
     return new Nsga2(genome, {
@@ -151,14 +87,29 @@ export async function runSearch(
   runConfigs: RunConfigs,
   onProgress?: (progress: SearchProgress) => void,
 ): Promise<SearchOutcome> {
+  return config.space === "kan_basis"
+    ? searchLoop(config, kanBasisSubjects(config), runConfigs, onProgress)
+    : searchLoop(config, activationSubjects(config), runConfigs, onProgress);
+}
+
+async function searchLoop<T extends Subject>(
+  config: SearchConfig,
+  subjects: SubjectKind<T>,
+  runConfigs: RunConfigs,
+  onProgress?: (progress: SearchProgress) => void,
+): Promise<SearchOutcome> {
   const higherIsBetter = (task: string) => findTask(task)?.metric === "accuracy";
-  const reference = await runConfigs(fitnessConfigs(config, REFERENCE, "relu"), "reference relu");
-  const stages: RejectionStage[] = (["static", "stability", "quality"] as const).filter(
-    (stage) => config.rejection[stage],
+  const reference = await runConfigs(
+    fitnessConfigs(config, REFERENCE, activationModel("relu")),
+    "reference relu",
   );
+  // the stages judge a pointwise activation: a basis set has none to judge
+  const stages: RejectionStage[] =
+    subjects.kind === "activation"
+      ? (["static", "stability", "quality"] as const).filter((stage) => config.rejection[stage])
+      : [];
   const screener = new Screener({ stages });
-  const genome = searchGenome(makeSpace(config.space), config);
-  const search = algorithmOf(config, genome);
+  const search = algorithmOf(config, subjects.genome);
   const evaluated: EvaluatedCandidate[] = [];
   const screenings: ScreeningRecord[] = [];
   let trained = 0;
@@ -173,25 +124,33 @@ export async function runSearch(
       text: candidate.text,
       hash: candidate.hash,
       origin: candidate.origin,
+      kind: subjects.kind,
       fitness: Infinity,
-      complexity: nodeCount(parseActivation(candidate.text)),
+      complexity: subjects.complexity(candidate),
       seconds: { screening: 0, proxies: 0, training: 0 },
     };
-    const screening = screener.screen(candidate.activation);
-    screenings.push(screening);
-    record.seconds.screening = screening.seconds;
-    if (!screening.passed) {
+    const activation = subjects.activation(candidate);
+    const screening = activation ? screener.screen(activation) : undefined;
+    if (screening) {
+      screenings.push(screening);
+      record.seconds.screening = screening.seconds;
+    }
+    if (screening && !screening.passed) {
       record.rejectedAt = screening.rejectedAt;
       record.reason = screening.stages[screening.stages.length - 1]?.reason;
     } else {
-      if (config.proxies) {
-        const proxies = zeroCostProxies(candidate.activation);
+      if (config.proxies && activation) {
+        const proxies = zeroCostProxies(activation);
         record.proxies = { ...proxies.values };
         record.seconds.proxies = Object.values(proxies.seconds).reduce((s, v) => s + v, 0);
       }
       const started = performance.now();
       const trials = await runConfigs(
-        fitnessConfigs(config, candidate.hash, candidate.text),
+        fitnessConfigs(
+          config,
+          candidate.hash,
+          candidateModel(config, subjects.kind, candidate.text),
+        ),
         candidate.text,
       );
       record.seconds.training = (performance.now() - started) / 1000;
