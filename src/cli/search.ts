@@ -186,7 +186,7 @@ export function registerSearchCommand(program: Command): void {
   program
     .command("search")
     .description(
-      "discover activation functions: evolution over a space, fair fitness, held-out test",
+      "discover activation functions (or KAN basis sets): evolution over a space, fair fitness, held-out test",
     )
     .argument("[config]", "search config (YAML or JSON)")
     .option("--preset <name>", `a built-in search (${SEARCH_PRESETS.join(", ")})`)
@@ -210,6 +210,7 @@ export function registerSearchCommand(program: Command): void {
 Examples:
   nonlin search --preset quick
   nonlin search --preset standard --workers 2 --budget 200
+  nonlin search --preset kan-basis
   nonlin search my-search.yaml --resume r-20261122-140000-ab12`,
     )
     .action(runSearchCommand);
