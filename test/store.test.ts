@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
@@ -375,6 +375,54 @@ describe("run store: the file", () => {
     assert.deepEqual(store.getRun("r-old")!.config, { a: 1 });
     store.recordEvent("r-old", { level: "info", message: "after the upgrade" });
     assert.equal(store.listEvents("r-old").length, 1);
+    store.close();
+  });
+
+  it("migrates a schema-2 store (before run owners): old runs have no owner, new ones do", () => {
+    const path = join(tempDir(), "v2.db");
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.transaction(() => {
+      for (const step of MIGRATIONS.filter((s) => s.version <= 2)) db.exec(step.sql);
+      db.pragma(`application_id = ${0x6e6c696e}`);
+      db.pragma("user_version = 2");
+    })();
+    db.prepare(
+      `INSERT INTO runs (id, command, config_json, config_hash, code_version, machine_cpus,
+         machine_platform, machine_node, machine_device, started, status)
+       VALUES ('r-v2', 'bench', '{}', 'h', '0.1.0', 2, 'linux', 'v20', 'wasm', '2025-01-01T00:00:00.000Z', 'running')`,
+    ).run();
+    db.close();
+    assert.equal(SCHEMA_VERSION, 3);
+
+    // a read-only open cannot upgrade it and says so; a normal open does
+    assertStoreError(() => openStore(path, { readonly: true }), /has schema 2 and needs upgrading/);
+    const store = openStore(path, { mustExist: true });
+    assert.equal(count(path, "SELECT user_version AS n FROM pragma_user_version"), 3);
+    const columns = new Database(path, { readonly: true });
+    assert.deepEqual(
+      (columns.prepare("PRAGMA table_info(runs)").all() as { name: string; type: string }[])
+        .filter((c) => c.name === "pid" || c.name === "host")
+        .map((c) => [c.name, c.type]),
+      [
+        ["pid", "INTEGER"],
+        ["host", "TEXT"],
+      ],
+    );
+    columns.close();
+    const old = store.getRun("r-v2")!;
+    assert.equal(old.owner, null, "an old run's owner is unknown");
+    assert.equal(old.status, "running");
+    assert.equal(store.listRuns()[0]!.owner, null);
+    const fresh = store.createRun({
+      command: "bench",
+      config: {},
+      configHash: "h",
+      machine: MACHINE,
+    });
+    assert.deepEqual(store.getRun(fresh)!.owner, { pid: process.pid, host: hostname() });
+    store.reopenRun("r-v2");
+    assert.deepEqual(store.getRun("r-v2")!.owner, { pid: process.pid, host: hostname() });
     store.close();
   });
 

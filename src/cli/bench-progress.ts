@@ -14,6 +14,18 @@ export interface BenchProgress {
   stop(): void;
 }
 
+/** The bars on screen now, if any: a notice is printed above them instead of through them. */
+let activeBars: MultiBar | undefined;
+
+/**
+ * Prints a line for the user (an executor's notice) without breaking the live display: above the
+ * bars while they are drawn, else as `output.say` would.
+ */
+export function noticeAboveProgress(output: Output, text: string): void {
+  if (activeBars) activeBars.log(`${text}\n`);
+  else output.say(text);
+}
+
 export function makeProgress(
   total: number,
   alreadyDone: number,
@@ -55,6 +67,7 @@ export function makeProgress(
     },
     Presets.shades_classic,
   );
+  activeBars = bars;
   const trials = bars.create(total, done, { label: "trials", info: eta() });
   const current = bars.create(epochs, 0, { label: "epochs", info: "" });
   return {
@@ -77,6 +90,7 @@ export function makeProgress(
       trials.update(done, { info: eta() });
     },
     stop() {
+      if (activeBars === bars) activeBars = undefined;
       bars.stop();
     },
   };

@@ -1,13 +1,15 @@
 /**
  * The life of a recorded run, shared by `bench` and `search`: open the store, create the run or
- * resume it (same command, same config hash; trials a kill left running start again), mark it
- * interrupted on Ctrl-C, and close everything whatever happens.
+ * resume it (same command, same config hash; trials a kill left running start again; this process
+ * becomes the run's owner), mark it interrupted on Ctrl-C, pass the executor's notices on to the
+ * user, and close everything whatever happens.
  */
 import { cpus, platform } from "node:os";
 import type { DeviceName } from "../engine/device.js";
 import type { Executor } from "../exec/executor.js";
 import type { RunStore } from "../store/index.js";
-import { defaultStorePath, openStore } from "../store/index.js";
+import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
+import { noticeAboveProgress } from "./bench-progress.js";
 import { describeError, UsageError } from "./errors.js";
 import type { Output } from "./output.js";
 
@@ -76,20 +78,57 @@ export async function withRunSession(
     throw error;
   }
   const stop = () => {
-    store.finishRun(runId, "interrupted");
+    try {
+      store.finishRun(runId, "interrupted");
+    } catch (error) {
+      // the run stays 'running' in the file; `runs ls` shows it interrupted once we are gone
+      process.stderr.write(`${describeError(error)}\n`);
+    }
     store.close();
     process.exit(130);
   };
   process.once("SIGINT", stop);
+  executor.onNotice = (message) => {
+    noticeAboveProgress(output, message);
+    bestEffort(() => store.recordEvent(runId, { level: "info", message }));
+  };
   try {
     store.finishRun(runId, await work(store, runId));
   } catch (error) {
-    store.recordEvent(runId, { level: "error", message: describeError(error) });
-    store.finishRun(runId, "failed");
+    if (error instanceof StoreWriteError) throw withResumeHint(error, runId);
+    // the original error is what the user needs; a store that cannot record it must not hide it
+    bestEffort(() => {
+      store.recordEvent(runId, { level: "error", message: describeError(error) });
+      store.finishRun(runId, "failed");
+    });
     throw error;
   } finally {
     process.off("SIGINT", stop);
+    executor.onNotice = undefined;
     await executor.close();
     store.close();
   }
 }
+
+/** Runs a store write whose failure must not replace the error being reported. */
+function bestEffort(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // nothing more can be recorded; the caller reports the error it has
+  }
+}
+
+/**
+ * A store that cannot be written is not retried here (each try would wait out the lock again):
+ * the run stays 'running' with this process as owner, so `runs ls` shows it interrupted after we
+ * exit, and the trials committed so far are kept for --resume.
+ */
+const withResumeHint = (error: StoreWriteError, runId: string): StoreWriteError =>
+  new StoreWriteError(
+    `${error.message}; the trials finished so far are kept: once that is fixed, resume with --resume ${runId}`,
+    error.path,
+    error.action,
+    error.code,
+    { cause: error },
+  );

@@ -1,7 +1,18 @@
-/** `nonlin runs ls | show RUN | export RUN`: what the run store holds. */
+/**
+ * `nonlin runs ls | show RUN | export RUN`: what the run store holds. `ls` and `show` give a
+ * running run whose process on this machine is gone (kill -9, a crash) as interrupted, computed
+ * as they read: the store is not written.
+ */
 import type { Command } from "commander";
-import type { LeaderboardRow, RunListing, RunSummary } from "../store/index.js";
-import { defaultStorePath, openStore, trialsCsv } from "../store/index.js";
+import type {
+  LeaderboardRow,
+  LivenessCheck,
+  RunListing,
+  RunOwner,
+  RunStatus,
+  RunSummary,
+} from "../store/index.js";
+import { defaultStorePath, liveStatus, openStore, trialsCsv } from "../store/index.js";
 import { lowerIsBetter } from "../store/leaderboard.js";
 import { UsageError } from "./errors.js";
 import { writeAtomically } from "./files.js";
@@ -36,6 +47,37 @@ function withStore<T>(
   }
 }
 
+/** A run as `ls` and `show` give it: the status a reader should believe, and why when it differs. */
+export type Shown<T> = T & {
+  /** "process 1234 is gone; resume with --resume RUN", "running on HOST; …", or null. */
+  note: string | null;
+};
+
+interface Owned {
+  id: string;
+  status: RunStatus;
+  owner: RunOwner | null;
+}
+
+/** The run with its live status (see src/store/liveness.ts) and a note saying why. */
+export function shownRun<T extends Owned>(run: T, check: LivenessCheck = {}): Shown<T> {
+  const live = liveStatus(run, check);
+  const note =
+    live.gonePid !== null
+      ? `process ${live.gonePid} is gone; resume with --resume ${run.id}`
+      : live.elsewhere !== null
+        ? `running on ${live.elsewhere}; its process cannot be checked from this machine`
+        : null;
+  return { ...run, status: live.status, note };
+}
+
+/** The status cell: "running (on HOST)" for a run on another machine. */
+function statusLabel(run: Shown<Owned>): string {
+  return run.status === "running" && run.note !== null && run.owner !== null
+    ? `running (on ${run.owner.host})`
+    : run.status;
+}
+
 /** "2025-01-02T03:04:05.678Z" → "2025-01-02 03:04:05". */
 const shortTime = (iso: string | null): string =>
   iso === null ? "-" : iso.replace("T", " ").replace(/\.\d+Z$/, "");
@@ -58,12 +100,23 @@ function trialsText(t: RunListing["trials"]): string {
   return `${t.done}/${t.total}${extra.length ? ` (${extra.join(", ")})` : ""}`;
 }
 
-function renderList(runs: RunListing[], path: string): string {
+export function renderList(runs: Shown<RunListing>[], path: string): string {
   if (runs.length === 0) return `no runs in ${path}`;
-  return table(
-    ["RUN", "COMMAND", "STATUS", "STARTED (UTC)", "TRIALS DONE"],
-    runs.map((r) => [r.id, r.command, r.status, shortTime(r.started), trialsText(r.trials)]),
-  );
+  const lines = [
+    table(
+      ["RUN", "COMMAND", "STATUS", "STARTED (UTC)", "TRIALS DONE"],
+      runs.map((r) => [
+        r.id,
+        r.command,
+        statusLabel(r),
+        shortTime(r.started),
+        trialsText(r.trials),
+      ]),
+    ),
+  ];
+  const interrupted = runs.filter((r) => r.status === "interrupted" && r.note !== null);
+  if (interrupted.length > 0) lines.push("", ...interrupted.map((r) => `${r.id}: ${r.note}`));
+  return lines.join("\n");
 }
 
 const formatNumber = (value: number | null, digits = 4): string =>
@@ -124,11 +177,13 @@ function renderLeaderboard(rows: LeaderboardRow[]): string[] {
   return lines;
 }
 
-function renderSummary(summary: RunSummary): string {
+export function renderSummary(summary: ShownSummary): string {
   const { run, trials } = summary;
   const m = run.machine;
   const lines = [
-    `run ${run.id}: ${run.command}, ${run.status}`,
+    `run ${run.id}: ${run.command}, ${statusLabel(run)}`,
+    ...(run.note === null ? [] : [`  note       ${run.note}`]),
+    ...(run.owner === null ? [] : [`  process    ${run.owner.pid} on ${run.owner.host}`]),
     `  started    ${shortTime(run.started)} UTC`,
     `  finished   ${shortTime(run.finished)}${elapsed(run.started, run.finished)}`,
     `  code       ${run.codeVersion}`,
@@ -150,13 +205,23 @@ function renderSummary(summary: RunSummary): string {
 function listCommand(options: StoreOptions): void {
   const output = makeOutput(Boolean(options.json));
   const path = options.store ?? defaultStorePath();
-  const runs = withStore(path, (store) => store.listRuns());
+  const runs = withStore(path, (store) => store.listRuns()).map((r) => shownRun(r));
   output.result(runs, () => renderList(runs, path));
 }
 
+/** A run summary whose run carries its live status. */
+export type ShownSummary = Omit<RunSummary, "run"> & { run: Shown<RunSummary["run"]> };
+
+export const shownSummary = (summary: RunSummary, check: LivenessCheck = {}): ShownSummary => ({
+  ...summary,
+  run: shownRun(summary.run, check),
+});
+
 function showCommand(run: string, options: StoreOptions): void {
   const output = makeOutput(Boolean(options.json));
-  const summary = withStore(options.store, (store) => store.runSummary(store.findRun(run).id));
+  const summary = shownSummary(
+    withStore(options.store, (store) => store.runSummary(store.findRun(run).id)),
+  );
   output.result(summary, () => renderSummary(summary));
 }
 
@@ -199,6 +264,9 @@ Examples:
     .addHelpText(
       "after",
       `
+A run recorded as running whose process on this machine is gone (kill -9, a crash) is shown as
+interrupted; one running on another machine as "running (on HOST)".
+
 Examples:
   nonlin runs ls
   nonlin runs ls --store results/nonlin.db --json`,

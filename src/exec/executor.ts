@@ -22,6 +22,12 @@ export interface Executor {
   run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void>;
   /** Stops workers and closes connections; the executor cannot run again. */
   close(): Promise<void>;
+  /**
+   * Where the executor sends something the user should know while the run goes on (e.g. the
+   * Redis executor: no worker is connected). Set by the caller; executors with nothing to say
+   * ignore it, and one that has something to say writes it to stderr when it is not set.
+   */
+  onNotice?: ((message: string) => void) | undefined;
 }
 
 /** The executor itself could not work (no Redis, a wrong password, a worker that cannot start). */

@@ -4,7 +4,8 @@
  * `nonlin worker` processes on any machine run them. Results come back through the queue's event
  * stream, with a periodic look at job states as a safety net for events missed while subscribing.
  * BullMQ gives retries (attempts, exponential back-off) and stalled-job recovery; see
- * redis-worker.ts for how locks stay alive while a trial trains.
+ * redis-worker.ts for how locks stay alive while a trial trains. With no worker connected the
+ * coordinator keeps waiting (workers may start later) but says so through `onNotice`.
  */
 import type { Job } from "bullmq";
 import { Queue, QueueEvents } from "bullmq";
@@ -16,9 +17,11 @@ import {
   bullConnection,
   DEFAULT_CONNECT_TIMEOUT_MS,
   probeRedis,
+  redactUrl,
   redisOptionsFromUrl,
 } from "./redis-connection.js";
 import { decodeResult } from "./wire.js";
+import { NoWorkerWatch } from "./worker-watch.js";
 
 export const DEFAULT_QUEUE = "nonlin-trials";
 /** BullMQ job name of a trial (one queue could carry other kinds of work later). */
@@ -39,6 +42,11 @@ export interface RedisExecutorOptions {
   connectTimeoutMs?: number;
   /** ioredis options over those of the URL, e.g. `{ tls: { ca } }`. */
   connection?: RedisOptions;
+  /**
+   * Seconds without any worker on the queue before the user is told (default 10; Infinity: never).
+   * Told once, and again only after workers had come and all went away.
+   */
+  noWorkerNoticeSeconds?: number;
 }
 
 type TrialBullJob = Job<TrialJob, string, string>;
@@ -60,6 +68,8 @@ export class RedisExecutor implements Executor {
   private abort: (() => void) | undefined;
   /** Connection errors BullMQ reported (it reconnects on its own); kept for messages. */
   lastError: string | undefined;
+  /** Where notices go (see Executor.onNotice); stderr when unset. */
+  onNotice: ((message: string) => void) | undefined;
 
   constructor(
     readonly url: string,
@@ -74,7 +84,55 @@ export class RedisExecutor implements Executor {
       keepSeconds: options.keepSeconds ?? 7 * 24 * 3600,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       connection: options.connection ?? {},
+      noWorkerNoticeSeconds: options.noWorkerNoticeSeconds ?? 10,
     };
+  }
+
+  private notify(message: string): void {
+    if (this.onNotice) this.onNotice(message);
+    else process.stderr.write(`${message}\n`);
+  }
+
+  /** What the user reads when no worker serves the queue (the password never shown). */
+  noWorkerMessage(): string {
+    const { queueName, noWorkerNoticeSeconds } = this.options;
+    const url = redactUrl(this.url);
+    const queueFlag = queueName === DEFAULT_QUEUE ? "" : ` --queue ${queueName}`;
+    return `no nonlin worker is connected to ${url} (queue ${queueName}) after ${noWorkerNoticeSeconds} s; still waiting — start one with: nonlin worker --redis ${url}${queueFlag}`;
+  }
+
+  /**
+   * Looks at the queue's workers now and then while jobs are pending, and tells the user when
+   * none has been there for noWorkerNoticeSeconds. BullMQ counts a queue's workers by their Redis
+   * client names (CLIENT LIST); where a server hides them, a job that became active or reported
+   * progress recently counts as a worker, so a working queue is never reported idle.
+   */
+  private watchWorkers(pending: Set<string>): { stop(): void; sign(): void } {
+    const afterMs = this.options.noWorkerNoticeSeconds * 1000;
+    let lastSign = -Infinity;
+    const sign = () => void (lastSign = Date.now());
+    if (!Number.isFinite(afterMs)) return { stop() {}, sign };
+    const queue = this.queue!;
+    const watch = new NoWorkerWatch(afterMs, Date.now());
+    let looking = false;
+    const look = async () => {
+      if (looking || pending.size === 0) return;
+      looking = true;
+      try {
+        const workers = await queue.getWorkersCount();
+        const now = Date.now();
+        const recent = now - lastSign < afterMs ? 1 : 0;
+        if (watch.observe(workers + recent, now) && pending.size > 0)
+          this.notify(this.noWorkerMessage());
+      } catch (error) {
+        this.lastError = messageOf(error); // not knowing is no reason to warn
+      } finally {
+        looking = false;
+      }
+    };
+    // a quarter of the wait between looks (CLIENT LIST is cheap but not free), 0.1-2 s
+    const timer = setInterval(() => void look(), Math.max(100, Math.min(2000, afterMs / 4)));
+    return { stop: () => clearInterval(timer), sign };
   }
 
   private open(): Promise<void> {
@@ -129,17 +187,23 @@ export class RedisExecutor implements Executor {
     const checkSafely = (id: string) =>
       void check(id).catch((error) => (this.lastError = messageOf(error)));
 
+    const workers = this.watchWorkers(pending);
     const onActive = ({ jobId }: { jobId: string }) => {
+      workers.sign();
       const job = byId.get(jobId);
       if (job && pending.has(jobId)) delivery.hook(() => hooks.onStart?.(job));
     };
     const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
+      workers.sign();
       const job = byId.get(jobId);
       const p = data as Progress | null;
       if (job && pending.has(jobId) && typeof p?.epoch === "number")
         delivery.hook(() => hooks.onEpoch?.(job, p.epoch, p.of, p.loss ?? NaN));
     };
-    const onFinished = ({ jobId }: { jobId: string }) => checkSafely(jobId);
+    const onFinished = ({ jobId }: { jobId: string }) => {
+      workers.sign();
+      checkSafely(jobId);
+    };
     events.on("active", onActive);
     events.on("progress", onProgress);
     events.on("completed", onFinished);
@@ -179,6 +243,7 @@ export class RedisExecutor implements Executor {
     } finally {
       this.abort = undefined;
       clearInterval(poll);
+      workers.stop();
       events.off("active", onActive);
       events.off("progress", onProgress);
       events.off("completed", onFinished);

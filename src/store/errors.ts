@@ -2,3 +2,25 @@
 export class StoreError extends Error {
   override name = "StoreError";
 }
+
+/**
+ * SQLite could not write the store (locked by another process, disk full, read-only, I/O error):
+ * the command's input was fine, the file's surroundings were not. What was committed before stays
+ * committed (every write is one transaction). The CLI exits 1 for it, not 2 (see docs/store.md).
+ */
+export class StoreWriteError extends StoreError {
+  override name = "StoreWriteError";
+
+  constructor(
+    message: string,
+    /** The store file, as given. */
+    readonly path: string,
+    /** What was being written, e.g. "recording trial T of run R". */
+    readonly action: string,
+    /** SQLite's (extended) result code, e.g. "SQLITE_BUSY", "SQLITE_IOERR_WRITE". */
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

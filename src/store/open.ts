@@ -8,17 +8,20 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+import { writeErrorOf } from "./write-errors.js";
 
 export interface OpenDatabaseOptions {
   /** Read only: nothing is created, migrated or written. */
   readonly?: boolean;
   /** Refuse a path where no store exists yet instead of creating one (default: create). */
   mustExist?: boolean;
+  /** How long a write waits for another process's lock (default DEFAULT_BUSY_TIMEOUT_MS). */
+  busyTimeoutMs?: number;
 }
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 /** How long a writer waits for another process's write lock before giving up. */
-const BUSY_TIMEOUT_MS = 10_000;
+export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
 function readHeader(path: string): string {
   const fd = openSync(path, "r");
@@ -105,10 +108,11 @@ function describeSqliteError(error: unknown): string {
 /** Opens (creating or migrating as allowed) the SQLite file of a store, in WAL mode. */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database.Database {
   const readonly = Boolean(options.readonly);
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const existed = checkPath(path, options);
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly, fileMustExist: existed, timeout: BUSY_TIMEOUT_MS });
+    db = new Database(path, { readonly, fileMustExist: existed, timeout: busyTimeoutMs });
   } catch (error) {
     throw new StoreError(`cannot open the store ${path}: ${describeSqliteError(error)}`);
   }
@@ -124,12 +128,23 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     }
     db.pragma("foreign_keys = ON");
     if (!readonly) {
-      // WAL: readers never block the writer; FULL: a committed trial survives a power cut too
-      const mode = db.pragma("journal_mode = WAL", { simple: true });
-      if (mode !== "wal")
-        throw new StoreError(`${path}: cannot switch the store to WAL mode (got ${String(mode)})`);
-      db.pragma("synchronous = FULL");
-      migrate(db, version);
+      let action = "switching it to WAL mode";
+      try {
+        // WAL: readers never block the writer; FULL: a committed trial survives a power cut too
+        const mode = db.pragma("journal_mode = WAL", { simple: true });
+        if (mode !== "wal")
+          throw new StoreError(
+            `${path}: cannot switch the store to WAL mode (got ${String(mode)})`,
+          );
+        db.pragma("synchronous = FULL");
+        action =
+          version === 0
+            ? "creating its tables"
+            : `upgrading it from schema ${version} to ${SCHEMA_VERSION}`;
+        migrate(db, version);
+      } catch (error) {
+        throw writeErrorOf(error, path, action, busyTimeoutMs) ?? error;
+      }
     }
     return db;
   } catch (error) {

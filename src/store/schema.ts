@@ -111,6 +111,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_run ON events (run_id);
     `,
   },
+  {
+    version: 3,
+    description:
+      "the process that owns a run (pid and host name), so a run whose process was killed shows as interrupted",
+    sql: `
+      ALTER TABLE runs ADD COLUMN pid INTEGER;
+      ALTER TABLE runs ADD COLUMN host TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

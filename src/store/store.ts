@@ -12,7 +12,8 @@ import { decodeExactJson, encodeExactJson } from "./codec.js";
 import { csvText } from "./csv.js";
 import { StoreError } from "./errors.js";
 import { leaderboardOf } from "./leaderboard.js";
-import { openDatabase } from "./open.js";
+import { thisProcess } from "./liveness.js";
+import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase } from "./open.js";
 import type {
   ArtifactRecord,
   EpochRow,
@@ -22,6 +23,7 @@ import type {
   NewRun,
   RunExport,
   RunListing,
+  RunOwner,
   RunRecord,
   RunStatus,
   RunSummary,
@@ -31,6 +33,7 @@ import type {
 } from "./types.js";
 import { EVENT_LEVELS, RUN_STATUSES } from "./types.js";
 import { codeVersion } from "./version.js";
+import { writeErrorOf } from "./write-errors.js";
 
 export interface OpenStoreOptions {
   /** Read only: nothing is created, migrated or written (SQLite may leave -wal/-shm files). */
@@ -39,6 +42,10 @@ export interface OpenStoreOptions {
   mustExist?: boolean;
   /** The clock (tests pin it). */
   now?: () => Date;
+  /** How long a write waits for another process's lock before failing (default 10 s). */
+  busyTimeoutMs?: number;
+  /** The process recorded as a new or resumed run's owner (default: this one, on this host). */
+  owner?: RunOwner;
 }
 
 /** The store file when no --store is given: nonlin.db in the working directory. */
@@ -97,6 +104,8 @@ interface RunSqlRow {
   started: string;
   finished: string | null;
   status: RunStatus;
+  pid: number | null;
+  host: string | null;
 }
 
 interface TrialStateRow {
@@ -107,6 +116,9 @@ interface TrialStateRow {
   status: string;
   started: string | null;
 }
+
+const ownerOf = (row: { pid: number | null; host: string | null }): RunOwner | null =>
+  row.pid === null || row.host === null ? null : { pid: row.pid, host: row.host };
 
 const runOf = (row: RunSqlRow): RunRecord => ({
   id: row.id,
@@ -123,6 +135,7 @@ const runOf = (row: RunSqlRow): RunRecord => ({
   started: row.started,
   finished: row.finished,
   status: row.status,
+  owner: ownerOf(row),
 });
 
 const trialOf = (row: Omit<TrialRow, "diverged"> & { diverged: number | null }): TrialRow => ({
@@ -152,18 +165,41 @@ function newRunId(now: Date): string {
 
 export class RunStore {
   private readonly now: () => Date;
+  private readonly owner: RunOwner;
+  private readonly busyTimeoutMs: number;
+  /** Nesting depth of write(): only the outermost names the action in an error. */
+  private writing = 0;
 
   constructor(
     private readonly db: Database.Database,
     /** The store file, as given (for messages). */
     readonly path: string,
-    options: { now?: () => Date } = {},
+    options: Pick<OpenStoreOptions, "now" | "owner" | "busyTimeoutMs"> = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.owner = options.owner ?? thisProcess();
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   }
 
   private time(): string {
     return this.now().toISOString();
+  }
+
+  /**
+   * Runs a write; SQLite failing because of the file's surroundings (locked, disk full,
+   * read-only, I/O error) becomes a StoreWriteError saying what was being written. Every write is
+   * one transaction, so it left nothing behind and what was committed before stays.
+   */
+  private write<T>(action: string, fn: () => T): T {
+    if (this.writing > 0) return fn();
+    this.writing++;
+    try {
+      return fn();
+    } catch (error) {
+      throw writeErrorOf(error, this.path, action, this.busyTimeoutMs) ?? error;
+    } finally {
+      this.writing--;
+    }
   }
 
   private runRow(runId: string): RunSqlRow | undefined {
@@ -193,13 +229,17 @@ export class RunStore {
     return row;
   }
 
-  /** Starts a run (status running) and returns its id. */
+  /** Starts a run (status running, owned by this process) and returns its id. */
   createRun(run: NewRun): string {
+    return this.write(`creating a ${run.command} run`, () => this.insertRun(run));
+  }
+
+  private insertRun(run: NewRun): string {
     const started = this.now();
     const insert = this.db.prepare(
       `INSERT INTO runs (id, command, config_json, config_hash, code_version, machine_cpus,
-         machine_platform, machine_node, machine_device, started, status)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+         machine_platform, machine_node, machine_device, started, status, pid, host)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
     );
     for (let attempt = 0; ; attempt++) {
       const id = newRunId(started);
@@ -218,6 +258,8 @@ export class RunStore {
         run.machine.node,
         run.machine.device,
         started.toISOString(),
+        this.owner.pid,
+        this.owner.host,
       );
       return id;
     }
@@ -251,32 +293,44 @@ export class RunStore {
     if (!RUN_STATUSES.includes(status))
       throw new StoreError(`run status must be one of ${RUN_STATUSES.join(", ")}, got '${status}'`);
     this.requireRun(runId);
-    this.db
-      .prepare("UPDATE runs SET status = ?, finished = ? WHERE id = ?")
-      .run(status, status === "running" ? null : this.time(), runId);
+    this.write(`marking run ${runId} ${status}`, () =>
+      this.db
+        .prepare("UPDATE runs SET status = ?, finished = ? WHERE id = ?")
+        .run(status, status === "running" ? null : this.time(), runId),
+    );
   }
 
   /**
    * On resume: the run is running again and its trials a killed process left 'running' go back to
-   * pending (a partial trial restarts from scratch). Returns how many trials were reset.
+   * pending (a partial trial restarts from scratch); this process becomes its owner. Returns how
+   * many trials were reset.
    */
   reopenRun(runId: string): number {
-    return this.db
-      .transaction(() => {
-        this.finishRun(runId, "running");
-        return this.resetRunningTrials(runId);
-      })
-      .immediate();
+    return this.write(`reopening run ${runId}`, () =>
+      this.db
+        .transaction(() => {
+          this.finishRun(runId, "running");
+          this.db
+            .prepare("UPDATE runs SET pid = ?, host = ? WHERE id = ?")
+            .run(this.owner.pid, this.owner.host, runId);
+          return this.resetRunningTrials(runId);
+        })
+        .immediate(),
+    );
   }
 
   /** Trials left 'running' go back to 'pending'; returns how many. */
   resetRunningTrials(runId: string): number {
     this.requireRun(runId);
-    return this.db
-      .prepare(
-        "UPDATE trials SET status = 'pending', started = NULL WHERE run_id = ? AND status = 'running'",
-      )
-      .run(runId).changes;
+    return this.write(
+      `resetting the running trials of run ${runId}`,
+      () =>
+        this.db
+          .prepare(
+            "UPDATE trials SET status = 'pending', started = NULL WHERE run_id = ? AND status = 'running'",
+          )
+          .run(runId).changes,
+    );
   }
 
   /** Registers trials as pending; those already registered are left as they are. Returns how many were new. */
@@ -286,23 +340,25 @@ export class RunStore {
       `INSERT OR IGNORE INTO trials (run_id, trial_id, task, candidate, seed_index, seed, config_hash, metric, status)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
     );
-    return this.db
-      .transaction(() => {
-        let added = 0;
-        for (const t of trials)
-          added += insert.run(
-            runId,
-            t.id,
-            t.task,
-            t.candidate,
-            t.seedIndex,
-            t.seed,
-            t.configHash ?? run.config_hash,
-            t.metric ?? null,
-          ).changes;
-        return added;
-      })
-      .immediate();
+    return this.write(`registering ${trials.length} trial(s) of run ${runId}`, () =>
+      this.db
+        .transaction(() => {
+          let added = 0;
+          for (const t of trials)
+            added += insert.run(
+              runId,
+              t.id,
+              t.task,
+              t.candidate,
+              t.seedIndex,
+              t.seed,
+              t.configHash ?? run.config_hash,
+              t.metric ?? null,
+            ).changes;
+          return added;
+        })
+        .immediate(),
+    );
   }
 
   /**
@@ -310,19 +366,21 @@ export class RunStore {
    * done: a finished trial is never trained again.
    */
   startTrial(runId: string, trialId: string): boolean {
-    return this.db
-      .transaction(() => {
-        const row = this.requireTrial(runId, trialId);
-        if (row.status === "done") return false;
-        this.db
-          .prepare(
-            `UPDATE trials SET status = 'running', attempts = attempts + 1, started = ?, finished = NULL
+    return this.write(`starting trial ${trialId} of run ${runId}`, () =>
+      this.db
+        .transaction(() => {
+          const row = this.requireTrial(runId, trialId);
+          if (row.status === "done") return false;
+          this.db
+            .prepare(
+              `UPDATE trials SET status = 'running', attempts = attempts + 1, started = ?, finished = NULL
              WHERE run_id = ? AND trial_id = ?`,
-          )
-          .run(this.time(), runId, trialId);
-        return true;
-      })
-      .immediate();
+            )
+            .run(this.time(), runId, trialId);
+          return true;
+        })
+        .immediate(),
+    );
   }
 
   /**
@@ -336,82 +394,86 @@ export class RunStore {
     result: TrialResult,
     options: { wallSeconds?: number } = {},
   ): boolean {
-    return this.db
-      .transaction(() => {
-        let row = this.trialState(runId, trialId);
-        if (row?.status === "done") return false;
-        if (!row) {
-          this.registerTrials(runId, [
-            {
-              id: trialId,
-              task: result.task,
-              candidate: result.candidate,
-              seedIndex: result.seedIndex,
-              seed: result.seed,
-            },
-          ]);
-          row = this.requireTrial(runId, trialId);
-        }
-        if (
-          row.task !== result.task ||
-          row.candidate !== result.candidate ||
-          row.seed_index !== result.seedIndex ||
-          row.seed !== result.seed
-        )
-          throw new StoreError(
-            `trial ${trialId} of run ${runId} is ${row.task} · ${row.candidate} · seed ${row.seed_index} (${row.seed}), but the result is for ${result.task} · ${result.candidate} · seed ${result.seedIndex} (${result.seed})`,
-          );
-        const now = this.now();
-        const wallSeconds =
-          options.wallSeconds ??
-          (row.started === null ? null : (now.getTime() - Date.parse(row.started)) / 1000);
-        this.db
-          .prepare(
-            `UPDATE trials SET status = 'done', attempts = max(attempts, 1), finished = ?, error = NULL,
+    return this.write(`recording trial ${trialId} of run ${runId}`, () =>
+      this.db
+        .transaction(() => {
+          let row = this.trialState(runId, trialId);
+          if (row?.status === "done") return false;
+          if (!row) {
+            this.registerTrials(runId, [
+              {
+                id: trialId,
+                task: result.task,
+                candidate: result.candidate,
+                seedIndex: result.seedIndex,
+                seed: result.seed,
+              },
+            ]);
+            row = this.requireTrial(runId, trialId);
+          }
+          if (
+            row.task !== result.task ||
+            row.candidate !== result.candidate ||
+            row.seed_index !== result.seedIndex ||
+            row.seed !== result.seed
+          )
+            throw new StoreError(
+              `trial ${trialId} of run ${runId} is ${row.task} · ${row.candidate} · seed ${row.seed_index} (${row.seed}), but the result is for ${result.task} · ${result.candidate} · seed ${result.seedIndex} (${result.seed})`,
+            );
+          const now = this.now();
+          const wallSeconds =
+            options.wallSeconds ??
+            (row.started === null ? null : (now.getTime() - Date.parse(row.started)) / 1000);
+          this.db
+            .prepare(
+              `UPDATE trials SET status = 'done', attempts = max(attempts, 1), finished = ?, error = NULL,
                val_loss = ?, val_metric = ?, test_loss = ?, test_metric = ?, test_auc = ?,
                selected_epoch = ?, epochs = ?, diverged = ?, width = ?, params = ?, flops = ?,
                train_flops = ?, seconds_per_epoch = ?, throughput = ?, peak_memory_bytes = ?,
                wall_seconds = ?, result_json = ?
              WHERE run_id = ? AND trial_id = ?`,
-          )
-          .run(
-            now.toISOString(),
-            result.val.loss,
-            result.val.metric,
-            result.test.loss,
-            result.test.metric,
-            result.test.auc ?? null,
-            result.selectedEpoch,
-            result.epochs,
-            result.diverged ? 1 : 0,
-            result.width ?? null,
-            result.params,
-            result.flops,
-            result.trainFlops,
-            result.secondsPerEpoch,
-            result.throughput,
-            result.peakMemoryBytes,
-            wallSeconds,
-            encodeExactJson(result),
-            runId,
-            trialId,
+            )
+            .run(
+              now.toISOString(),
+              result.val.loss,
+              result.val.metric,
+              result.test.loss,
+              result.test.metric,
+              result.test.auc ?? null,
+              result.selectedEpoch,
+              result.epochs,
+              result.diverged ? 1 : 0,
+              result.width ?? null,
+              result.params,
+              result.flops,
+              result.trainFlops,
+              result.secondsPerEpoch,
+              result.throughput,
+              result.peakMemoryBytes,
+              wallSeconds,
+              encodeExactJson(result),
+              runId,
+              trialId,
+            );
+          this.db
+            .prepare("DELETE FROM epochs WHERE run_id = ? AND trial_id = ?")
+            .run(runId, trialId);
+          const insertEpoch = this.db.prepare(
+            "INSERT INTO epochs (run_id, trial_id, epoch, train_loss, val_loss, val_metric) VALUES (?, ?, ?, ?, ?, ?)",
           );
-        this.db.prepare("DELETE FROM epochs WHERE run_id = ? AND trial_id = ?").run(runId, trialId);
-        const insertEpoch = this.db.prepare(
-          "INSERT INTO epochs (run_id, trial_id, epoch, train_loss, val_loss, val_metric) VALUES (?, ?, ?, ?, ?, ?)",
-        );
-        for (const point of result.curve)
-          insertEpoch.run(
-            runId,
-            trialId,
-            point.epoch,
-            point.trainLoss,
-            point.valLoss ?? null,
-            point.valMetric ?? null,
-          );
-        return true;
-      })
-      .immediate();
+          for (const point of result.curve)
+            insertEpoch.run(
+              runId,
+              trialId,
+              point.epoch,
+              point.trainLoss,
+              point.valLoss ?? null,
+              point.valMetric ?? null,
+            );
+          return true;
+        })
+        .immediate(),
+    );
   }
 
   /**
@@ -419,19 +481,21 @@ export class RunStore {
    * when the trial is already done.
    */
   failTrial(runId: string, trialId: string, error: string, attempts: number): boolean {
-    return this.db
-      .transaction(() => {
-        const row = this.requireTrial(runId, trialId);
-        if (row.status === "done") return false;
-        this.db
-          .prepare(
-            `UPDATE trials SET status = 'failed', error = ?, attempts = ?, finished = ?
+    return this.write(`recording the failure of trial ${trialId} of run ${runId}`, () =>
+      this.db
+        .transaction(() => {
+          const row = this.requireTrial(runId, trialId);
+          if (row.status === "done") return false;
+          this.db
+            .prepare(
+              `UPDATE trials SET status = 'failed', error = ?, attempts = ?, finished = ?
              WHERE run_id = ? AND trial_id = ?`,
-          )
-          .run(error, attempts, this.time(), runId, trialId);
-        return true;
-      })
-      .immediate();
+            )
+            .run(error, attempts, this.time(), runId, trialId);
+          return true;
+        })
+        .immediate(),
+    );
   }
 
   /** The finished trials of a run, each exactly as recorded, in registration order. */
@@ -469,9 +533,13 @@ export class RunStore {
         `event level must be one of ${EVENT_LEVELS.join(", ")}, got '${event.level}'`,
       );
     this.requireRun(runId);
-    this.db
-      .prepare("INSERT INTO events (run_id, trial_id, time, level, message) VALUES (?, ?, ?, ?, ?)")
-      .run(runId, event.trialId ?? null, this.time(), event.level, event.message);
+    this.write(`recording an event of run ${runId}`, () =>
+      this.db
+        .prepare(
+          "INSERT INTO events (run_id, trial_id, time, level, message) VALUES (?, ?, ?, ?, ?)",
+        )
+        .run(runId, event.trialId ?? null, this.time(), event.level, event.message),
+    );
   }
 
   listEvents(runId: string): EventRecord[] {
@@ -499,11 +567,13 @@ export class RunStore {
       sha256,
       created: this.time(),
     };
-    this.db
-      .prepare(
-        "INSERT INTO artifacts (run_id, trial_id, kind, path, sha256, created) VALUES (?, ?, ?, ?, ?, ?)",
-      )
-      .run(record.runId, record.trialId, record.kind, record.path, record.sha256, record.created);
+    this.write(`recording the file ${artifact.path} of run ${runId}`, () =>
+      this.db
+        .prepare(
+          "INSERT INTO artifacts (run_id, trial_id, kind, path, sha256, created) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .run(record.runId, record.trialId, record.kind, record.path, record.sha256, record.created),
+    );
     return record;
   }
 
@@ -519,11 +589,13 @@ export class RunStore {
   listRuns(): RunListing[] {
     const rows = this.db
       .prepare(
-        `SELECT r.id, r.command, r.status, r.started, r.finished, r.config_hash AS configHash, ${COUNTS_SQL}
+        `SELECT r.id, r.command, r.status, r.started, r.finished, r.config_hash AS configHash,
+           r.pid, r.host, ${COUNTS_SQL}
          FROM runs r LEFT JOIN trials t ON t.run_id = r.id
          GROUP BY r.id ORDER BY r.started DESC, r.id DESC`,
       )
-      .all() as (Omit<RunListing, "trials"> & TrialCounts)[];
+      .all() as (Omit<RunListing, "trials" | "owner"> &
+      TrialCounts & { pid: number | null; host: string | null })[];
     return rows.map((row) => ({
       id: row.id,
       command: row.command,
@@ -531,6 +603,7 @@ export class RunStore {
       started: row.started,
       finished: row.finished,
       configHash: row.configHash,
+      owner: ownerOf(row),
       trials: countsOf(row),
     }));
   }
@@ -584,5 +657,5 @@ export function trialsCsv(trials: readonly TrialRow[]): string {
 /** Opens the store at `path` (created unless readonly or mustExist), migrated to this schema. */
 export function openStore(path: string, options: OpenStoreOptions = {}): RunStore {
   const db = openDatabase(path, options);
-  return new RunStore(db, path, options.now ? { now: options.now } : {});
+  return new RunStore(db, path, options);
 }

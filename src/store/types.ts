@@ -13,6 +13,13 @@ export interface Machine {
   device: string;
 }
 
+/** The process that runs (or last ran) a run: set by createRun and reopenRun. */
+export interface RunOwner {
+  pid: number;
+  /** os.hostname() of its machine. */
+  host: string;
+}
+
 export interface NewRun {
   /** The command that started the run: "bench", "search", "fit". */
   command: string;
@@ -34,7 +41,10 @@ export interface RunRecord {
   /** ISO 8601 UTC times. */
   started: string;
   finished: string | null;
+  /** As stored: a run whose process was killed stays 'running' (see liveness.ts). */
   status: RunStatus;
+  /** Null for runs recorded before schema 3. */
+  owner: RunOwner | null;
 }
 
 export interface TrialCounts {
@@ -49,10 +59,12 @@ export interface TrialCounts {
 export interface RunListing {
   id: string;
   command: string;
+  /** As stored (see RunRecord.status). */
   status: RunStatus;
   started: string;
   finished: string | null;
   configHash: string;
+  owner: RunOwner | null;
   trials: TrialCounts;
 }
 
