@@ -29,12 +29,15 @@ import {
   redisOptionsFromUrl,
 } from "../src/exec/redis-connection.js";
 import { decodeResult, encodeResult } from "../src/exec/wire.js";
+import { NoWorkerWatch } from "../src/exec/worker-watch.js";
 
 const PASSWORD = "s3cret pass/word";
 const QUEUE = "test-trials";
 /** Short locks so recovery from a killed worker takes about a second: lost after 0.5 s, checked every 0.25 s. */
 const LOCK_MS = 500;
 const STALLED_MS = 250;
+/** Long enough that a trial outlasts the lock (only renewal keeps it). */
+const EPOCHS = 600;
 
 /** Each trial trains 1-4 s here (checked below), longer than lock + check interval: a worker that
  * could not renew its lock while training would have its trial declared stalled. */
@@ -43,7 +46,7 @@ const CONFIG = parseBenchConfig({
   candidates: [{ activation: "relu" }, { activation: "tanh" }],
   seeds: 2,
   rows: { train: 200, val: 50, test: 100 },
-  training: { epochs: 300, batch_size: 50, patience: 0 },
+  training: { epochs: EPOCHS, batch_size: 50, patience: 0 },
   fairness: { mode: "none" },
 });
 const JOBS = jobsOf(planBench(CONFIG));
@@ -106,7 +109,7 @@ const exited = (child: ChildProcess): Promise<number | NodeJS.Signals> =>
     ? Promise.resolve(child.exitCode ?? child.signalCode!)
     : new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal!)));
 
-function startWorker(url: string, env = process.env) {
+function startWorker(url: string, env = process.env, queue = QUEUE) {
   return launch(
     process.execPath,
     [
@@ -117,7 +120,7 @@ function startWorker(url: string, env = process.env) {
       "--redis",
       url,
       "--queue",
-      QUEUE,
+      queue,
       "--concurrency",
       "1",
       "--lock-duration",
@@ -193,6 +196,29 @@ describe("Redis URLs and the result wire format", () => {
     assert.equal(redactUrl("redis://:hunter2@h:1"), "redis://:***@h:1");
   });
 
+  it("tells of a queue without workers once, and again only after workers came and went", () => {
+    const watch = new NoWorkerWatch(1000, 0);
+    // [time ms, workers seen, notice due?]
+    const looks: [number, number, boolean][] = [
+      [500, 0, false],
+      [999, 0, false],
+      [1000, 0, true], // a second without any worker
+      [1500, 0, false], // told already
+      [5000, 0, false],
+      [6000, 2, false], // workers came
+      [6500, 0, false], // ... and all went away: the clock starts again
+      [7400, 0, false],
+      [7500, 0, true],
+      [9000, 0, false],
+      [9100, 1, false],
+      [9200, 0, false],
+      [9300, 1, false], // back before a second passed: nothing to tell
+      [20000, 1, false],
+    ];
+    for (const [now, workers, due] of looks)
+      assert.equal(watch.observe(workers, now), due, `${now}`);
+  });
+
   it("keeps NaN, ±Infinity and -0 through JSON", () => {
     const result = { val: { loss: NaN, metric: -Infinity }, test: { loss: -0, metric: 0.1 + 0.2 } };
     const back = decodeResult(
@@ -259,7 +285,7 @@ describe("BullMQ executor with two worker processes", { timeout: 120_000 }, () =
     assert.ok(epochs.length > 0);
     for (const [id, epoch, of] of epochs) {
       assert.ok(JOBS.some((j) => j.id === id));
-      assert.ok(epoch >= 1 && epoch <= 300 && of === 300, `${epoch}/${of}`);
+      assert.ok(epoch >= 1 && epoch <= EPOCHS && of === EPOCHS, `${epoch}/${of}`);
     }
     // the killed worker's trial was recovered by stalled-job detection and run by the other one;
     // the live worker held its lock through trials longer than the lock, so nothing else stalled
@@ -280,6 +306,45 @@ describe("BullMQ executor with two worker processes", { timeout: 120_000 }, () =
     second.kill("SIGTERM");
     assert.equal(await exited(second), 0);
     assert.ok(second.lines.includes("worker stopped"));
+  });
+});
+
+describe("a coordinator without workers", { timeout: 60_000 }, () => {
+  it("keeps waiting, says once that no worker is connected (no password shown), then finishes when one comes", async () => {
+    const queue = "test-no-worker";
+    const executor = new RedisExecutor(url, { queueName: queue, noWorkerNoticeSeconds: 1 });
+    const notices: { at: number; message: string }[] = [];
+    executor.onNotice = (message) => notices.push({ at: Date.now(), message });
+    const jobs = jobsOf(
+      planBench({ ...CONFIG, seeds: 1, training: { ...CONFIG.training, epochs: 2 } }),
+    );
+    const outcomes: TrialOutcome[] = [];
+    const started = Date.now();
+    const running = executor.run(jobs, { onResult: (o) => void outcomes.push(o) });
+    let worker: Launched | undefined;
+    try {
+      await waitFor("the no-worker notice", () => notices.length > 0, 8000);
+      const waited = (notices[0]!.at - started) / 1000;
+      assert.ok(waited >= 1 && waited < 5, `told after ${waited} s`);
+      assert.equal(outcomes.length, 0, "nothing ran");
+      const shown = `redis://:***@127.0.0.1:${port}`;
+      assert.equal(
+        notices[0]!.message,
+        `no nonlin worker is connected to ${shown} (queue ${queue}) after 1 s; still waiting — start one with: nonlin worker --redis ${shown} --queue ${queue}`,
+      );
+      worker = startWorker(url, process.env, queue);
+      await running;
+    } finally {
+      await executor.close();
+    }
+    // the worker took a few seconds to start (node + tsx): no second notice in that time
+    assert.equal(notices.length, 1);
+    assert.ok(!notices[0]!.message.includes(PASSWORD));
+    assert.ok(!notices[0]!.message.includes(encodeURIComponent(PASSWORD)));
+    assert.deepEqual(outcomes.map((o) => o.job.id).sort(), jobs.map((j) => j.id).sort());
+    assert.ok(outcomes.every((o) => o.result !== undefined));
+    worker.kill("SIGTERM");
+    assert.equal(await exited(worker), 0);
   });
 });
 

@@ -10,6 +10,7 @@ import { disposeState, Model } from "../nn/model.js";
 import type { GradientPhase } from "../train/fit-spec.js";
 import { fitGradient } from "../train/gradient-fit.js";
 import type { SplitMetrics } from "../train/run-fit.js";
+import { compiledForward } from "../train/forward.js";
 import { metricsFromPredictions, predictionsOf, rowsOf } from "../train/run-fit.js";
 import type { BenchConfig } from "./config.js";
 import type { PlannedCell } from "./plan.js";
@@ -94,6 +95,7 @@ export function runTrial(
   let diverged = false;
   const started = performance.now();
   let evaluationSeconds = 0;
+  const forward = compiledForward(model);
   const state = fitGradient(
     model,
     model.init(keyFromSeed(seed)),
@@ -113,7 +115,11 @@ export function runTrial(
             ? Math.sqrt(report.valLoss)
             : metricOf(
                 task,
-                metricsFromPredictions(task, task.val, predictionsOf(model, epochState, task.val)),
+                metricsFromPredictions(
+                  task,
+                  task.val,
+                  predictionsOf(model, epochState, task.val, forward),
+                ),
               );
         evaluationSeconds += (performance.now() - evalStart) / 1000;
       }
@@ -121,7 +127,7 @@ export function runTrial(
       peakMemory = Math.max(peakMemory, hooks.memory?.() ?? 0);
       hooks.onEpoch?.(report.epoch + 1, phase.epochs, report.trainLoss);
     },
-    config.fairness.mode === "time" ? { seconds: config.fairness.budget } : {},
+    config.fairness.mode === "time" ? { seconds: config.fairness.budget, forward } : { forward },
   );
   const trainingSeconds = Math.max(1e-9, (performance.now() - started) / 1000 - evaluationSeconds);
   const epochs = curve.length;
@@ -133,7 +139,7 @@ export function runTrial(
         selectedEpoch = p.epoch;
     });
   const score = (split: Task["val"]) => {
-    let predictions = predictionsOf(model, state, split);
+    let predictions = predictionsOf(model, state, split, forward);
     if (diverged || !predictions.every(Number.isFinite)) {
       diverged = true;
       predictions = constantPredictions(task, split.rows);
@@ -142,6 +148,7 @@ export function runTrial(
   };
   const valScore = val ? score(task.val) : undefined;
   const testScore = score(task.test);
+  forward.dispose();
   disposeState(state);
   const result: TrialResult = {
     task: names.task,

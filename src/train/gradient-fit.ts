@@ -13,6 +13,7 @@ import type { ArrayRecord } from "../nn/layer.js";
 import type { Model, ModelState } from "../nn/model.js";
 import { joinState, splitState } from "../nn/model.js";
 import type { GradientPhase } from "./fit-spec.js";
+import type { Forward } from "./forward.js";
 import type { LossName } from "./loss.js";
 import { lossFunction } from "./loss.js";
 import { applyUpdates, makeOptimizer } from "./optim/index.js";
@@ -41,16 +42,24 @@ function multipliersOf(model: Model, params: ArrayRecord[]): JsTree<number> {
   }) as JsTree<number>;
 }
 
-/** Mean loss of the model on a whole split (borrowed state). */
-export function splitLoss(model: Model, state: ModelState, rows: Rows, loss: LossName): number {
+/** Mean loss of the model on a whole split (borrowed state); `forward` defaults to model.apply. */
+export function splitLoss(
+  model: Model,
+  state: ModelState,
+  rows: Rows,
+  loss: LossName,
+  forward: Pick<Forward, "apply"> = model,
+): number {
   const x = arrayFrom(rows.x, [rows.rows, ...model.inputShape], model.dtype);
   const y = arrayFrom(rows.y, [rows.rows, rows.y.length / rows.rows], model.dtype);
-  return takeScalar(lossFunction(loss)(model.apply(state, x), y));
+  return takeScalar(lossFunction(loss)(forward.apply(state, x), y));
 }
 
 export interface FitGradientOptions {
   /** Wall-clock budget: no new epoch starts once this many seconds of training have passed. */
   seconds?: number;
+  /** The forward pass that scores the validation split (default: model.apply, op by op). */
+  forward?: Pick<Forward, "apply">;
 }
 
 /**
@@ -121,7 +130,7 @@ export function fitGradient(
     }
     const report: EpochReport = { epoch, trainLoss: lossSum / train.rows, step: stepCount };
     if (val && val.rows > 0) {
-      report.valLoss = splitLoss(model, joinState(params, buffers), val, loss);
+      report.valLoss = splitLoss(model, joinState(params, buffers), val, loss, options.forward);
       if (!best || report.valLoss < best.loss) {
         if (best) disposeTree(best.params);
         best = { loss: report.valLoss, params: borrowTree(params) };

@@ -12,6 +12,7 @@ import { pruneKan } from "../nn/kan/prune.js";
 import type { LayerSpec, ModelState } from "../nn/model.js";
 import { disposeState, Model } from "../nn/model.js";
 import type { FitConfig, Phase } from "./fit-spec.js";
+import type { Forward } from "./forward.js";
 import { fitLbfgs } from "./fit-lbfgs.js";
 import type { Rows } from "./gradient-fit.js";
 import { fitGradient } from "./gradient-fit.js";
@@ -61,9 +62,14 @@ export function rowsOf(task: Task, split: TaskSplit): Rows {
 }
 
 /** The model's outputs on a split, row-major [rows, outputs] (borrowed state). */
-export function predictionsOf(model: Model, state: ModelState, split: TaskSplit): Float64Array {
+export function predictionsOf(
+  model: Model,
+  state: ModelState,
+  split: TaskSplit,
+  forward: Pick<Forward, "apply"> = model,
+): Float64Array {
   return takeValues(
-    model.apply(state, arrayFrom(split.x, [split.rows, ...model.inputShape], model.dtype)),
+    forward.apply(state, arrayFrom(split.x, [split.rows, ...model.inputShape], model.dtype)),
   );
 }
 
