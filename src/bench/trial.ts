@@ -95,7 +95,7 @@ export function runTrial(
   let diverged = false;
   const started = performance.now();
   let evaluationSeconds = 0;
-  const forward = compiledForward(model);
+  const forward = compiledForward(model, loss);
   const state = fitGradient(
     model,
     model.init(keyFromSeed(seed)),

@@ -15,24 +15,46 @@ import { borrowTree } from "../engine/ownership.js";
 import type { ArrayRecord } from "../nn/layer.js";
 import type { Model, ModelState } from "../nn/model.js";
 import { joinState, splitState } from "../nn/model.js";
+import type { LossName } from "./loss.js";
+import { lossFunction } from "./loss.js";
 
 export interface Forward {
   /** Consumes x, borrows the state. */
   apply(state: ModelState, x: np.Array): np.Array;
+  /** The mean training loss on (x, y); consumes x and y, borrows the state. */
+  loss(state: ModelState, x: np.Array, y: np.Array): np.Array;
   dispose(): void;
 }
 
-export function compiledForward(model: Model): Forward {
-  if (model.dtype !== "float32")
-    return { apply: (state, x) => model.apply(state, x), dispose: () => undefined };
-  const compiled = jit((p: ArrayRecord[], b: ArrayRecord[], x: np.Array) =>
+/** The op-by-op pass (float64 models; callers without a training run to tie a Forward to). */
+export function eagerForward(model: Model, loss: LossName): Forward {
+  const dataLoss = lossFunction(loss);
+  return {
+    apply: (state, x) => model.apply(state, x),
+    loss: (state, x, y) => dataLoss(model.apply(state, x), y),
+    dispose: () => undefined,
+  };
+}
+
+export function compiledForward(model: Model, loss: LossName): Forward {
+  if (model.dtype !== "float32") return eagerForward(model, loss);
+  const dataLoss = lossFunction(loss);
+  const apply = jit((p: ArrayRecord[], b: ArrayRecord[], x: np.Array) =>
     model.apply(joinState(p, b), x),
   );
+  const lossOf = jit((p: ArrayRecord[], b: ArrayRecord[], x: np.Array, y: np.Array) =>
+    dataLoss(model.apply(joinState(p, b), x), y),
+  );
+  const borrowed = (state: ModelState) => {
+    const { params, buffers } = splitState(state);
+    return [borrowTree(params), borrowTree(buffers)] as const;
+  };
   return {
-    apply: (state, x) => {
-      const { params, buffers } = splitState(state);
-      return compiled(borrowTree(params), borrowTree(buffers), x);
+    apply: (state, x) => apply(...borrowed(state), x),
+    loss: (state, x, y) => lossOf(...borrowed(state), x, y),
+    dispose: () => {
+      apply.dispose();
+      lossOf.dispose();
     },
-    dispose: () => compiled.dispose(),
   };
 }

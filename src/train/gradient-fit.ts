@@ -14,6 +14,7 @@ import type { Model, ModelState } from "../nn/model.js";
 import { joinState, splitState } from "../nn/model.js";
 import type { GradientPhase } from "./fit-spec.js";
 import type { Forward } from "./forward.js";
+import { eagerForward } from "./forward.js";
 import type { LossName } from "./loss.js";
 import { lossFunction } from "./loss.js";
 import { applyUpdates, makeOptimizer } from "./optim/index.js";
@@ -42,24 +43,24 @@ function multipliersOf(model: Model, params: ArrayRecord[]): JsTree<number> {
   }) as JsTree<number>;
 }
 
-/** Mean loss of the model on a whole split (borrowed state); `forward` defaults to model.apply. */
+/** Mean loss of the model on a whole split (borrowed state); op by op unless `forward` is given. */
 export function splitLoss(
   model: Model,
   state: ModelState,
   rows: Rows,
   loss: LossName,
-  forward: Pick<Forward, "apply"> = model,
+  forward: Forward = eagerForward(model, loss),
 ): number {
   const x = arrayFrom(rows.x, [rows.rows, ...model.inputShape], model.dtype);
   const y = arrayFrom(rows.y, [rows.rows, rows.y.length / rows.rows], model.dtype);
-  return takeScalar(lossFunction(loss)(forward.apply(state, x), y));
+  return takeScalar(forward.loss(state, x, y));
 }
 
 export interface FitGradientOptions {
   /** Wall-clock budget: no new epoch starts once this many seconds of training have passed. */
   seconds?: number;
-  /** The forward pass that scores the validation split (default: model.apply, op by op). */
-  forward?: Pick<Forward, "apply">;
+  /** The forward pass that scores the validation split (default: op by op). */
+  forward?: Forward;
 }
 
 /**

@@ -119,8 +119,10 @@ export class KanLayer implements Layer {
     const knots = uniformKnots(low, high, spec.grid_size, spec.order);
     // pykan: the spline starts as a least-squares fit to uniform noise of size noise_scale/G at
     // the G+1 grid points (a small random curve); the base scale is mu ± sigma, over √n.
-    const noise = takeValues(
-      uniformSample(noiseKey, [spec.grid_size + 1, n * m], -0.5, 0.5, "float64"),
+    // drawn in float32 (what uniformSample draws for every dtype) and widened on the host: the
+    // same numbers as a float64 draw, on devices without float64 (WebGPU) too
+    const noise = Float64Array.from(
+      takeValues(uniformSample(noiseKey, [spec.grid_size + 1, n * m], -0.5, 0.5, "float32")),
     ).map((v) => (v * spec.noise_scale) / spec.grid_size);
     const points = knots.slice(spec.order, spec.order + spec.grid_size + 1);
     const design = designMatrix(points, knots, spec.order);
