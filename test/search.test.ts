@@ -147,6 +147,41 @@ describe("nonlin search", () => {
     }
   });
 
+  it("a batch of `parallel` candidates gives the same search on 1 worker and on a pool of 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
+    const config = writeConfig(dir, { ...TINY, budget: 4, parallel: 2 });
+    const run = (workers: string) => {
+      const result = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          main,
+          "search",
+          config,
+          "--json",
+          "--workers",
+          workers,
+          "--store",
+          join(dir, `w${workers}.db`),
+          "--out",
+          join(dir, `w${workers}`),
+        ],
+        { encoding: "utf8", timeout: 300_000 },
+      );
+      assert.equal(result.status, 0, result.stderr);
+      return JSON.parse(result.stdout) as SearchResults;
+    };
+    const one = run("1");
+    const two = run("2");
+    assert.equal(one.outcome.ranking.length, 4, "the budget is spent exactly");
+    assert.deepEqual(
+      two.outcome.evaluated.map((e) => [e.hash, e.fitness]),
+      one.outcome.evaluated.map((e) => [e.hash, e.fitness]),
+    );
+    assert.equal(two.headline.text, one.headline.text);
+  });
+
   it("searches EvoNorm-style graphs as the normalisation-activation layer of a small conv net", () => {
     const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
     const config = writeConfig(dir, {

@@ -28,28 +28,56 @@ export async function runRecorded(
   executor: Executor,
   events: TrialEvents = {},
 ): Promise<TrialResult[]> {
-  const jobs = jobsOf(plan);
-  store.registerTrials(
-    runId,
-    jobs.map((job) => {
-      const task = plan.tasks[job.task]!.entry;
-      return {
-        id: job.id,
-        task: task.name,
-        candidate: plan.candidates[job.candidate]!.info.name,
-        seedIndex: job.seedIndex,
-        seed: trialSeed(plan.config.seed, task.name, job.seedIndex),
-        metric: task.metric,
-      };
-    }),
-  );
+  const [trials] = await runRecordedPlans([plan], store, runId, executor, events);
+  return trials!;
+}
+
+/**
+ * Several plans at once: their pending trials go to the executor in ONE run, so every worker has
+ * work (a search's batch of candidates); returns each plan's finished trials in its job order.
+ */
+export async function runRecordedPlans(
+  plans: BenchPlan[],
+  store: RunStore,
+  runId: string,
+  executor: Executor,
+  events: TrialEvents = {},
+): Promise<TrialResult[][]> {
+  const jobsPerPlan = plans.map((plan) => jobsOf(plan));
+  const planOfJob = new Map<string, BenchPlan>();
+  plans.forEach((plan, p) => {
+    const jobs = jobsPerPlan[p]!;
+    for (const job of jobs) planOfJob.set(job.id, plan);
+    store.registerTrials(
+      runId,
+      jobs.map((job) => {
+        const task = plan.tasks[job.task]!.entry;
+        return {
+          id: job.id,
+          task: task.name,
+          candidate: plan.candidates[job.candidate]!.info.name,
+          seedIndex: job.seedIndex,
+          seed: trialSeed(plan.config.seed, task.name, job.seedIndex),
+          metric: task.metric,
+        };
+      }),
+    );
+  });
   const finished = store.finishedTrials(runId);
-  const pending = jobs.filter((job) => !finished.has(job.id));
-  events.planned?.(jobs.length, pending.length);
+  // a trial two plans share (same id) runs once
+  const pending = [...new Map(jobsPerPlan.flat().map((job) => [job.id, job])).values()].filter(
+    (job) => !finished.has(job.id),
+  );
+  events.planned?.(
+    jobsPerPlan.reduce((n, jobs) => n + jobs.length, 0),
+    pending.length,
+  );
   if (pending.length > 0) {
-    for (const task of plan.tasks) await task.entry.prepare?.();
-    const nameOf = (job: TrialJob) =>
-      `${plan.tasks[job.task]!.entry.name} · ${plan.candidates[job.candidate]!.info.name} · seed ${job.seedIndex}`;
+    for (const plan of plans) for (const task of plan.tasks) await task.entry.prepare?.();
+    const nameOf = (job: TrialJob) => {
+      const plan = planOfJob.get(job.id)!;
+      return `${plan.tasks[job.task]!.entry.name} · ${plan.candidates[job.candidate]!.info.name} · seed ${job.seedIndex}`;
+    };
     await executor.run(pending, {
       onStart(job) {
         store.startTrial(runId, job.id);
@@ -78,8 +106,10 @@ export async function runRecorded(
     });
   }
   const all = store.finishedTrials(runId);
-  return jobs.flatMap((job) => {
-    const result = all.get(job.id);
-    return result ? [result] : [];
-  });
+  return jobsPerPlan.map((jobs) =>
+    jobs.flatMap((job) => {
+      const result = all.get(job.id);
+      return result ? [result] : [];
+    }),
+  );
 }

@@ -28,7 +28,7 @@ import { chooseExecutor } from "./executor-choice.js";
 import { machineOf, withRunSession } from "./run-session.js";
 import { readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
-import { runRecorded } from "./recorded-trials.js";
+import { runRecorded, runRecordedPlans } from "./recorded-trials.js";
 
 interface SearchOptions {
   preset?: string;
@@ -97,12 +97,8 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
   };
   await withRunSession(session, executor, output, async (store, runId) => {
     const started = performance.now();
-    const runConfigs = async (configs: BenchConfig[]) => {
-      const results = [];
-      for (const bench of configs)
-        results.push(await runRecorded(planBench(bench), store, runId, executor));
-      return results;
-    };
+    const runConfigs = (configs: BenchConfig[]) =>
+      runRecordedPlans(configs.map(planBench), store, runId, executor);
     output.say(
       `search ${config.name} (run ${runId}): ${config.algorithm} over ${config.space}, budget ${config.budget} candidate trainings`,
     );

@@ -74,6 +74,25 @@ export function trialId(
   ).slice(0, 32);
 }
 
+/**
+ * What a worker compiles for a trial: the candidate's model on the task's shapes. Trials with the
+ * same key (the seeds of one candidate on one task) reuse a worker's compiled kernels and traces,
+ * so a pool prefers to send them to the worker that ran the key before (see pool.ts).
+ */
+export function affinityKey(job: TrialJob): string {
+  const { config } = job;
+  return sha256(
+    canonicalJson({
+      candidate: config.candidates[job.candidate],
+      task: config.tasks[job.task],
+      rows: config.rows,
+      network: config.network,
+      fairness: config.fairness,
+      dtype: config.dtype,
+    }),
+  ).slice(0, 16);
+}
+
 /** Every trial of a plan as a job, in plan order (task, seed, candidate). */
 export function jobsOf(plan: BenchPlan): TrialJob[] {
   const jobs: TrialJob[] = [];

@@ -11,6 +11,7 @@ import { ChildWorker, WorkerCrash } from "./child-worker.js";
 import type { Executor, ExecutorHooks } from "./executor.js";
 import { DEFAULT_ATTEMPTS, ExecError, messageOf, ResultDelivery } from "./executor.js";
 import type { TrialJob } from "./job.js";
+import { affinityKey } from "./job.js";
 
 export interface PoolOptions {
   /** Worker processes (default: os.availableParallelism()). */
@@ -24,9 +25,14 @@ export interface PoolOptions {
 
 interface Pending {
   job: TrialJob;
+  /** affinityKey(job): trials sharing it reuse what a worker compiled for the first. */
+  key: string;
   attempts: number;
   error?: string;
 }
+
+/** How many recent affinity keys a worker is taken to have warm. */
+const WARM_KEYS = 8;
 
 export class PoolExecutor implements Executor {
   readonly size: number;
@@ -37,6 +43,8 @@ export class PoolExecutor implements Executor {
   private readonly workers = new Set<ChildWorker>();
   private closed = false;
   private running = false;
+  /** Affinity keys each worker ran lately, newest last. */
+  private readonly warm = new Map<ChildWorker, string[]>();
 
   constructor(options: PoolOptions = {}) {
     const size = options.workers ?? availableParallelism();
@@ -70,7 +78,7 @@ export class PoolExecutor implements Executor {
   }
 
   private async runAll(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
-    const queue: Pending[] = jobs.map((job) => ({ job, attempts: 0 }));
+    const queue: Pending[] = jobs.map((job) => ({ job, key: affinityKey(job), attempts: 0 }));
     const delivery = new ResultDelivery(hooks.onResult);
     const lanes = Math.min(this.size, jobs.length);
     const results = await Promise.allSettled(
@@ -82,13 +90,46 @@ export class PoolExecutor implements Executor {
     if (this.closed) throw new ExecError("the worker pool was closed during the run");
   }
 
+  /**
+   * The next job for a worker: one whose affinity key it ran lately (its kernels are compiled
+   * there), else one no other worker has warm, else the first waiting. Without this, the seeds of
+   * a new candidate went to both workers and each compiled it: a search's batches of a few trials
+   * ran no faster on 2 workers than on 1.
+   */
+  private take(queue: Pending[], worker: ChildWorker | undefined): Pending | undefined {
+    const mine = (worker && this.warm.get(worker)) ?? [];
+    let index = queue.findIndex((item) => mine.includes(item.key));
+    if (index < 0) {
+      const others = new Set(
+        [...this.warm].flatMap(([other, keys]) => (other === worker ? [] : keys)),
+      );
+      index = queue.findIndex((item) => !others.has(item.key));
+    }
+    return queue.splice(Math.max(0, index), 1)[0];
+  }
+
+  private markWarm(worker: ChildWorker, key: string): void {
+    const keys = (this.warm.get(worker) ?? []).filter((k) => k !== key);
+    keys.push(key);
+    this.warm.set(worker, keys.slice(-WARM_KEYS));
+  }
+
   /** One worker's loop: take the next job, run it, report or requeue it, until none is left. */
   private async lane(queue: Pending[], hooks: ExecutorHooks, delivery: ResultDelivery) {
     let worker: ChildWorker | undefined;
     try {
-      for (let item = queue.shift(); item; item = queue.shift()) {
-        if (delivery.failed || this.closed) return;
+      // a fresh worker is started before it chooses, so it sees what the others have warm
+      for (
+        let item = this.take(queue, (worker ??= await this.acquire()));
+        item;
+        item = this.take(queue, worker)
+      ) {
+        if (delivery.failed || this.closed) {
+          queue.unshift(item);
+          return;
+        }
         worker ??= await this.acquire();
+        this.markWarm(worker, item.key);
         item.attempts++;
         const { job } = item;
         try {
@@ -102,6 +143,7 @@ export class PoolExecutor implements Executor {
         } catch (error) {
           if (error instanceof WorkerCrash || !worker.alive) {
             this.workers.delete(worker);
+            this.warm.delete(worker);
             worker = undefined;
           }
           item.error = messageOf(error);
@@ -124,7 +166,10 @@ export class PoolExecutor implements Executor {
       throw new ExecError("the worker pool was closed");
     }
     this.workers.add(worker);
-    void worker.exited.then(() => this.workers.delete(worker));
+    void worker.exited.then(() => {
+      this.workers.delete(worker);
+      this.warm.delete(worker);
+    });
     return worker;
   }
 

@@ -70,6 +70,12 @@ const searchConfigObject = z
     /** Candidate trainings (fitness evaluations) the search may spend. */
     budget: positiveInt.default(60),
     population: positiveInt.default(16),
+    /**
+     * Candidates evaluated together: asked and screened one after another, their fitness trials
+     * run at once on the executor (so more workers have work), then told in ask order. Part of
+     * the search's definition (a batch is asked before any of it is told), not of the machine.
+     */
+    parallel: positiveInt.max(256).default(1),
     /** Tournament size of aging evolution. */
     sample: positiveInt.default(4),
     seed: z.number().int().min(0).max(0xffffffff).default(0),

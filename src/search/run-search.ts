@@ -117,9 +117,9 @@ async function searchLoop<T extends Subject>(
   // rejected candidates cost no training budget; the cap on candidates considered keeps a space
   // that yields only rejects from running forever
   const maxConsidered = 5 * config.budget;
-  while (trained < config.budget && evaluated.length < maxConsidered) {
-    const candidate = search.ask();
-    if (!candidate) break;
+
+  /** Screens a fresh candidate and computes its proxies; the record says whether it passed. */
+  const screenCandidate = (candidate: T): EvaluatedCandidate => {
     const record: EvaluatedCandidate = {
       text: candidate.text,
       hash: candidate.hash,
@@ -138,26 +138,16 @@ async function searchLoop<T extends Subject>(
     if (screening && !screening.passed) {
       record.rejectedAt = screening.rejectedAt;
       record.reason = screening.stages[screening.stages.length - 1]?.reason;
-    } else {
-      if (config.proxies && activation) {
-        const proxies = zeroCostProxies(activation);
-        record.proxies = { ...proxies.values };
-        record.seconds.proxies = Object.values(proxies.seconds).reduce((s, v) => s + v, 0);
-      }
-      const started = performance.now();
-      const trials = await runConfigs(
-        fitnessConfigs(
-          config,
-          candidate.hash,
-          candidateModel(config, subjects.kind, candidate.text),
-        ),
-        candidate.text,
-      );
-      record.seconds.training = (performance.now() - started) / 1000;
-      trainingSeconds += record.seconds.training;
-      trained++;
-      record.fitness = relativeFitness(trials, reference, higherIsBetter);
+    } else if (config.proxies && activation) {
+      const proxies = zeroCostProxies(activation);
+      record.proxies = { ...proxies.values };
+      record.seconds.proxies = Object.values(proxies.seconds).reduce((s, v) => s + v, 0);
     }
+    return record;
+  };
+
+  /** Tells the algorithm (in ask order) and reports progress. */
+  const conclude = (candidate: T, record: EvaluatedCandidate): void => {
     evaluated.push(record);
     if (search instanceof Nsga2) {
       const objectives: Objectives = { fitness: record.fitness, complexity: record.complexity };
@@ -176,6 +166,61 @@ async function searchLoop<T extends Subject>(
       last: record,
       rejected: evaluated.length - trained,
     });
+  };
+
+  // Candidates are evaluated in batches of `parallel`: asked (and screened) one after another,
+  // their trials run together on the executor, then told in ask order. A candidate rejected while
+  // nothing is waiting is told at once, so `parallel: 1` is the one-at-a-time search. The batch
+  // size is part of the config, never the number of workers: a search stays a pure function of
+  // its config, whatever runs its trials.
+  while (trained < config.budget && evaluated.length < maxConsidered) {
+    const waiting: { candidate: T; record: EvaluatedCandidate }[] = [];
+    let toTrain = 0;
+    const batchSize = Math.min(config.parallel, config.budget - trained);
+    let exhausted = false;
+    while (toTrain < batchSize && evaluated.length + waiting.length < maxConsidered) {
+      const candidate = search.ask();
+      if (!candidate) {
+        exhausted = true;
+        break;
+      }
+      const record = screenCandidate(candidate);
+      if (record.rejectedAt && waiting.length === 0) conclude(candidate, record);
+      else {
+        waiting.push({ candidate, record });
+        if (!record.rejectedAt) toTrain++;
+      }
+    }
+    const training = waiting.filter((w) => !w.record.rejectedAt);
+    if (training.length > 0) {
+      const configs = training.map((w) =>
+        fitnessConfigs(
+          config,
+          w.candidate.hash,
+          candidateModel(config, subjects.kind, w.candidate.text),
+        ),
+      );
+      const started = performance.now();
+      const results = await runConfigs(
+        configs.flat(),
+        training.map((w) => w.candidate.text).join(" | "),
+      );
+      // the batch trained together: each candidate is charged an equal share of its wall time
+      const seconds = (performance.now() - started) / 1000;
+      trainingSeconds += seconds;
+      let offset = 0;
+      training.forEach((w, i) => {
+        const trials = results.slice(offset, offset + configs[i]!.length);
+        offset += configs[i]!.length;
+        w.record.seconds.training = seconds / training.length;
+        w.record.fitness = relativeFitness(trials, reference, higherIsBetter);
+      });
+    }
+    for (const w of waiting) {
+      if (!w.record.rejectedAt) trained++;
+      conclude(w.candidate, w.record);
+    }
+    if (exhausted) break;
   }
   const meanTraining = trained > 0 ? trainingSeconds / trained : 0;
   return {
