@@ -15,10 +15,11 @@ import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
 import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
 import { runFit } from "../train/run-fit.js";
-import { defaultStorePath, openStore } from "../store/index.js";
+import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { describeError, UsageError } from "./errors.js";
 import { readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
+import { bestEffort } from "./run-session.js";
 
 interface FitOptions {
   device: string;
@@ -68,8 +69,12 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     await fitWithStore();
     store.finishRun(runId, "done");
   } catch (error) {
-    store.recordEvent(runId, { level: "error", message: describeError(error) });
-    store.finishRun(runId, "failed");
+    // a store that cannot be written is not written again; nor may recording hide the error
+    if (!(error instanceof StoreWriteError))
+      bestEffort(() => {
+        store.recordEvent(runId, { level: "error", message: describeError(error) });
+        store.finishRun(runId, "failed");
+      });
     throw error;
   } finally {
     store.close();

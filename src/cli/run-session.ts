@@ -111,7 +111,7 @@ export async function withRunSession(
 }
 
 /** Runs a store write whose failure must not replace the error being reported. */
-function bestEffort(write: () => void): void {
+export function bestEffort(write: () => void): void {
   try {
     write();
   } catch {
