@@ -364,6 +364,9 @@ describe("nonlin search", () => {
     const field = cli([writeConfig(dir, { ...TINY, budgte: 3 })], store);
     assert.equal(field.status, 2);
     assert.match(field.stderr, /budgte: unknown field/);
+    const parallel = cli([writeConfig(dir, TINY), "--parallel", "0"], store);
+    assert.equal(parallel.status, 2);
+    assert.match(parallel.stderr, /--parallel: expected a positive integer, got '0'/);
     assert.equal(existsSync(store), false, "no store written");
   });
 });

@@ -33,6 +33,7 @@ import { runRecorded, runRecordedPlans } from "./recorded-trials.js";
 interface SearchOptions {
   preset?: string;
   budget?: string;
+  parallel?: string;
   workers?: string;
   redis?: string;
   resume?: string;
@@ -56,11 +57,13 @@ function readConfig(file: string | undefined, options: SearchOptions): SearchCon
       );
     raw = searchPreset(options.preset);
   } else raw = readYamlFile(file as string).raw;
-  if (options.budget !== undefined) {
-    const budget = Number(options.budget);
-    if (!Number.isInteger(budget) || budget < 1)
-      throw new UsageError(`--budget: expected a positive integer, got '${options.budget}'`);
-    raw = { ...(raw as object), budget };
+  for (const field of ["budget", "parallel"] as const) {
+    const text = options[field];
+    if (text === undefined) continue;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1)
+      throw new UsageError(`--${field}: expected a positive integer, got '${text}'`);
+    raw = { ...(raw as object), [field]: value };
   }
   try {
     return parseSearchConfig(raw);
@@ -188,6 +191,10 @@ export function registerSearchCommand(program: Command): void {
     .option("--preset <name>", `a built-in search (${SEARCH_PRESETS.join(", ")})`)
     .option("--budget <n>", "candidate trainings the search may spend")
     .option(
+      "--parallel <k>",
+      "candidates evaluated together (their trials run at once; part of the search's definition)",
+    )
+    .option(
       "--workers <n>",
       "local worker processes (default: one per core; 1 runs in this process)",
     )
@@ -206,6 +213,7 @@ export function registerSearchCommand(program: Command): void {
 Examples:
   nonlin search --preset quick
   nonlin search --preset standard --workers 2 --budget 200
+  nonlin search --preset standard --redis redis://:pw@host:6379 --parallel 8
   nonlin search --preset kan-basis
   nonlin search my-search.yaml --resume r-20261122-140000-ab12`,
     )
