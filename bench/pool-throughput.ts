@@ -107,24 +107,14 @@ process.stdout.write(String((performance.now() - t) / 1000 + 0 * s));`;
   return Math.max(...seconds);
 }
 
-/** Pins every thread of the processes to one core (Linux taskset); false where that fails. */
+/** Pins every thread of the processes to the first core this process may use (Linux taskset). */
 function pinToOneCore(pids: number[]): boolean {
-  const core = String(sched.cores[0]);
+  const status = readFileSync("/proc/self/status", "utf8");
+  const core = /Cpus_allowed_list:\s*(\d+)/.exec(status)?.[1] ?? "0";
   return pids.every(
     (pid) =>
       spawnSync("taskset", ["-a", "-cp", core, String(pid)], { stdio: "ignore" }).status === 0,
   );
-}
-
-const sched = { cores: coresAllowed() };
-/** The cores this process may run on (its affinity mask), from /proc/self/status. */
-function coresAllowed(): number[] {
-  const line = readFileSync("/proc/self/status", "utf8").match(/Cpus_allowed_list:\s*(\S+)/)?.[1];
-  if (!line) return [0];
-  return line.split(",").flatMap((part) => {
-    const [a, b] = part.split("-").map(Number);
-    return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
-  });
 }
 
 // "1 worker" twice: free to use every core (V8's compiler and GC threads run beside the trial on

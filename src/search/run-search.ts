@@ -24,8 +24,6 @@ import type { CandidateKind, Subject, SubjectKind } from "./subjects.js";
 import { activationSubjects, candidateModel, kanBasisSubjects } from "./subjects.js";
 import type { Objectives } from "./types.js";
 
-export { makeSpace } from "./subjects.js";
-
 export type RunConfigs = (configs: BenchConfig[], label: string) => Promise<TrialResult[][]>;
 
 export interface EvaluatedCandidate {

@@ -9,6 +9,28 @@
  * edge-major [n·m, count].
  */
 
+/** start + Σ_q a[row+q]·v[at+q] over a window of w (unrolled for w = 4, cubic splines). */
+function windowDot(
+  start: number,
+  a: Float64Array,
+  row: number,
+  v: Float64Array,
+  at: number,
+  w: number,
+): number {
+  if (w === 4)
+    return (
+      start +
+      ((a[row] as number) * (v[at] as number) +
+        (a[row + 1] as number) * (v[at + 1] as number) +
+        (a[row + 2] as number) * (v[at + 2] as number) +
+        (a[row + 3] as number) * (v[at + 3] as number))
+    );
+  let sum = start;
+  for (let q = 0; q < w; q++) sum += (a[row + q] as number) * (v[at + q] as number);
+  return sum;
+}
+
 /** out[b, j] = Σ_i (bb_e·base_bi + Σ_q a[e, c0+q]·B_q(b, i)); φ_bij kept in phi if it has room. */
 export function forwardEdges(
   rows: number,
@@ -40,15 +62,7 @@ export function forwardEdges(
       for (let j = 0; j < m; j++) {
         const e = i * m + j;
         const row = e * count + c0;
-        let edge = (bb[e] as number) * base;
-        if (w === 4)
-          edge +=
-            (a[row] as number) * (values[at] as number) +
-            (a[row + 1] as number) * (values[at + 1] as number) +
-            (a[row + 2] as number) * (values[at + 2] as number) +
-            (a[row + 3] as number) * (values[at + 3] as number);
-        else
-          for (let q = 0; q < w; q++) edge += (a[row + q] as number) * (values[at + q] as number);
+        const edge = windowDot((bb[e] as number) * base, a, row, values, at, w);
         if (keep) phi[bi * m + j] = edge;
         out[outRow + j] = (out[outRow + j] as number) + edge;
       }
@@ -181,15 +195,7 @@ export function edgesBackward(
       for (let j = 0; j < m; j++) {
         const e = i * m + j;
         const row = e * count + c0;
-        let slope = (bb[e] as number) * baseDerivative;
-        if (w === 4)
-          slope +=
-            (a[row] as number) * (slopes[at] as number) +
-            (a[row + 1] as number) * (slopes[at + 1] as number) +
-            (a[row + 2] as number) * (slopes[at + 2] as number) +
-            (a[row + 3] as number) * (slopes[at + 3] as number);
-        else
-          for (let q = 0; q < w; q++) slope += (a[row + q] as number) * (slopes[at + q] as number);
+        const slope = windowDot((bb[e] as number) * baseDerivative, a, row, slopes, at, w);
         dx += (dEdges[dAt + j] as number) * slope;
       }
       dh[bi] = dx;
