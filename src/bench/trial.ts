@@ -6,16 +6,16 @@
  */
 import type { Task } from "../data/task.js";
 import { keyFromSeed } from "../engine/random.js";
-import { disposeState, Model } from "../nn/model.js";
+import { disposeState, splitState } from "../nn/model.js";
 import type { GradientPhase } from "../train/fit-spec.js";
 import { fitGradient } from "../train/gradient-fit.js";
 import type { SplitMetrics } from "../train/run-fit.js";
-import { compiledForward } from "../train/forward.js";
 import { metricsFromPredictions, predictionsOf, rowsOf } from "../train/run-fit.js";
 import type { BenchConfig } from "./config.js";
 import type { PlannedCell } from "./plan.js";
 import type { CurvePoint, TrialResult } from "./results.js";
 import { rocAucMacro } from "./stats.js";
+import { trialKernels } from "./trial-kernels.js";
 
 export interface TrialHooks {
   /** Current resident memory in bytes (the CLI passes process.memoryUsage().rss). */
@@ -84,9 +84,16 @@ export function runTrial(
   hooks: TrialHooks = {},
 ): TrialResult {
   const inputShape = task.inputShape ?? [task.inputs];
-  const model = new Model(cell.layers, inputShape, config.dtype);
   const loss = task.kind === "regression" ? "mse" : "cross_entropy";
   const phase = trainingPhase(config);
+  const { kernels, release } = trialKernels({
+    layers: cell.layers,
+    inputShape,
+    dtype: config.dtype,
+    loss,
+    optimizer: phase.optimizer,
+  });
+  const { model, forward } = kernels;
   const train = rowsOf(task, task.train);
   const val = task.val.rows > 0 ? rowsOf(task, task.val) : undefined;
   const memoryStart = hooks.memory?.() ?? 0;
@@ -95,10 +102,10 @@ export function runTrial(
   let diverged = false;
   const started = performance.now();
   let evaluationSeconds = 0;
-  const forward = compiledForward(model, loss);
+  const initial = model.init(keyFromSeed(seed));
   const state = fitGradient(
     model,
-    model.init(keyFromSeed(seed)),
+    initial,
     train,
     val,
     phase,
@@ -127,7 +134,11 @@ export function runTrial(
       peakMemory = Math.max(peakMemory, hooks.memory?.() ?? 0);
       hooks.onEpoch?.(report.epoch + 1, phase.epochs, report.trainLoss);
     },
-    config.fairness.mode === "time" ? { seconds: config.fairness.budget, forward } : { forward },
+    {
+      forward,
+      step: kernels.step(splitState(initial).params),
+      ...(config.fairness.mode === "time" ? { seconds: config.fairness.budget } : {}),
+    },
   );
   const trainingSeconds = Math.max(1e-9, (performance.now() - started) / 1000 - evaluationSeconds);
   const epochs = curve.length;
@@ -148,7 +159,7 @@ export function runTrial(
   };
   const valScore = val ? score(task.val) : undefined;
   const testScore = score(task.test);
-  forward.dispose();
+  release();
   disposeState(state);
   const result: TrialResult = {
     task: names.task,

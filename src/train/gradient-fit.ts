@@ -18,7 +18,7 @@ import { eagerForward } from "./forward.js";
 import type { LossName } from "./loss.js";
 import { lossFunction } from "./loss.js";
 import { applyUpdates, makeOptimizer } from "./optim/index.js";
-import type { OptState } from "./optim/index.js";
+import type { GradientTransform, OptState } from "./optim/index.js";
 import { permutation } from "./shuffle.js";
 
 /** Rows of a split, as the model sees them: x [rows, ...inputShape], y [rows, outputs]. */
@@ -61,6 +61,56 @@ export interface FitGradientOptions {
   seconds?: number;
   /** The forward pass that scores the validation split (default: op by op). */
   forward?: Forward;
+  /**
+   * A step compiled earlier for this model, optimiser and loss (see trainStep), kept by the
+   * caller: reused without tracing again, and not disposed here. Default: compiled for this run.
+   */
+  step?: TrainStep;
+}
+
+/** One jitted training step — loss, gradient, optimiser update — and the optimiser it applies. */
+export interface TrainStep {
+  readonly optimizer: GradientTransform;
+  /** Consumes p, o, x, y and t; borrows b. Returns the new params, optimiser state and loss. */
+  run(
+    p: ArrayRecord[],
+    o: OptState,
+    b: ArrayRecord[],
+    x: np.Array,
+    y: np.Array,
+    t: np.Array,
+  ): [ArrayRecord[], OptState, np.Array];
+  dispose(): void;
+}
+
+/**
+ * Compiles the training step of `model` under `optimizer` and `loss`. `params` (borrowed) gives
+ * the structure the learning-rate multipliers are read for; any initialisation of the model has
+ * the same. The step depends on nothing else, so one step serves every training run of the same
+ * model spec, optimiser and loss (each jit traces once per input shape).
+ */
+export function trainStep(
+  model: Model,
+  optimizerSpec: GradientPhase["optimizer"],
+  loss: LossName,
+  params: ArrayRecord[],
+): TrainStep {
+  const optimizer = makeOptimizer(optimizerSpec, multipliersOf(model, params));
+  const dataLoss = lossFunction(loss);
+  const step = jit(
+    (p: ArrayRecord[], o: OptState, b: ArrayRecord[], x: np.Array, y: np.Array, t: np.Array) => {
+      const lossOf = (q: ArrayRecord[]): np.Array => dataLoss(model.apply(joinState(q, b), x), y);
+      const [value, grads] = valueAndGrad(lossOf)(borrowTree(p));
+      const [updates, next] = optimizer.update(grads, o, p, t);
+      t.dispose();
+      return [applyUpdates(p, updates), next, value] as [ArrayRecord[], OptState, np.Array];
+    },
+  );
+  return {
+    optimizer,
+    run: (p, o, b, x, y, t) => step(p, o, b, x, y, t),
+    dispose: () => step.dispose(),
+  };
 }
 
 /**
@@ -81,18 +131,8 @@ export function fitGradient(
   const split = splitState(state);
   let params = split.params;
   const buffers = split.buffers;
-  const optimizer = makeOptimizer(phase.optimizer, multipliersOf(model, params));
-  let optState: OptState = optimizer.init(params);
-  const dataLoss = lossFunction(loss);
-  const step = jit(
-    (p: ArrayRecord[], o: OptState, b: ArrayRecord[], x: np.Array, y: np.Array, t: np.Array) => {
-      const lossOf = (q: ArrayRecord[]): np.Array => dataLoss(model.apply(joinState(q, b), x), y);
-      const [value, grads] = valueAndGrad(lossOf)(borrowTree(p));
-      const [updates, next] = optimizer.update(grads, o, p, t);
-      t.dispose();
-      return [applyUpdates(p, updates), next, value] as [ArrayRecord[], OptState, np.Array];
-    },
-  );
+  const step = options.step ?? trainStep(model, phase.optimizer, loss, params);
+  let optState: OptState = step.optimizer.init(params);
   const batchSize = phase.batch_size > 0 ? Math.min(phase.batch_size, train.rows) : train.rows;
   const width = train.x.length / train.rows;
   const outputs = train.y.length / train.rows;
@@ -116,7 +156,7 @@ export function fitGradient(
         xb.set(train.x.subarray(row * width, (row + 1) * width), r * width);
         yb.set(train.y.subarray(row * outputs, (row + 1) * outputs), r * outputs);
       });
-      const [nextParams, nextOpt, value] = step(
+      const [nextParams, nextOpt, value] = step.run(
         params,
         optState,
         borrowTree(buffers),
@@ -142,7 +182,7 @@ export function fitGradient(
     if (!Number.isFinite(report.trainLoss)) break;
     if (phase.patience > 0 && sinceBest >= phase.patience) break;
   }
-  step.dispose();
+  if (!options.step) step.dispose();
   disposeTree(optState);
   if (best) {
     disposeTree(params);
