@@ -16,7 +16,7 @@
  * workers got. Pin the run to chosen cores with taskset (availableParallelism follows the mask).
  * Run: node --import tsx bench/pool-throughput.ts [--repeat N]
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { planBench } from "../src/bench/plan.js";
@@ -25,6 +25,7 @@ import { PoolExecutor } from "../src/exec/pool.js";
 import { parseSearchConfig } from "../src/search/config.js";
 import { activationModel, fitnessConfigs } from "../src/search/fitness.js";
 import { searchPreset } from "../src/search/presets.js";
+import { controlSeconds } from "./machine-control.js";
 
 const TARGET = 1.7;
 const repeatAt = process.argv.indexOf("--repeat");
@@ -83,29 +84,6 @@ const load = () =>
 const perMinute = (t: Timing) => (jobs.length / t.seconds) * 60;
 console.log(`${jobs.length} trials; ${availableParallelism()} cores; load average ${load()}`);
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[values.length >> 1]!;
-
-/** Seconds a float64 loop over a 64 KB array takes in each of `processes` processes at once. */
-async function controlSeconds(processes: number): Promise<number> {
-  const loop = `const a = new Float64Array(8192).map((_, i) => i / 8192); let s = 0;
-const t = performance.now();
-for (let r = 0; r < 12000; r++) for (let i = 0; i < a.length; i++) { a[i] = a[i] * 0.999 + 1e-3; s += a[i] * a[i]; }
-process.stdout.write(String((performance.now() - t) / 1000 + 0 * s));`;
-  const runs = Array.from(
-    { length: processes },
-    () =>
-      new Promise<number>((resolve, reject) => {
-        const child = spawn(process.execPath, ["-e", loop], {
-          stdio: ["ignore", "pipe", "inherit"],
-        });
-        let out = "";
-        child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-        child.on("error", reject);
-        child.on("close", () => resolve(Number(out)));
-      }),
-  );
-  const seconds = await Promise.all(runs);
-  return Math.max(...seconds);
-}
 
 /** Pins every thread of the processes to the first core this process may use (Linux taskset). */
 function pinToOneCore(pids: number[]): boolean {

@@ -13,13 +13,15 @@ import { planBench } from "../src/bench/plan.js";
 import type { TrialResult } from "../src/bench/results.js";
 import { startEngine } from "../src/engine/index.js";
 import type { ExecutorHooks } from "../src/exec/executor.js";
-import { ExecError } from "../src/exec/executor.js";
+import { ExecError, runOne } from "../src/exec/executor.js";
 import { createExecutor } from "../src/exec/index.js";
 import { InlineExecutor } from "../src/exec/inline.js";
-import type { TrialJob, TrialOutcome } from "../src/exec/job.js";
-import { executeTrialJob, jobsOf } from "../src/exec/job.js";
+import type { Outcome, ScreenJob, TrialJob, TrialOutcome } from "../src/exec/job.js";
+import { executeTrialJob, jobsOf, screenJob } from "../src/exec/job.js";
 import { PoolExecutor } from "../src/exec/pool.js";
 import { RedisExecutor } from "../src/exec/redis.js";
+import type { ScreenRequest, ScreenResult } from "../src/search/screen-job.js";
+import { executeScreen } from "../src/search/screen-job.js";
 
 const configOf = (epochs: number, extra: Partial<BenchConfigInput> = {}) =>
   parseBenchConfig({
@@ -82,9 +84,24 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** A passing activation (with proxies) and one the static stage rejects (it explodes). */
+const SCREENS: ScreenRequest[] = [
+  { activation: "x * sigmoid(x)", stages: ["static", "stability", "quality"], proxies: true },
+  { activation: "exp(exp(x))", stages: ["static", "stability", "quality"], proxies: true },
+];
+const screenedHere: ScreenResult[] = [];
+
+/** A screening without its measured seconds (they differ run to run). */
+function untimed(result: ScreenResult): unknown {
+  return JSON.parse(
+    JSON.stringify(result, (key, value: unknown) => (key === "seconds" ? 0 : value)),
+  );
+}
+
 before(async () => {
   await startEngine("wasm");
   for (const job of JOBS) reference.set(job.id, executeTrialJob(job));
+  for (const request of SCREENS) screenedHere.push(executeScreen(request));
 });
 
 describe("inline executor", () => {
@@ -120,6 +137,22 @@ describe("inline executor", () => {
     assert.equal(starts, 3);
     outcomes.delete(bad.id);
     assertMatchesReference(outcomes, JOBS);
+  });
+});
+
+describe("screening as a job", () => {
+  it("inline: the result of screening here; a job of unknown kind fails clearly", async () => {
+    const results = await Promise.all(
+      SCREENS.map((r) => runOne(new InlineExecutor(), screenJob(r))),
+    );
+    results.forEach((result, i) =>
+      assert.deepStrictEqual(untimed(result), untimed(screenedHere[i]!)),
+    );
+    // proxies are computed for the candidate that passed, not for the rejected one
+    assert.ok(Number.isFinite(results[0]!.proxies!.values.featureRank));
+    assert.equal(results[1]!.proxies, undefined);
+    const odd = { kind: "train", id: "odd" } as unknown as ScreenJob;
+    await assert.rejects(runOne(new InlineExecutor({ attempts: 1 }), odd), /unknown kind 'train'/);
   });
 });
 
@@ -209,6 +242,46 @@ describe("worker pool", { timeout: 120_000 }, () => {
       /disk full/,
     );
     assert.equal(calls, 1);
+  });
+
+  it("shares its workers among overlapping runs: each run hears exactly its own jobs", async () => {
+    const [first, second] = [JOBS.slice(0, 2), JOBS.slice(2)];
+    const runPids = new Set<number>();
+    const [a, b] = await Promise.all([
+      collect(pool, first, { onStart: (job) => runPids.add(pool.pidOf(job.id)!) }),
+      collect(pool, second, { onStart: (job) => runPids.add(pool.pidOf(job.id)!) }),
+    ]);
+    assertMatchesReference(a, first);
+    assertMatchesReference(b, second);
+    assert.equal(runPids.size, 2, "both workers took jobs of the overlapping runs");
+  });
+
+  it("ends only the run whose hook fails; an overlapping run completes", async () => {
+    const failing = pool.run(JOBS.slice(0, 2), {
+      onResult() {
+        throw new Error("disk full");
+      },
+    });
+    const healthy = collect(pool, JOBS.slice(2));
+    await assert.rejects(failing, /disk full/);
+    assertMatchesReference(await healthy, JOBS.slice(2));
+  });
+
+  it("runs screening jobs: the result of screening here, for a pass and a reject", async () => {
+    const jobs = SCREENS.map(screenJob);
+    const outcomes = new Map<string, Outcome<ScreenJob>>();
+    await pool.run(jobs, { onResult: (o) => void outcomes.set(o.job.id, o) });
+    jobs.forEach((job, i) => {
+      const result = outcomes.get(job.id)?.result;
+      assert.ok(result, outcomes.get(job.id)?.error);
+      assert.deepStrictEqual(untimed(result), untimed(screenedHere[i]!));
+    });
+    assert.equal(screenedHere[0]!.screening!.passed, true);
+    assert.equal(screenedHere[1]!.screening!.rejectedAt, "static");
+    assert.equal(
+      await runOne(pool, screenJob(SCREENS[1]!)).then((r) => r.screening?.rejectedAt),
+      "static",
+    );
   });
 
   it("stops its worker processes on close()", async () => {

@@ -18,9 +18,9 @@ import { parseBenchConfig } from "../src/bench/config.js";
 import { planBench } from "../src/bench/plan.js";
 import type { TrialResult } from "../src/bench/results.js";
 import { startEngine } from "../src/engine/index.js";
-import { ExecError } from "../src/exec/executor.js";
+import { ExecError, runOne } from "../src/exec/executor.js";
 import type { TrialOutcome } from "../src/exec/job.js";
-import { executeTrialJob, jobsOf } from "../src/exec/job.js";
+import { executeTrialJob, jobsOf, screenJob } from "../src/exec/job.js";
 import { RedisExecutor } from "../src/exec/redis.js";
 import {
   bullConnection,
@@ -30,6 +30,8 @@ import {
 } from "../src/exec/redis-connection.js";
 import { decodeResult, encodeResult } from "../src/exec/wire.js";
 import { NoWorkerWatch } from "../src/exec/worker-watch.js";
+import type { ScreenRequest, ScreenResult } from "../src/search/screen-job.js";
+import { executeScreen } from "../src/search/screen-job.js";
 
 const PASSWORD = "s3cret pass/word";
 const QUEUE = "test-trials";
@@ -50,6 +52,15 @@ const CONFIG = parseBenchConfig({
   fairness: { mode: "none" },
 });
 const JOBS = jobsOf(planBench(CONFIG));
+const SCREEN: ScreenRequest = {
+  activation: "x * tanh(softplus(x))",
+  stages: ["static", "stability", "quality"],
+  proxies: true,
+};
+
+/** A screening without its measured seconds (they differ run to run). */
+const untimed = (result: ScreenResult): unknown =>
+  JSON.parse(JSON.stringify(result, (key, value: unknown) => (key === "seconds" ? 0 : value)));
 
 type Launched = ChildProcess & { lines: string[] };
 const children: Launched[] = [];
@@ -310,7 +321,7 @@ describe("BullMQ executor with two worker processes", { timeout: 120_000 }, () =
 });
 
 describe("a coordinator without workers", { timeout: 60_000 }, () => {
-  it("keeps waiting, says once that no worker is connected (no password shown), then finishes when one comes", async () => {
+  it("keeps waiting, says once that no worker is connected (no password shown), then finishes when one comes; a screening run beside it is told nothing twice", async () => {
     const queue = "test-no-worker";
     const executor = new RedisExecutor(url, { queueName: queue, noWorkerNoticeSeconds: 1 });
     const notices: { at: number; message: string }[] = [];
@@ -321,6 +332,8 @@ describe("a coordinator without workers", { timeout: 60_000 }, () => {
     const outcomes: TrialOutcome[] = [];
     const started = Date.now();
     const running = executor.run(jobs, { onResult: (o) => void outcomes.push(o) });
+    // a second run at the same time (a search's screening beside its trials): one notice for both
+    const screening = runOne(executor, screenJob(SCREEN));
     let worker: Launched | undefined;
     try {
       await waitFor("the no-worker notice", () => notices.length > 0, 8000);
@@ -334,6 +347,10 @@ describe("a coordinator without workers", { timeout: 60_000 }, () => {
       );
       worker = startWorker(url, process.env, queue);
       await running;
+      const screened = await screening;
+      await startEngine("wasm");
+      assert.deepStrictEqual(untimed(screened), untimed(executeScreen(SCREEN)));
+      assert.equal(screened.screening?.passed, true);
     } finally {
       await executor.close();
     }

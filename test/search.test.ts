@@ -147,7 +147,7 @@ describe("nonlin search", () => {
     }
   });
 
-  it("a batch of `parallel` candidates gives the same search on 1 worker and on a pool of 2", () => {
+  it("with `parallel` candidates in flight, the same search on 1 worker and on a pool of 2", () => {
     const dir = mkdtempSync(join(tmpdir(), "nonlin-search-"));
     const config = writeConfig(dir, { ...TINY, budget: 4, parallel: 2 });
     const run = (workers: string) => {

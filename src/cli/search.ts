@@ -14,6 +14,8 @@ import type { BenchResults } from "../bench/results.js";
 import { assembleResults, taskInfo } from "../bench/run.js";
 import { trialSeed } from "../bench/seeds.js";
 import { parseDeviceName, startEngine } from "../engine/index.js";
+import { runOne } from "../exec/executor.js";
+import { screenJob } from "../exec/job.js";
 import { benchHtml } from "../report/bench-html.js";
 import { searchHtml, searchMarkdown } from "../report/search-report.js";
 import type { SearchConfig } from "../search/config.js";
@@ -23,6 +25,7 @@ import { heldoutCandidates, heldoutConfig, heldoutHeadline } from "../search/hel
 import { SEARCH_PRESETS, searchPreset } from "../search/presets.js";
 import type { SearchResults } from "../search/results.js";
 import { runSearch } from "../search/run-search.js";
+import type { ScreenRequest } from "../search/screen-job.js";
 import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
 import { machineOf, withRunSession } from "./run-session.js";
@@ -85,7 +88,7 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
   const output = makeOutput(json);
   const device = parseDeviceName(options.device);
   const config = readConfig(file, options);
-  await startEngine(device); // the screening stages train small networks in this process
+  await startEngine(device); // proxies guide the sampling of candidates in this process
   checkConfig(config);
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
   const executor = chooseExecutor(options, device);
@@ -105,7 +108,9 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
     output.say(
       `search ${config.name} (run ${runId}): ${config.algorithm} over ${config.space}, budget ${config.budget} candidate trainings`,
     );
-    const outcome = await runSearch(config, runConfigs, (p) => {
+    // screenings run where the trials run (a job each), not on this process's one thread
+    const screen = (request: ScreenRequest) => runOne(executor, screenJob(request));
+    const outcome = await runSearch(config, runConfigs, screen, (p) => {
       const best = p.best
         ? `best ${p.best.fitness.toFixed(4)} ${p.best.text}`
         : "no trained candidate yet";

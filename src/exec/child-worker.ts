@@ -11,10 +11,9 @@ import type { ChildProcess } from "node:child_process";
 import { fork } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TrialResult } from "../bench/results.js";
 import type { DeviceName } from "../engine/device.js";
 import { ExecError } from "./executor.js";
-import type { TrialJob } from "./job.js";
+import type { Job, ResultOf } from "./job.js";
 import type { ChildMessage, ParentMessage } from "./protocol.js";
 
 /** The trial threw in the worker (the worker is still usable). */
@@ -49,7 +48,7 @@ export interface ChildWorkerOptions {
 
 interface Running {
   id: string;
-  resolve(result: TrialResult): void;
+  resolve(result: ResultOf<Job>): void;
   reject(error: Error): void;
   onEpoch?: (epoch: number, of: number, loss: number) => void;
 }
@@ -133,14 +132,14 @@ export class ChildWorker {
   }
 
   /**
-   * Runs one job. Rejects with TrialFailure when the trial threw (the worker stays usable) and
+   * Runs one job. Rejects with TrialFailure when the job threw (the worker stays usable) and
    * with WorkerCrash when the process died.
    */
-  run(job: TrialJob, onEpoch?: Running["onEpoch"]): Promise<TrialResult> {
+  run<J extends Job>(job: J, onEpoch?: Running["onEpoch"]): Promise<ResultOf<J>> {
     if (!this.alive)
       return Promise.reject(new WorkerCrash(`worker process ${this.pid} has exited`));
     if (this.running) throw new Error(`worker process ${this.pid} is busy`);
-    return new Promise<TrialResult>((resolve, reject) => {
+    return new Promise<ResultOf<J>>((resolve, reject) => {
       const done = (settle: () => void) => {
         this.running = undefined;
         if (this.alive) this.setBusy(false);
@@ -148,7 +147,7 @@ export class ChildWorker {
       };
       this.running = {
         id: job.id,
-        resolve: (result) => done(() => resolve(result)),
+        resolve: (result) => done(() => resolve(result as ResultOf<J>)),
         reject: (error) => done(() => reject(error)),
         onEpoch,
       };

@@ -1,25 +1,27 @@
 /**
- * One interface for every way of running trial jobs: in this process (inline), on a pool of local
- * worker processes, or on any number of machines through a Redis queue (BullMQ). Callers hand over
- * jobs and hear back through hooks; results arrive in completion order, not job order.
+ * One interface for every way of running jobs (trials, a search's screenings): in this process
+ * (inline), on a pool of local worker processes, or on any number of machines through a Redis
+ * queue (BullMQ). Callers hand over jobs and hear back through hooks; results arrive in completion
+ * order, not job order. Runs may overlap: a search keeps several candidates' jobs in flight, each
+ * candidate awaiting its own run, and the executor shares its workers among them.
  */
-import type { TrialJob, TrialOutcome } from "./job.js";
+import type { Job, Outcome, ResultOf, TrialJob } from "./job.js";
 
-export interface ExecutorHooks {
-  /** A trial attempt began (on a retry this is called again). */
-  onStart?(job: TrialJob): void;
+export interface ExecutorHooks<J extends Job = TrialJob> {
+  /** A job attempt began (on a retry this is called again). */
+  onStart?(job: J): void;
   /**
-   * A trial finished for good: with `result`, or with `error` after its last attempt. Called once
+   * A job finished for good: with `result`, or with `error` after its last attempt. Called once
    * per job id; calls are made one at a time (a returned promise is awaited before the next).
    */
-  onResult(outcome: TrialOutcome): void | Promise<void>;
+  onResult(outcome: Outcome<J>): void | Promise<void>;
   /** Training progress of a running trial (throttled by remote executors). */
-  onEpoch?(job: TrialJob, epoch: number, of: number, loss: number): void;
+  onEpoch?(job: J, epoch: number, of: number, loss: number): void;
 }
 
 export interface Executor {
   /** Runs every job; resolves when each has been reported through onResult. */
-  run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void>;
+  run<J extends Job>(jobs: J[], hooks: ExecutorHooks<J>): Promise<void>;
   /** Stops workers and closes connections; the executor cannot run again. */
   close(): Promise<void>;
   /**
@@ -37,6 +39,21 @@ export class ExecError extends Error {
 
 export const DEFAULT_ATTEMPTS = 3;
 
+/** A job failed on every attempt (the executor itself worked). */
+export class JobFailedError extends Error {
+  override name = "JobFailedError";
+}
+
+/** Runs one job and returns its result; throws JobFailedError with its error after the last try. */
+export async function runOne<J extends Job>(executor: Executor, job: J): Promise<ResultOf<J>> {
+  let outcome: Outcome<J> | undefined;
+  await executor.run([job], { onResult: (o) => void (outcome = o) });
+  if (outcome?.result !== undefined) return outcome.result;
+  throw new JobFailedError(
+    `${job.kind ?? "trial"} job ${job.id} failed after ${outcome?.attempts ?? 0} attempt(s): ${outcome?.error ?? "no result came back"}`,
+  );
+}
+
 /** Message of anything thrown. */
 export const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
@@ -46,12 +63,12 @@ export const messageOf = (error: unknown): string =>
  * any of the caller's hooks so the executor can stop and rethrow it (a hook that throws is the
  * caller's error, never a trial's: it is not retried).
  */
-export class ResultDelivery {
+export class ResultDelivery<J extends Job = TrialJob> {
   private chain: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
 
   constructor(
-    private readonly onResult: ExecutorHooks["onResult"],
+    private readonly onResult: ExecutorHooks<J>["onResult"],
     /** Called once, at the first failure of a hook. */
     private readonly onFailure: () => void = () => {},
   ) {}
@@ -60,7 +77,7 @@ export class ResultDelivery {
     return this.failure !== undefined;
   }
 
-  deliver(outcome: TrialOutcome): void {
+  deliver(outcome: Outcome<J>): void {
     this.chain = this.chain.then(async () => {
       if (this.failure) return;
       try {

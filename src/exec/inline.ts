@@ -1,13 +1,14 @@
 /**
- * Runs trial jobs one after another in this process (no parallelism): the reference executor,
- * and the one to use where child processes are not wanted (a debugger, a browser later).
+ * Runs jobs one after another in this process (no parallelism): the reference executor, and the
+ * one to use where child processes are not wanted (a debugger, a browser later). Overlapping runs
+ * take turns job by job.
  */
 import type { DeviceName } from "../engine/device.js";
 import { startEngine } from "../engine/device.js";
 import type { Executor, ExecutorHooks } from "./executor.js";
 import { DEFAULT_ATTEMPTS, ExecError, messageOf, ResultDelivery } from "./executor.js";
-import type { TrialJob } from "./job.js";
-import { executeTrialJob, prepareTrialJob } from "./job.js";
+import type { Job } from "./job.js";
+import { executeJob } from "./job.js";
 
 export interface InlineOptions {
   /** Tries per trial before it is reported with an error (default 3). */
@@ -28,10 +29,10 @@ export class InlineExecutor implements Executor {
     this.device = options.device ?? "wasm";
   }
 
-  async run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
+  async run<J extends Job>(jobs: J[], hooks: ExecutorHooks<J>): Promise<void> {
     if (this.closed) throw new ExecError("the inline executor is closed");
     await startEngine(this.device);
-    const delivery = new ResultDelivery(hooks.onResult);
+    const delivery = new ResultDelivery<J>(hooks.onResult);
     for (const job of jobs) {
       let error = "";
       let attempts = 0;
@@ -39,8 +40,7 @@ export class InlineExecutor implements Executor {
         attempts++;
         delivery.hook(() => hooks.onStart?.(job));
         try {
-          await prepareTrialJob(job);
-          const result = executeTrialJob(job, {
+          const result = await executeJob(job, {
             memory: () => process.memoryUsage().rss,
             onEpoch: (epoch, of, loss) =>
               delivery.hook(() => hooks.onEpoch?.(job, epoch, of, loss)),

@@ -1,7 +1,8 @@
 /**
- * A trial as data: what an executor hands to a worker (in this process, in a child process, or on
- * another machine through Redis). Payloads are plain JSON — a validated bench config and indices —
- * never code; the worker re-plans the config (cached by its hash) and runs the trial.
+ * Work as data: what an executor hands to a worker (in this process, in a child process, or on
+ * another machine through Redis). Two kinds: a trial — a validated bench config and indices; the
+ * worker re-plans the config (cached by its hash) and trains — and a search's screening of one
+ * activation (src/search/screen-job.ts). Payloads are plain JSON, never code.
  */
 import { createHash } from "node:crypto";
 import type { BenchConfig } from "../bench/config.js";
@@ -13,8 +14,12 @@ import { trialSeed } from "../bench/seeds.js";
 import type { TrialHooks } from "../bench/trial.js";
 import { runTrial } from "../bench/trial.js";
 import type { Task } from "../data/task.js";
+import type { ScreenRequest, ScreenResult } from "../search/screen-job.js";
+import { executeScreen } from "../search/screen-job.js";
 
 export interface TrialJob {
+  /** Absent in jobs written before screening became a job: a trial. */
+  kind?: "trial";
   /** The trial's identity: hash of its full configuration (see trialId). */
   id: string;
   /** The whole validated bench config (JSON). */
@@ -24,12 +29,37 @@ export interface TrialJob {
   seedIndex: number;
 }
 
-export interface TrialOutcome {
-  job: TrialJob;
-  result?: TrialResult;
-  /** Message of the last failure, when the trial failed for good. */
+/** The rejection stages and proxies of one activation of a search. */
+export interface ScreenJob {
+  kind: "screen";
+  /** Hash of the request: equal requests are one job. */
+  id: string;
+  request: ScreenRequest;
+}
+
+export type Job = TrialJob | ScreenJob;
+
+/** What a job of type J returns. */
+export type ResultOf<J extends Job> = J extends ScreenJob ? ScreenResult : TrialResult;
+
+export interface Outcome<J extends Job = TrialJob> {
+  job: J;
+  result?: ResultOf<J>;
+  /** Message of the last failure, when the job failed for good. */
   error?: string;
   attempts: number;
+}
+
+export type TrialOutcome = Outcome<TrialJob>;
+
+export const isScreenJob = (job: Job): job is ScreenJob => job.kind === "screen";
+
+export function screenJob(request: ScreenRequest): ScreenJob {
+  return {
+    kind: "screen",
+    id: `screen-${sha256(canonicalJson(request)).slice(0, 26)}`,
+    request,
+  };
 }
 
 /** Canonical JSON: object keys sorted, so equal configurations hash equally. */
@@ -79,7 +109,8 @@ export function trialId(
  * same key (the seeds of one candidate on one task) reuse a worker's compiled kernels and traces,
  * so a pool prefers to send them to the worker that ran the key before (see pool.ts).
  */
-export function affinityKey(job: TrialJob): string {
+export function affinityKey(job: Job): string {
+  if (isScreenJob(job)) return job.id;
   const { config } = job;
   return sha256(
     canonicalJson({
@@ -179,4 +210,19 @@ export async function prepareTrialJob(job: TrialJob): Promise<void> {
     ready.catch(() => prepared.delete(entry.name));
   }
   await ready;
+}
+
+/**
+ * Runs any job here (the engine must be started): checks and prepares it, then executes it.
+ * Epoch hooks and memory readings concern trials only.
+ */
+export async function executeJob<J extends Job>(
+  job: J,
+  hooks: TrialHooks = {},
+): Promise<ResultOf<J>> {
+  if (isScreenJob(job)) return executeScreen(job.request) as ResultOf<J>;
+  if (job.kind !== undefined && job.kind !== "trial")
+    throw new RangeError(`job ${String((job as Job).id)}: unknown kind '${String(job.kind)}'`);
+  await prepareTrialJob(job);
+  return executeTrialJob(job, hooks) as ResultOf<J>;
 }

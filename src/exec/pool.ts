@@ -1,6 +1,6 @@
 /**
- * A pool of local worker processes (default: one per core), each running one trial at a time;
- * jobs go to workers as they free up. A trial that throws is retried (on any worker); a worker
+ * A pool of local worker processes (default: one per core), each running one job at a time;
+ * jobs go to workers as they free up, from every run in progress (runs may overlap). A trial that throws is retried (on any worker); a worker
  * that dies during a trial is replaced by a fresh one and its trial retried; either counts an
  * attempt, and after the last one the trial is reported with its error while the run goes on.
  * Workers stay up between runs (the engine and jit caches stay warm) until close().
@@ -10,7 +10,7 @@ import type { DeviceName } from "../engine/device.js";
 import { ChildWorker, WorkerCrash } from "./child-worker.js";
 import type { Executor, ExecutorHooks } from "./executor.js";
 import { DEFAULT_ATTEMPTS, ExecError, messageOf, ResultDelivery } from "./executor.js";
-import type { TrialJob } from "./job.js";
+import type { Job } from "./job.js";
 import { affinityKey } from "./job.js";
 
 export interface PoolOptions {
@@ -23,12 +23,23 @@ export interface PoolOptions {
   startTimeoutMs?: number;
 }
 
+/** One call of run(): its hooks, and how many of its jobs are not reported yet. */
+interface RunState {
+  hooks: ExecutorHooks<Job>;
+  delivery: ResultDelivery<Job>;
+  left: number;
+  /** Why the run stops early (the pool broke or closed); its jobs still queued are dropped. */
+  failure?: unknown;
+  done(): void;
+}
+
 interface Pending {
-  job: TrialJob;
-  /** affinityKey(job): trials sharing it reuse what a worker compiled for the first. */
+  job: Job;
+  /** affinityKey(job): jobs sharing it reuse what a worker compiled for the first. */
   key: string;
   attempts: number;
   error?: string;
+  run: RunState;
 }
 
 /** How many recent affinity keys a worker is taken to have warm. */
@@ -42,7 +53,12 @@ export class PoolExecutor implements Executor {
   private readonly idle: ChildWorker[] = [];
   private readonly workers = new Set<ChildWorker>();
   private closed = false;
-  private running = false;
+  /** Jobs of every run in progress not yet given to a worker, oldest first. */
+  private readonly queue: Pending[] = [];
+  /** Runs with jobs not yet reported. */
+  private readonly runs = new Set<RunState>();
+  /** Workers taking jobs from the queue now. */
+  private lanes = 0;
   /** Affinity keys each worker ran lately, newest last. */
   private readonly warm = new Map<ChildWorker, string[]>();
 
@@ -61,33 +77,65 @@ export class PoolExecutor implements Executor {
     return [...this.workers].flatMap((w) => (w.alive && w.pid !== undefined ? [w.pid] : []));
   }
 
-  /** Pid of the worker process running this trial now. */
+  /** Pid of the worker process running this job now. */
   pidOf(jobId: string): number | undefined {
     return [...this.workers].find((w) => w.current === jobId)?.pid;
   }
 
-  async run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
+  /**
+   * Queues the jobs behind those of runs already in progress and waits for their results; runs
+   * may overlap (a search's candidates), and the workers take jobs of all of them.
+   */
+  async run<J extends Job>(jobs: J[], hooks: ExecutorHooks<J>): Promise<void> {
     if (this.closed) throw new ExecError("the worker pool is closed");
-    if (this.running) throw new ExecError("the worker pool is already running jobs");
-    this.running = true;
-    try {
-      await this.runAll(jobs, hooks);
-    } finally {
-      this.running = false;
+    if (jobs.length === 0) return;
+    let done = () => {};
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const run: RunState = {
+      hooks: hooks as unknown as ExecutorHooks<Job>,
+      delivery: new ResultDelivery<Job>(hooks.onResult as ExecutorHooks<Job>["onResult"], () =>
+        this.stop(run),
+      ),
+      left: jobs.length,
+      done,
+    };
+    this.runs.add(run);
+    for (const job of jobs) this.queue.push({ job, key: affinityKey(job), attempts: 0, run });
+    this.startLanes();
+    await finished;
+    await run.delivery.settle();
+    if (run.failure !== undefined) throw run.failure;
+  }
+
+  /** Starts a lane for each job a busy worker will not take next, up to the pool's size. */
+  private startLanes(): void {
+    while (this.lanes < this.size && this.lanes < this.queue.length + this.busyLanes()) {
+      this.lanes++;
+      void this.lane().finally(() => {
+        this.lanes--;
+        if (this.queue.length > 0 && !this.closed) this.startLanes();
+      });
     }
   }
 
-  private async runAll(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
-    const queue: Pending[] = jobs.map((job) => ({ job, key: affinityKey(job), attempts: 0 }));
-    const delivery = new ResultDelivery(hooks.onResult);
-    const lanes = Math.min(this.size, jobs.length);
-    const results = await Promise.allSettled(
-      Array.from({ length: lanes }, () => this.lane(queue, hooks, delivery)),
-    );
-    await delivery.settle();
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    if (this.closed) throw new ExecError("the worker pool was closed during the run");
+  /** Lanes running a job now (each takes the next when it finishes). */
+  private busyLanes(): number {
+    return [...this.workers].filter((w) => w.current !== undefined).length;
+  }
+
+  /** One job of a run is reported (or dropped): the run ends with its last. */
+  private settle(item: Pending): void {
+    if (--item.run.left === 0) {
+      this.runs.delete(item.run);
+      item.run.done();
+    }
+  }
+
+  /** Ends a run early: its queued jobs are dropped; jobs running now finish unreported. */
+  private stop(run: RunState, failure?: unknown): void {
+    if (failure !== undefined) run.failure ??= failure;
+    for (let i = this.queue.length - 1; i >= 0; i--)
+      if (this.queue[i]!.run === run) this.settle(this.queue.splice(i, 1)[0]!);
   }
 
   /**
@@ -96,7 +144,8 @@ export class PoolExecutor implements Executor {
    * a new candidate went to both workers and each compiled it: a search's batches of a few trials
    * ran no faster on 2 workers than on 1.
    */
-  private take(queue: Pending[], worker: ChildWorker | undefined): Pending | undefined {
+  private take(worker: ChildWorker | undefined): Pending | undefined {
+    const { queue } = this;
     const mine = (worker && this.warm.get(worker)) ?? [];
     let index = queue.findIndex((item) => mine.includes(item.key));
     if (index < 0) {
@@ -115,45 +164,63 @@ export class PoolExecutor implements Executor {
   }
 
   /** One worker's loop: take the next job, run it, report or requeue it, until none is left. */
-  private async lane(queue: Pending[], hooks: ExecutorHooks, delivery: ResultDelivery) {
+  private async lane(): Promise<void> {
     let worker: ChildWorker | undefined;
+    /** The job taken and not yet reported or requeued (settled if this lane fails). */
+    let holding: Pending | undefined;
     try {
       // a fresh worker is started before it chooses, so it sees what the others have warm
-      for (
-        let item = this.take(queue, (worker ??= await this.acquire()));
-        item;
-        item = this.take(queue, worker)
-      ) {
-        if (delivery.failed || this.closed) {
-          queue.unshift(item);
-          return;
+      worker = await this.acquire();
+      for (let item = this.take(worker); item; item = this.take(worker)) {
+        holding = item;
+        if (this.closed) {
+          this.settle(item);
+          holding = undefined;
+          continue;
         }
         worker ??= await this.acquire();
-        this.markWarm(worker, item.key);
-        item.attempts++;
-        const { job } = item;
-        try {
-          const running = worker.run(job, (epoch, of, loss) =>
-            delivery.hook(() => hooks.onEpoch?.(job, epoch, of, loss)),
-          );
-          delivery.hook(() => hooks.onStart?.(job)); // after dispatch: pidOf(job.id) names its worker
-          const result = await running;
-          delivery.deliver({ job, result, attempts: item.attempts });
-          continue;
-        } catch (error) {
-          if (error instanceof WorkerCrash || !worker.alive) {
-            this.workers.delete(worker);
-            this.warm.delete(worker);
+        await this.runOn(worker, item).catch((error: unknown) => {
+          if (error instanceof WorkerCrash || !worker?.alive) {
+            this.workers.delete(worker!);
+            this.warm.delete(worker!);
             worker = undefined;
           }
-          item.error = messageOf(error);
-        }
-        if (this.closed) return;
-        if (item.attempts < this.attempts) queue.push(item);
-        else delivery.deliver({ job, error: item.error, attempts: item.attempts });
+          this.retryOrFail(item, messageOf(error));
+        });
+        holding = undefined;
       }
+    } catch (error) {
+      // no worker could be started: every run waiting on this pool fails with the reason
+      for (const run of [...this.runs]) this.stop(run, error);
+      if (holding) this.settle(holding);
     } finally {
       if (worker?.alive && !this.closed) this.idle.push(worker);
+    }
+  }
+
+  /** Runs one attempt of a job on a worker and reports its result; rejects if it failed. */
+  private async runOn(worker: ChildWorker, item: Pending): Promise<void> {
+    this.markWarm(worker, item.key);
+    item.attempts++;
+    const { job, run } = item;
+    const running = worker.run(job, (epoch, of, loss) =>
+      run.delivery.hook(() => run.hooks.onEpoch?.(job, epoch, of, loss)),
+    );
+    run.delivery.hook(() => run.hooks.onStart?.(job)); // after dispatch: pidOf names its worker
+    const result = await running;
+    run.delivery.deliver({ job, result, attempts: item.attempts });
+    this.settle(item);
+  }
+
+  /** A failed attempt: queued again, or reported with its error after the last attempt. */
+  private retryOrFail(item: Pending, error: string): void {
+    const { job, run } = item;
+    item.error = error;
+    if (this.closed || run.delivery.failed || run.failure !== undefined) this.settle(item);
+    else if (item.attempts < this.attempts) this.queue.push(item);
+    else {
+      run.delivery.deliver({ job, error, attempts: item.attempts });
+      this.settle(item);
     }
   }
 
@@ -176,6 +243,8 @@ export class PoolExecutor implements Executor {
   async close(): Promise<void> {
     this.closed = true;
     this.idle.length = 0;
+    const closedError = new ExecError("the worker pool was closed during the run");
+    for (const run of [...this.runs]) this.stop(run, closedError);
     await Promise.all([...this.workers].map((w) => w.kill()));
     this.workers.clear();
   }

@@ -1,11 +1,10 @@
 /** Messages between a pool process and its worker processes (structured clone over IPC). */
-import type { TrialResult } from "../bench/results.js";
-import type { TrialJob } from "./job.js";
+import type { Job, ResultOf } from "./job.js";
 
-export type ParentMessage = { type: "run"; job: TrialJob };
+export type ParentMessage = { type: "run"; job: Job };
 
 export type ChildMessage =
   | { type: "ready" }
   | { type: "epoch"; id: string; epoch: number; of: number; loss: number }
-  | { type: "result"; id: string; result: TrialResult }
+  | { type: "result"; id: string; result: ResultOf<Job> }
   | { type: "error"; id: string; message: string };

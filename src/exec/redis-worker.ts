@@ -1,6 +1,7 @@
 /**
- * What `nonlin worker --redis URL` runs on any machine: a BullMQ Worker that takes trial jobs
- * from the queue and runs each in a local worker process (one per unit of concurrency).
+ * What `nonlin worker --redis URL` runs on any machine: a BullMQ Worker that takes jobs (trials,
+ * a search's screenings) from the queue and runs each in a local worker process (one per unit of
+ * concurrency).
  *
  * Why the trial runs in a child process: training is synchronous and blocks its thread for
  * seconds to hours, and BullMQ renews a job's lock from the thread that holds the Worker (every
@@ -11,13 +12,13 @@
  * child of a killed worker cannot report anything; it exits when its trial ends.
  */
 import { availableParallelism } from "node:os";
-import type { Job } from "bullmq";
+import type { Job as BullMqJob } from "bullmq";
 import { Worker } from "bullmq";
 import type { RedisOptions } from "ioredis";
 import type { DeviceName } from "../engine/device.js";
 import { ChildWorker } from "./child-worker.js";
 import { messageOf } from "./executor.js";
-import type { TrialJob } from "./job.js";
+import type { Job } from "./job.js";
 import {
   bullConnection,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -79,7 +80,7 @@ export async function runWorker(
   // engines start before the first job is taken, so no lock is held while they start
   idle.push(...(await Promise.all(Array.from({ length: concurrency }, startChild))));
 
-  const processor = async (bullJob: Job<TrialJob, string, string>): Promise<string> => {
+  const processor = async (bullJob: BullMqJob<Job, string, string>): Promise<string> => {
     const job = bullJob.data;
     log(`start ${job.id} (attempt ${bullJob.attemptsStarted})`);
     let child = idle.pop();
@@ -103,7 +104,7 @@ export async function runWorker(
     }
   };
 
-  const worker = new Worker<TrialJob, string, string>(queueName, processor, {
+  const worker = new Worker<Job, string, string>(queueName, processor, {
     connection: bullConnection(url, options.connection),
     concurrency,
     lockDuration: options.lockDurationMs ?? 30_000,

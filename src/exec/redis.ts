@@ -1,18 +1,19 @@
 /**
- * The coordinator side of scale-out: every trial job becomes one BullMQ job (jobId = the trial's
- * id, so enqueuing the same trial twice is a no-op and a finished trial is not run again), and
- * `nonlin worker` processes on any machine run them. Results come back through the queue's event
+ * The coordinator side of scale-out: every job (a trial, a search's screening) becomes one BullMQ
+ * job (jobId = the job's id, so enqueuing the same trial twice is a no-op and a finished trial is
+ * not run again), and `nonlin worker` processes on any machine run them. Runs may overlap (a
+ * search's candidates in flight): each listens for its own jobs. Results come back through the queue's event
  * stream, with a periodic look at job states as a safety net for events missed while subscribing.
  * BullMQ gives retries (attempts, exponential back-off) and stalled-job recovery; see
  * redis-worker.ts for how locks stay alive while a trial trains. With no worker connected the
  * coordinator keeps waiting (workers may start later) but says so through `onNotice`.
  */
-import type { Job } from "bullmq";
+import type { Job as BullMqJob } from "bullmq";
 import { Queue, QueueEvents } from "bullmq";
 import type { RedisOptions } from "ioredis";
 import type { Executor, ExecutorHooks } from "./executor.js";
 import { DEFAULT_ATTEMPTS, ExecError, messageOf, ResultDelivery } from "./executor.js";
-import type { TrialJob } from "./job.js";
+import type { Job, ResultOf } from "./job.js";
 import {
   bullConnection,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -24,7 +25,7 @@ import { decodeResult } from "./wire.js";
 import { NoWorkerWatch } from "./worker-watch.js";
 
 export const DEFAULT_QUEUE = "nonlin-trials";
-/** BullMQ job name of a trial (one queue could carry other kinds of work later). */
+/** BullMQ job name of a trial; other kinds go by their own (`screen`). */
 export const TRIAL_JOB_NAME = "trial";
 /** Job states looked up per poll tick, at most. */
 const POLL_BATCH = 200;
@@ -49,7 +50,7 @@ export interface RedisExecutorOptions {
   noWorkerNoticeSeconds?: number;
 }
 
-type TrialBullJob = Job<TrialJob, string, string>;
+type BullJob = BullMqJob<Job, string, string>;
 
 interface Progress {
   epoch: number;
@@ -61,11 +62,15 @@ export class RedisExecutor implements Executor {
   private readonly options: Required<Omit<RedisExecutorOptions, "connection">> & {
     connection: RedisOptions;
   };
-  private queue: Queue<TrialJob, string, string> | undefined;
+  private queue: Queue<Job, string, string> | undefined;
   private events: QueueEvents | undefined;
   private opening: Promise<void> | undefined;
   private closed = false;
-  private abort: (() => void) | undefined;
+  /** The pending jobs of each run in progress, and the one watch for workers they share. */
+  private readonly pendingRuns = new Set<Set<string>>();
+  private watching: { timer: ReturnType<typeof setInterval>; lastSign: number } | undefined;
+  /** Ends each run in progress (close() calls them). */
+  private readonly aborts = new Set<() => void>();
   /** Connection errors BullMQ reported (it reconnects on its own); kept for messages. */
   lastError: string | undefined;
   /** Where notices go (see Executor.onNotice); stderr when unset. */
@@ -105,34 +110,49 @@ export class RedisExecutor implements Executor {
    * Looks at the queue's workers now and then while jobs are pending, and tells the user when
    * none has been there for noWorkerNoticeSeconds. BullMQ counts a queue's workers by their Redis
    * client names (CLIENT LIST); where a server hides them, a job that became active or reported
-   * progress recently counts as a worker, so a working queue is never reported idle.
+   * progress recently counts as a worker, so a working queue is never reported idle. One watch
+   * serves every run in progress (a search has several at once): the user is told once, not once
+   * per run.
    */
   private watchWorkers(pending: Set<string>): { stop(): void; sign(): void } {
     const afterMs = this.options.noWorkerNoticeSeconds * 1000;
-    let lastSign = -Infinity;
-    const sign = () => void (lastSign = Date.now());
-    if (!Number.isFinite(afterMs)) return { stop() {}, sign };
-    const queue = this.queue!;
-    const watch = new NoWorkerWatch(afterMs, Date.now());
-    let looking = false;
-    const look = async () => {
-      if (looking || pending.size === 0) return;
-      looking = true;
-      try {
-        const workers = await queue.getWorkersCount();
-        const now = Date.now();
-        const recent = now - lastSign < afterMs ? 1 : 0;
-        if (watch.observe(workers + recent, now) && pending.size > 0)
-          this.notify(this.noWorkerMessage());
-      } catch (error) {
-        this.lastError = messageOf(error); // not knowing is no reason to warn
-      } finally {
-        looking = false;
-      }
+    if (!Number.isFinite(afterMs)) return { stop() {}, sign() {} };
+    this.pendingRuns.add(pending);
+    if (!this.watching) {
+      const queue = this.queue!;
+      const watch = new NoWorkerWatch(afterMs, Date.now());
+      const waiting = () => [...this.pendingRuns].some((run) => run.size > 0);
+      let looking = false;
+      const look = async () => {
+        if (looking || !waiting()) return;
+        looking = true;
+        try {
+          const workers = await queue.getWorkersCount();
+          const now = Date.now();
+          const recent = now - (this.watching?.lastSign ?? -Infinity) < afterMs ? 1 : 0;
+          if (watch.observe(workers + recent, now) && waiting())
+            this.notify(this.noWorkerMessage());
+        } catch (error) {
+          this.lastError = messageOf(error); // not knowing is no reason to warn
+        } finally {
+          looking = false;
+        }
+      };
+      // a quarter of the wait between looks (CLIENT LIST is cheap but not free), 0.1-2 s
+      const timer = setInterval(() => void look(), Math.max(100, Math.min(2000, afterMs / 4)));
+      this.watching = { timer, lastSign: -Infinity };
+    }
+    return {
+      stop: () => {
+        this.pendingRuns.delete(pending);
+        if (this.pendingRuns.size > 0 || !this.watching) return;
+        clearInterval(this.watching.timer);
+        this.watching = undefined;
+      },
+      sign: () => {
+        if (this.watching) this.watching.lastSign = Date.now();
+      },
     };
-    // a quarter of the wait between looks (CLIENT LIST is cheap but not free), 0.1-2 s
-    const timer = setInterval(() => void look(), Math.max(100, Math.min(2000, afterMs / 4)));
-    return { stop: () => clearInterval(timer), sign };
   }
 
   private open(): Promise<void> {
@@ -141,7 +161,7 @@ export class RedisExecutor implements Executor {
       await probeRedis(this.url, connection, connectTimeoutMs);
       const options = { connection: bullConnection(this.url, connection) };
       const record = (error: Error) => (this.lastError = error.message);
-      this.queue = new Queue<TrialJob, string, string>(queueName, options);
+      this.queue = new Queue<Job, string, string>(queueName, options);
       this.queue.on("error", record);
       this.events = new QueueEvents(queueName, options);
       this.events.on("error", record);
@@ -150,7 +170,7 @@ export class RedisExecutor implements Executor {
     return this.opening;
   }
 
-  async run(jobs: TrialJob[], hooks: ExecutorHooks): Promise<void> {
+  async run<J extends Job>(jobs: J[], hooks: ExecutorHooks<J>): Promise<void> {
     if (this.closed) throw new ExecError("the Redis executor is closed");
     await this.open();
     const queue = this.queue!;
@@ -159,15 +179,15 @@ export class RedisExecutor implements Executor {
     const pending = new Set(byId.keys());
     let finish: () => void = () => {};
     const finished = new Promise<void>((resolve) => (finish = resolve));
-    this.abort = finish;
+    this.aborts.add(finish);
     // a hook of the caller failed: stop waiting, run() rethrows it
-    const delivery = new ResultDelivery(hooks.onResult, () => finish());
+    const delivery = new ResultDelivery<J>(hooks.onResult, () => finish());
     if (pending.size === 0) finish();
 
     /** Reports a job if it has finished for good (completed, or failed after its last attempt). */
     const check = async (id: string): Promise<void> => {
       if (!pending.has(id)) return;
-      const bullJob = (await queue.getJob(id)) as TrialBullJob | undefined;
+      const bullJob = (await queue.getJob(id)) as BullJob | undefined;
       const state = bullJob ? await bullJob.getState() : "unknown";
       if (!bullJob || (state !== "completed" && state !== "failed") || !pending.has(id)) return;
       pending.delete(id);
@@ -177,7 +197,8 @@ export class RedisExecutor implements Executor {
         delivery.deliver({ job, error: bullJob.failedReason || "failed", attempts });
       else {
         try {
-          delivery.deliver({ job, result: decodeResult(bullJob.returnvalue), attempts });
+          const result = decodeResult(bullJob.returnvalue) as ResultOf<J>;
+          delivery.deliver({ job, result, attempts });
         } catch (error) {
           delivery.deliver({ job, error: `unreadable result: ${messageOf(error)}`, attempts });
         }
@@ -221,7 +242,7 @@ export class RedisExecutor implements Executor {
     try {
       await queue.addBulk(
         [...byId.values()].map((job) => ({
-          name: TRIAL_JOB_NAME,
+          name: job.kind === "screen" ? "screen" : TRIAL_JOB_NAME,
           data: job,
           opts: {
             jobId: job.id,
@@ -241,7 +262,7 @@ export class RedisExecutor implements Executor {
       }
       await finished;
     } finally {
-      this.abort = undefined;
+      this.aborts.delete(finish);
       clearInterval(poll);
       workers.stop();
       events.off("active", onActive);
@@ -255,7 +276,7 @@ export class RedisExecutor implements Executor {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.abort?.();
+    for (const abort of this.aborts) abort();
     await this.opening?.catch(() => {});
     await Promise.all([this.events?.close(), this.queue?.close()]);
   }

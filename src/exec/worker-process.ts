@@ -1,11 +1,11 @@
 /**
- * Entry of a worker process (forked by ChildWorker): starts the engine once, then runs the trial
- * jobs it is sent, one at a time, and reports epochs and the result over IPC. Training is
- * synchronous, so this process is busy for a whole trial; its parent stays free (locks, events).
+ * Entry of a worker process (forked by ChildWorker): starts the engine once, then runs the jobs
+ * it is sent (trials, screenings), one at a time, and reports epochs and the result over IPC.
+ * Training is synchronous, so this process is busy for a whole job; its parent stays free.
  */
 import { parseDeviceName, startEngine } from "../engine/index.js";
-import { executeTrialJob, prepareTrialJob } from "./job.js";
-import type { TrialJob } from "./job.js";
+import { executeJob } from "./job.js";
+import type { Job } from "./job.js";
 import type { ChildMessage, ParentMessage } from "./protocol.js";
 
 /** Progress is for people: at most ten epoch messages a second (the first always goes). */
@@ -15,11 +15,10 @@ const send = (message: ChildMessage): void => {
   process.send?.(message);
 };
 
-async function run(job: TrialJob): Promise<void> {
+async function run(job: Job): Promise<void> {
   try {
-    await prepareTrialJob(job);
     let last = -Infinity;
-    const result = executeTrialJob(job, {
+    const result = await executeJob(job, {
       memory: () => process.memoryUsage().rss,
       onEpoch(epoch, of, loss) {
         const now = performance.now();

@@ -13,11 +13,11 @@ import { findTask } from "../data/catalog.js";
 import type { SearchConfig } from "./config.js";
 import { activationModel, fitnessConfigs, REFERENCE, relativeFitness } from "./fitness.js";
 import { Nsga2 } from "./nsga2.js";
-import { zeroCostProxies } from "./proxies.js";
 import { RandomSearch } from "./random-search.js";
 import { kendallTau } from "./rank-correlation.js";
 import type { RejectionStage, ScreeningRecord } from "./reject.js";
-import { Screener, summariseScreening } from "./reject.js";
+import { summariseScreening } from "./reject.js";
+import type { ScreenRequest, ScreenResult } from "./screen-job.js";
 import type { AskTellSearch, Genome } from "./search-state.js";
 import { AgingEvolution } from "./evolution.js";
 import type { CandidateKind, Subject, SubjectKind } from "./subjects.js";
@@ -25,6 +25,14 @@ import { activationSubjects, candidateModel, kanBasisSubjects } from "./subjects
 import type { Objectives } from "./types.js";
 
 export type RunConfigs = (configs: BenchConfig[], label: string) => Promise<TrialResult[][]>;
+/** Screens one activation (rejection stages, proxies) where the trials run: see screen-job.ts. */
+export type RunScreen = (request: ScreenRequest) => Promise<ScreenResult>;
+
+/** A candidate's screening (when it had one) and its record. */
+interface Evaluation {
+  record: EvaluatedCandidate;
+  screening?: ScreeningRecord;
+}
 
 export interface EvaluatedCandidate {
   /** An expression, or (kind kan_basis) a basis set's spaces joined by "+". */
@@ -83,17 +91,19 @@ function algorithmOf<T>(
 export async function runSearch(
   config: SearchConfig,
   runConfigs: RunConfigs,
+  screen: RunScreen,
   onProgress?: (progress: SearchProgress) => void,
 ): Promise<SearchOutcome> {
   return config.space === "kan_basis"
-    ? searchLoop(config, kanBasisSubjects(config), runConfigs, onProgress)
-    : searchLoop(config, activationSubjects(config), runConfigs, onProgress);
+    ? searchLoop(config, kanBasisSubjects(config), runConfigs, screen, onProgress)
+    : searchLoop(config, activationSubjects(config), runConfigs, screen, onProgress);
 }
 
 async function searchLoop<T extends Subject>(
   config: SearchConfig,
   subjects: SubjectKind<T>,
   runConfigs: RunConfigs,
+  screen: RunScreen,
   onProgress?: (progress: SearchProgress) => void,
 ): Promise<SearchOutcome> {
   const higherIsBetter = (task: string) => findTask(task)?.metric === "accuracy";
@@ -106,7 +116,6 @@ async function searchLoop<T extends Subject>(
     subjects.kind === "activation"
       ? (["static", "stability", "quality"] as const).filter((stage) => config.rejection[stage])
       : [];
-  const screener = new Screener({ stages });
   const search = algorithmOf(config, subjects.genome);
   const evaluated: EvaluatedCandidate[] = [];
   const screenings: ScreeningRecord[] = [];
@@ -116,8 +125,8 @@ async function searchLoop<T extends Subject>(
   // that yields only rejects from running forever
   const maxConsidered = 5 * config.budget;
 
-  /** Screens a fresh candidate and computes its proxies; the record says whether it passed. */
-  const screenCandidate = (candidate: T): EvaluatedCandidate => {
+  /** Screens a candidate (on the executor), then trains it if it passed; never throws for a reject. */
+  const evaluate = async (candidate: T): Promise<Evaluation> => {
     const record: EvaluatedCandidate = {
       text: candidate.text,
       hash: candidate.hash,
@@ -127,25 +136,46 @@ async function searchLoop<T extends Subject>(
       complexity: subjects.complexity(candidate),
       seconds: { screening: 0, proxies: 0, training: 0 },
     };
-    const activation = subjects.activation(candidate);
-    const screening = activation ? screener.screen(activation) : undefined;
-    if (screening) {
-      screenings.push(screening);
-      record.seconds.screening = screening.seconds;
+    let screening: ScreeningRecord | undefined;
+    if (subjects.activation(candidate) && (stages.length > 0 || config.proxies)) {
+      const screened = await screen({
+        activation: candidate.text,
+        stages: [...stages],
+        proxies: config.proxies,
+      });
+      screening = screened.screening;
+      if (screening) record.seconds.screening = screening.seconds;
+      if (screening && !screening.passed) {
+        record.rejectedAt = screening.rejectedAt;
+        record.reason = screening.stages[screening.stages.length - 1]?.reason;
+        return { record, screening };
+      }
+      if (screened.proxies) {
+        record.proxies = screened.proxies.values;
+        record.seconds.proxies = screened.proxies.seconds;
+      }
     }
-    if (screening && !screening.passed) {
-      record.rejectedAt = screening.rejectedAt;
-      record.reason = screening.stages[screening.stages.length - 1]?.reason;
-    } else if (config.proxies && activation) {
-      const proxies = zeroCostProxies(activation);
-      record.proxies = { ...proxies.values };
-      record.seconds.proxies = Object.values(proxies.seconds).reduce((s, v) => s + v, 0);
-    }
-    return record;
+    const configs = fitnessConfigs(
+      config,
+      candidate.hash,
+      candidateModel(config, subjects.kind, candidate.text),
+    );
+    const results = await runConfigs(configs, candidate.text);
+    // compute time of its trials (they may have run beside other candidates' on other workers)
+    record.seconds.training = results
+      .flat()
+      .reduce((sum, t) => sum + t.secondsPerEpoch * t.epochs, 0);
+    record.fitness = relativeFitness(results, reference, higherIsBetter);
+    return { record, screening };
   };
 
   /** Tells the algorithm (in ask order) and reports progress. */
-  const conclude = (candidate: T, record: EvaluatedCandidate): void => {
+  const conclude = (candidate: T, { record, screening }: Evaluation): void => {
+    if (screening) screenings.push(screening);
+    if (!record.rejectedAt) {
+      trained++;
+      trainingSeconds += record.seconds.training;
+    }
     evaluated.push(record);
     if (search instanceof Nsga2) {
       const objectives: Objectives = { fitness: record.fitness, complexity: record.complexity };
@@ -166,59 +196,29 @@ async function searchLoop<T extends Subject>(
     });
   };
 
-  // Candidates are evaluated in batches of `parallel`: asked (and screened) one after another,
-  // their trials run together on the executor, then told in ask order. A candidate rejected while
-  // nothing is waiting is told at once, so `parallel: 1` is the one-at-a-time search. The batch
-  // size is part of the config, never the number of workers: a search stays a pure function of
-  // its config, whatever runs its trials.
-  while (trained < config.budget && evaluated.length < maxConsidered) {
-    const waiting: { candidate: T; record: EvaluatedCandidate }[] = [];
-    let toTrain = 0;
-    const batchSize = Math.min(config.parallel, config.budget - trained);
-    let exhausted = false;
-    while (toTrain < batchSize && evaluated.length + waiting.length < maxConsidered) {
+  // Up to `parallel` candidates are in flight — asked, then screened and trained on the executor,
+  // all at once — and told in ask order. A candidate is asked only when the one `parallel` places
+  // before it has been told, and only while the told trainings plus those in flight stay within
+  // the budget (a rejected candidate frees its place when told). What each ask sees therefore
+  // depends on the config alone, never on timing or on the number of workers: a search stays a
+  // pure function of its config, whatever runs its jobs. `parallel: 1` is one at a time.
+  const inFlight: { candidate: T; evaluation: Promise<Evaluation> }[] = [];
+  for (;;) {
+    while (
+      inFlight.length < config.parallel &&
+      trained + inFlight.length < config.budget &&
+      evaluated.length + inFlight.length < maxConsidered
+    ) {
       const candidate = search.ask();
-      if (!candidate) {
-        exhausted = true;
-        break;
-      }
-      const record = screenCandidate(candidate);
-      if (record.rejectedAt && waiting.length === 0) conclude(candidate, record);
-      else {
-        waiting.push({ candidate, record });
-        if (!record.rejectedAt) toTrain++;
-      }
+      // nothing to ask now (NSGA-II between generations, or a spent space): tell what is in flight
+      if (!candidate) break;
+      const evaluation = evaluate(candidate);
+      evaluation.catch(() => undefined); // awaited in ask order below; a failure there ends the search
+      inFlight.push({ candidate, evaluation });
     }
-    const training = waiting.filter((w) => !w.record.rejectedAt);
-    if (training.length > 0) {
-      const configs = training.map((w) =>
-        fitnessConfigs(
-          config,
-          w.candidate.hash,
-          candidateModel(config, subjects.kind, w.candidate.text),
-        ),
-      );
-      const started = performance.now();
-      const results = await runConfigs(
-        configs.flat(),
-        training.map((w) => w.candidate.text).join(" | "),
-      );
-      // the batch trained together: each candidate is charged an equal share of its wall time
-      const seconds = (performance.now() - started) / 1000;
-      trainingSeconds += seconds;
-      let offset = 0;
-      training.forEach((w, i) => {
-        const trials = results.slice(offset, offset + configs[i]!.length);
-        offset += configs[i]!.length;
-        w.record.seconds.training = seconds / training.length;
-        w.record.fitness = relativeFitness(trials, reference, higherIsBetter);
-      });
-    }
-    for (const w of waiting) {
-      if (!w.record.rejectedAt) trained++;
-      conclude(w.candidate, w.record);
-    }
-    if (exhausted) break;
+    const next = inFlight.shift();
+    if (!next) break; // nothing in flight and nothing to ask: the search is over
+    conclude(next.candidate, await next.evaluation);
   }
   const meanTraining = trained > 0 ? trainingSeconds / trained : 0;
   return {
