@@ -27,6 +27,8 @@ const REPEAT = Number(option("--repeat", "3"));
 const PRESET = option("--preset", "quick");
 /** Candidates in flight (the preset's own when not given). */
 const PARALLEL = option("--parallel", "");
+/** Candidate trainings (the preset's own when not given): a longer search amortises start-up. */
+const BUDGET = option("--budget", "");
 const cli = join(import.meta.dirname, "..", "dist", "src", "cli", "main.js");
 if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
 
@@ -47,6 +49,7 @@ function search(workers: number): SearchRun {
         cli,
         ...["search", "--preset", PRESET, "--workers", String(workers), "--store", store],
         ...(PARALLEL ? ["--parallel", PARALLEL] : []),
+        ...(BUDGET ? ["--budget", BUDGET] : []),
       ],
       { cwd: dir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
     );
@@ -82,7 +85,7 @@ const median = (values: number[]) => [...values].sort((x, y) => x - y)[values.le
 const perMinute = (r: SearchRun) => (r.trials / r.seconds) * 60;
 
 console.log(
-  `nonlin search --preset ${PRESET}${PARALLEL ? ` --parallel ${PARALLEL}` : ""}, ${REPEAT} × (1 worker, 2 workers), alternating; ${availableParallelism()} cores; load average ${load()}`,
+  `nonlin search --preset ${PRESET}${PARALLEL ? ` --parallel ${PARALLEL}` : ""}${BUDGET ? ` --budget ${BUDGET}` : ""}, ${REPEAT} × (1 worker, 2 workers), alternating; ${availableParallelism()} cores; load average ${load()}`,
 );
 const runs: Record<1 | 2, SearchRun[]> = { 1: [], 2: [] };
 for (let r = 0; r < REPEAT; r++) {

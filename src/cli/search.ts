@@ -197,7 +197,7 @@ export function registerSearchCommand(program: Command): void {
     .option("--budget <n>", "candidate trainings the search may spend")
     .option(
       "--parallel <k>",
-      "candidates evaluated together (their trials run at once; part of the search's definition)",
+      "candidates in flight at once (screened and trained together, told in ask order; part of the search's definition)",
     )
     .option(
       "--workers <n>",

@@ -71,9 +71,9 @@ const searchConfigObject = z
     budget: positiveInt.default(60),
     population: positiveInt.default(16),
     /**
-     * Candidates evaluated together: asked and screened one after another, their fitness trials
-     * run at once on the executor (so more workers have work), then told in ask order. Part of
-     * the search's definition (a batch is asked before any of it is told), not of the machine.
+     * Candidates in flight at once: each is screened and trained on the executor beside the
+     * others (so more workers have work), and they are told in ask order. Part of the search's
+     * definition (candidate n is asked once candidate n − parallel is told), not of the machine.
      */
     parallel: positiveInt.max(256).default(1),
     /** Tournament size of aging evolution. */

@@ -13,6 +13,8 @@ const QUICK: SearchConfigInput = {
   space: "core_units",
   algorithm: "evolution",
   budget: 24,
+  // candidates in flight: enough work for the workers of a small machine (docs/search.md)
+  parallel: 4,
   population: 8,
   sample: 3,
   seed: 0,
@@ -38,6 +40,7 @@ const STANDARD: SearchConfigInput = {
   ...QUICK,
   name: "standard",
   budget: 150,
+  parallel: 8,
   population: 24,
   sample: 5,
   fitness: {
@@ -77,6 +80,7 @@ const GRAPHS: SearchConfigInput = {
   // the quality stage trains an MLP probe; graphs are judged in the conv net itself
   rejection: { quality: false },
   budget: 20,
+  parallel: 4,
   population: 8,
   sample: 3,
   seed: 0,
@@ -106,6 +110,7 @@ const KAN_BASIS: SearchConfigInput = {
   space: "kan_basis",
   algorithm: "evolution",
   budget: 16,
+  parallel: 4,
   population: 8,
   sample: 3,
   seed: 0,
