@@ -7,6 +7,8 @@
  * drifts (a shared host) weighs on both alike. Trials are those the run store recorded (fitness
  * and held-out trials; screenings are not trials), over the command's wall-clock time, process
  * start included. Both modes must find the same result: the search is a function of its config.
+ * A third mode pins the one-worker command to one core (taskset, Linux): a single worker also
+ * uses the idle core through V8's background threads (compiler, GC), which 2 workers cannot.
  *
  * Reference measured in the same run: the machine's own scaling for two processes (machine-control).
  * Run: npm run build && node --import tsx bench/search-throughput.ts [--repeat N] [--preset P]
@@ -38,14 +40,25 @@ interface SearchRun {
   found: string;
 }
 
-function search(workers: number): SearchRun {
+/** The first core this process may use (the one-core baseline is pinned there). */
+const firstCore = /Cpus_allowed_list:\s*(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+
+type Mode = "1" | "1 on one core" | "2";
+
+function search(mode: Mode): SearchRun {
+  const workers = mode === "2" ? 2 : 1;
   const dir = mkdtempSync(join(tmpdir(), "nonlin-search-throughput-"));
   try {
     const store = join(dir, "runs.db");
     const started = performance.now();
+    // the one-core baseline: every thread of the process on one core (V8's compiler and GC
+    // threads included), the usual baseline of a scaling figure
+    const pin = mode === "1 on one core" ? ["taskset", "-c", firstCore ?? "0"] : [];
     const child = spawnSync(
-      process.execPath,
+      pin[0] ?? process.execPath,
       [
+        ...pin.slice(1),
+        ...(pin.length > 0 ? [process.execPath] : []),
         cli,
         ...["search", "--preset", PRESET, "--workers", String(workers), "--store", store],
         ...(PARALLEL ? ["--parallel", PARALLEL] : []),
@@ -87,22 +100,25 @@ const perMinute = (r: SearchRun) => (r.trials / r.seconds) * 60;
 console.log(
   `nonlin search --preset ${PRESET}${PARALLEL ? ` --parallel ${PARALLEL}` : ""}${BUDGET ? ` --budget ${BUDGET}` : ""}, ${REPEAT} × (1 worker, 2 workers), alternating; ${availableParallelism()} cores; load average ${load()}`,
 );
-const runs: Record<1 | 2, SearchRun[]> = { 1: [], 2: [] };
+const modes: Mode[] = firstCore === undefined ? ["1", "2"] : ["1", "1 on one core", "2"];
+const runs: Record<Mode, SearchRun[]> = { "1": [], "1 on one core": [], "2": [] };
 for (let r = 0; r < REPEAT; r++) {
-  for (const workers of [1, 2] as const) {
-    const run = search(workers);
-    runs[workers].push(run);
+  for (const mode of modes) {
+    const run = search(mode);
+    runs[mode].push(run);
     console.log(
-      `  ${workers} worker(s): ${run.trials} trials in ${run.seconds.toFixed(1)} s = ${perMinute(run).toFixed(1)} trials/min`,
+      `  ${mode} worker(s): ${run.trials} trials in ${run.seconds.toFixed(1)} s = ${perMinute(run).toFixed(1)} trials/min`,
     );
   }
 }
-const found = new Set([...runs[1], ...runs[2]].map((r) => r.found));
+const found = new Set(modes.flatMap((mode) => runs[mode].map((r) => r.found)));
 if (found.size !== 1)
   throw new Error(`the runs found different results:\n${[...found].join("\n")}`);
-const one = median(runs[1].map(perMinute));
-const two = median(runs[2].map(perMinute));
+const one = median(runs["1"].map(perMinute));
+const two = median(runs["2"].map(perMinute));
+const pinned =
+  runs["1 on one core"].length > 0 ? median(runs["1 on one core"].map(perMinute)) : NaN;
 const machine = ((await controlSeconds(1)) / (await controlSeconds(2))) * 2;
 console.log(
-  `2 workers / 1 worker (median of ${REPEAT}): ${one.toFixed(1)} → ${two.toFixed(1)} trials/min = ${(two / one).toFixed(2)}x (target ≥ ${TARGET}x); the machine's own ratio for 2 processes ${machine.toFixed(2)}x; same ranking and headline in every run; load average ${load()}`,
+  `2 workers / 1 worker (median of ${REPEAT}): ${one.toFixed(1)} → ${two.toFixed(1)} trials/min = ${(two / one).toFixed(2)}x (target ≥ ${TARGET}x); 2 workers on 2 cores / 1 worker on one core: ${pinned.toFixed(1)} → ${two.toFixed(1)} = ${(two / pinned).toFixed(2)}x; the machine's own ratio for 2 processes ${machine.toFixed(2)}x; same ranking and headline in every run; load average ${load()}`,
 );

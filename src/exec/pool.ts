@@ -1,8 +1,9 @@
 /**
  * A pool of local worker processes (default: one per core), each running one job at a time;
- * jobs go to workers as they free up, from every run in progress (runs may overlap). A trial that throws is retried (on any worker); a worker
- * that dies during a trial is replaced by a fresh one and its trial retried; either counts an
- * attempt, and after the last one the trial is reported with its error while the run goes on.
+ * jobs go to workers as they free up, from every run in progress (runs may overlap). A job that
+ * throws is retried (on any worker); a worker that dies during a job is replaced by a fresh one
+ * and its job retried; either counts an attempt, and after the last one the job is reported with
+ * its error while the run goes on.
  * Workers stay up between runs (the engine and jit caches stay warm) until close().
  */
 import { availableParallelism } from "node:os";
