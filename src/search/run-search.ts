@@ -215,6 +215,9 @@ async function searchLoop<T extends Subject>(
       const evaluation = evaluate(candidate);
       evaluation.catch(() => undefined); // awaited in ask order below; a failure there ends the search
       inFlight.push({ candidate, evaluation });
+      // let the executor send this candidate's first job before the next ask (sampling computes
+      // proxies on this thread: asking 4 candidates in a row kept 2 workers idle for ~0.7 s)
+      await nextTurn();
     }
     const next = inFlight.shift();
     if (!next) break; // nothing in flight and nothing to ask: the search is over
@@ -231,6 +234,9 @@ async function searchLoop<T extends Subject>(
     trainingSeconds,
   };
 }
+
+/** Resolves after the event loop's next turn (I/O and timers run in between). */
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Kendall's τ-b between each proxy and the trained fitness, over the trained candidates. */
 function proxyCorrelations(evaluated: EvaluatedCandidate[]): SearchOutcome["proxyCorrelations"] {
