@@ -281,6 +281,35 @@ describe("SQLite write failures", () => {
     store.close();
   });
 
+  it("a read-only store gives a StoreWriteError that says so; nothing is half-written", () => {
+    const path = join(tempDir(), "nonlin.db");
+    const store = openStore(path);
+    const runId = store.createRun({
+      command: "bench",
+      config: {},
+      configHash: "h",
+      machine: MACHINE,
+    });
+    store.registerTrials(runId, [entry(0)]);
+    // SQLite's query_only gives the SQLITE_READONLY that a read-only file or file system gives
+    // (as root, file permissions would not stop the write)
+    const db = (store as unknown as { db: Database.Database }).db;
+    db.pragma("query_only = 1");
+    assert.throws(
+      () => store.finishTrial(runId, "t0", trialResult(0)),
+      (error: Error) =>
+        error instanceof StoreWriteError &&
+        error.code === "SQLITE_READONLY" &&
+        error.message.startsWith(
+          `cannot write the run store ${path} while recording trial t0 of run ${runId}: the store is read-only (the file, its directory or the file system does not allow writing) (SQLITE_READONLY`,
+        ),
+    );
+    db.pragma("query_only = 0");
+    assert.equal(store.finishedTrials(runId).size, 0);
+    assert.equal(store.listEpochs(runId).length, 0, "no epoch of t0 was written");
+    store.close();
+  });
+
   it("a write error inside a bench/search session keeps the run for --resume", async () => {
     const path = join(tempDir(), "nonlin.db");
     let closed = false;
