@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, renameSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -308,6 +308,34 @@ describe("SQLite write failures", () => {
     assert.equal(store.finishedTrials(runId).size, 0);
     assert.equal(store.listEpochs(runId).length, 0, "no epoch of t0 was written");
     store.close();
+  });
+
+  it("a store file moved while open stops the next write, and moved back keeps what was written", () => {
+    const path = join(tempDir(), "nonlin.db");
+    const store = openStore(path);
+    const runId = store.createRun({
+      command: "bench",
+      config: {},
+      configHash: "h",
+      machine: MACHINE,
+    });
+    store.registerTrials(runId, [entry(0), entry(1)]);
+    store.finishTrial(runId, "t0", trialResult(0));
+    renameSync(path, `${path}.moved`);
+    // SQLite in WAL mode would go on writing ${path}-wal, which the moved file never reads
+    assert.throws(
+      () => store.finishTrial(runId, "t1", trialResult(1)),
+      (error: Error) =>
+        error instanceof StoreWriteError &&
+        error.code === "SQLITE_READONLY_DBMOVED" &&
+        error.message ===
+          `cannot write the run store ${path} while recording trial t1 of run ${runId}: the store file was moved or deleted while it was open (its latest writes are in ${path}-wal; move the file back to ${path} before opening it again)`,
+    );
+    store.close();
+    renameSync(`${path}.moved`, path);
+    const reopened = openStore(path);
+    assert.deepEqual([...reopened.finishedTrials(runId).keys()], ["t0"]);
+    reopened.close();
   });
 
   it("a write error inside a bench/search session keeps the run for --resume", async () => {

@@ -33,7 +33,7 @@ import type {
 } from "./types.js";
 import { EVENT_LEVELS, RUN_STATUSES } from "./types.js";
 import { codeVersion } from "./version.js";
-import { writeErrorOf } from "./write-errors.js";
+import { movedStoreError, writeErrorOf } from "./write-errors.js";
 
 export interface OpenStoreOptions {
   /** Read only: nothing is created, migrated or written (SQLite may leave -wal/-shm files). */
@@ -157,6 +157,12 @@ const countsOf = (row: TrialCounts): TrialCounts => ({
   failed: row.failed,
 });
 
+/** Device and inode of a file, or undefined when there is none at the path. */
+function fileIdentity(path: string): string | undefined {
+  const stats = statSync(path, { throwIfNoEntry: false, bigint: true });
+  return stats ? `${stats.dev}:${stats.ino}` : undefined;
+}
+
 /** r-YYYYMMDD-HHMMSS-xxxx (UTC, 4 random hex digits): sorts by time, readable, short. */
 function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -169,6 +175,8 @@ export class RunStore {
   private readonly busyTimeoutMs: number;
   /** Nesting depth of write(): only the outermost names the action in an error. */
   private writing = 0;
+  /** The file's identity when opened (undefined for a store without a file). */
+  private readonly identity: string | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -179,6 +187,7 @@ export class RunStore {
     this.now = options.now ?? (() => new Date());
     this.owner = options.owner ?? thisProcess();
     this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.identity = fileIdentity(path);
   }
 
   private time(): string {
@@ -192,6 +201,9 @@ export class RunStore {
    */
   private write<T>(action: string, fn: () => T): T {
     if (this.writing > 0) return fn();
+    // a moved store would take the write into a -wal file nobody reads again (see write-errors.ts)
+    if (this.identity !== undefined && fileIdentity(this.path) !== this.identity)
+      throw movedStoreError(this.path, action);
     this.writing++;
     try {
       return fn();

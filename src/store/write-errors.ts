@@ -64,3 +64,20 @@ export function writeErrorOf(
     { cause: error },
   );
 }
+
+/** The code of a store whose file was moved or deleted while open (SQLite's own name for it). */
+export const MOVED_CODE = "SQLITE_READONLY_DBMOVED";
+
+/**
+ * The error for a write to a store whose file is no longer at its path. SQLite in WAL mode does
+ * not notice: it goes on writing a -wal file beside the old path, which the moved file never
+ * reads — every later write would be lost without a word.
+ */
+export function movedStoreError(path: string, action: string): StoreWriteError {
+  return new StoreWriteError(
+    `cannot write the run store ${path} while ${action}: ${EXTENDED[MOVED_CODE]} (its latest writes are in ${path}-wal; move the file back to ${path} before opening it again)`,
+    path,
+    action,
+    MOVED_CODE,
+  );
+}
