@@ -18,9 +18,11 @@ import { withRunSession } from "../src/cli/run-session.js";
 import { renderList, renderSummary, shownRun, shownSummary } from "../src/cli/runs.js";
 import { makeOutput } from "../src/cli/output.js";
 import type { Machine } from "../src/store/index.js";
-import { openStore, StoreError, StoreWriteError } from "../src/store/index.js";
+import { openStore, processStarted, StoreError, StoreWriteError } from "../src/store/index.js";
 
 const MACHINE: Machine = { cpus: 1, platform: "linux", node: "v20", device: "wasm" };
+/** This process as a run's owner: pid, host and when it started (Linux /proc). */
+const THIS_OWNER = { pid: process.pid, host: hostname(), started: processStarted(process.pid)! };
 const tempDir = (): string => mkdtempSync(join(tmpdir(), "nonlin-liveness-"));
 const STORE_API = JSON.stringify(join(process.cwd(), "src/store/index.ts"));
 
@@ -137,8 +139,10 @@ describe("runs of killed processes", { timeout: 60_000 }, () => {
 
     const view = openStore(path, { mustExist: true });
     const records = new Map(view.listRuns().map((r) => [r.id, r]));
-    assert.deepEqual(records.get(killed.runId)!.owner, { pid: killed.pid, host: hostname() });
-    assert.deepEqual(records.get(own)!.owner, { pid: process.pid, host: hostname() });
+    const killedOwner = records.get(killed.runId)!.owner!;
+    assert.deepEqual([killedOwner.pid, killedOwner.host], [killed.pid, hostname()]);
+    assert.match(killedOwner.started!, /^[0-9a-f-]{36}:\d+$/, "boot id and start ticks");
+    assert.deepEqual(records.get(own)!.owner, THIS_OWNER);
     const shown = view.listRuns().map((r) => shownRun(r));
     const byId = new Map(shown.map((r) => [r.id, r]));
     const gone = `process ${killed.pid} is gone; resume with --resume ${killed.runId}`;
@@ -183,9 +187,49 @@ describe("runs of killed processes", { timeout: 60_000 }, () => {
     const resumer = openStore(path);
     resumer.reopenRun(killed.runId);
     const resumed = resumer.getRun(killed.runId)!;
-    assert.deepEqual(resumed.owner, { pid: process.pid, host: hostname() });
+    assert.deepEqual(resumed.owner, THIS_OWNER);
     assert.equal(shownRun(resumed).status, "running");
     resumer.close();
+  });
+});
+
+describe("reused pids", { timeout: 60_000 }, () => {
+  it("a live process with the run's pid but another start time is not the run's owner", async () => {
+    const path = join(tempDir(), "nonlin.db");
+    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {
+      stdio: "ignore",
+    });
+    try {
+      const pid = child.pid!;
+      const started = processStarted(pid);
+      assert.ok(started, "the child's start is readable from /proc");
+      const [boot] = started.split(":");
+      const runOwnedBy = (owner: { pid: number; host: string; started: string }) => {
+        const store = openStore(path, { owner });
+        const id = store.createRun({
+          command: "bench",
+          config: {},
+          configHash: "h",
+          machine: MACHINE,
+        });
+        store.close();
+        return id;
+      };
+      // the run's process started at tick 1 after boot; the live process with its pid did not
+      const reused = runOwnedBy({ pid, host: hostname(), started: `${boot}:1` });
+      const genuine = runOwnedBy({ pid, host: hostname(), started });
+      const view = openStore(path, { mustExist: true });
+      const shown = new Map(view.listRuns().map((r) => [r.id, shownRun(r)]));
+      assert.equal(shown.get(reused)!.status, "interrupted");
+      assert.equal(
+        shown.get(reused)!.note,
+        `process ${pid} is gone; resume with --resume ${reused}`,
+      );
+      assert.equal(shown.get(genuine)!.status, "running");
+      view.close();
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import Database from "better-sqlite3";
 import type { TrialResult } from "../src/bench/results.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../src/store/schema.js";
 import type { Machine, RunStore } from "../src/store/index.js";
-import { defaultStorePath, openStore, StoreError } from "../src/store/index.js";
+import { defaultStorePath, openStore, processStarted, StoreError } from "../src/store/index.js";
 
 const MACHINE: Machine = { cpus: 2, platform: "linux", node: "v20.0.0", device: "wasm" };
 const CONFIG = { name: "demo", seeds: 2, training: { epochs: 4, lr: 0.01 }, tasks: ["a", "b"] };
@@ -378,7 +378,7 @@ describe("run store: the file", () => {
     store.close();
   });
 
-  it("migrates a schema-2 store (before run owners): old runs have no owner, new ones do", () => {
+  it("migrates a schema-2 store (before run owners): old runs have no owner, new ones do, with their start", () => {
     const path = join(tempDir(), "v2.db");
     const db = new Database(path);
     db.pragma("journal_mode = WAL");
@@ -393,20 +393,21 @@ describe("run store: the file", () => {
        VALUES ('r-v2', 'bench', '{}', 'h', '0.1.0', 2, 'linux', 'v20', 'wasm', '2025-01-01T00:00:00.000Z', 'running')`,
     ).run();
     db.close();
-    assert.equal(SCHEMA_VERSION, 3);
+    assert.equal(SCHEMA_VERSION, 4);
 
     // a read-only open cannot upgrade it and says so; a normal open does
     assertStoreError(() => openStore(path, { readonly: true }), /has schema 2 and needs upgrading/);
     const store = openStore(path, { mustExist: true });
-    assert.equal(count(path, "SELECT user_version AS n FROM pragma_user_version"), 3);
+    assert.equal(count(path, "SELECT user_version AS n FROM pragma_user_version"), 4);
     const columns = new Database(path, { readonly: true });
     assert.deepEqual(
       (columns.prepare("PRAGMA table_info(runs)").all() as { name: string; type: string }[])
-        .filter((c) => c.name === "pid" || c.name === "host")
+        .filter((c) => ["pid", "host", "pid_started"].includes(c.name))
         .map((c) => [c.name, c.type]),
       [
         ["pid", "INTEGER"],
         ["host", "TEXT"],
+        ["pid_started", "TEXT"],
       ],
     );
     columns.close();
@@ -420,9 +421,12 @@ describe("run store: the file", () => {
       configHash: "h",
       machine: MACHINE,
     });
-    assert.deepEqual(store.getRun(fresh)!.owner, { pid: process.pid, host: hostname() });
+    // schema 4: the owner's start time too (boot id and ticks, from /proc)
+    const me = { pid: process.pid, host: hostname(), started: processStarted(process.pid)! };
+    assert.match(me.started, /^[0-9a-f-]{36}:\d+$/);
+    assert.deepEqual(store.getRun(fresh)!.owner, me);
     store.reopenRun("r-v2");
-    assert.deepEqual(store.getRun("r-v2")!.owner, { pid: process.pid, host: hostname() });
+    assert.deepEqual(store.getRun("r-v2")!.owner, me);
     store.close();
   });
 

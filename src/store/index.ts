@@ -1,6 +1,6 @@
 /** The run store (SQLite): see docs/store.md. */
 export { StoreError, StoreWriteError } from "./errors.js";
-export { liveStatus, processAlive, thisProcess } from "./liveness.js";
+export { liveStatus, processAlive, processStarted, thisProcess } from "./liveness.js";
 export type { LiveStatus, LivenessCheck } from "./liveness.js";
 export { codeVersion } from "./version.js";
 export { SCHEMA_VERSION } from "./schema.js";

@@ -120,6 +120,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN host TEXT;
     `,
   },
+  {
+    version: 4,
+    description:
+      "when a run's owner process started (boot id and start time), so a pid reused by a later process is not taken for the run's",
+    sql: `
+      ALTER TABLE runs ADD COLUMN pid_started TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -106,6 +106,7 @@ interface RunSqlRow {
   status: RunStatus;
   pid: number | null;
   host: string | null;
+  pid_started: string | null;
 }
 
 interface TrialStateRow {
@@ -117,8 +118,16 @@ interface TrialStateRow {
   started: string | null;
 }
 
-const ownerOf = (row: { pid: number | null; host: string | null }): RunOwner | null =>
-  row.pid === null || row.host === null ? null : { pid: row.pid, host: row.host };
+type OwnerColumns = { pid: number | null; host: string | null; pid_started: string | null };
+
+const ownerOf = (row: OwnerColumns): RunOwner | null =>
+  row.pid === null || row.host === null
+    ? null
+    : {
+        pid: row.pid,
+        host: row.host,
+        ...(row.pid_started === null ? {} : { started: row.pid_started }),
+      };
 
 const runOf = (row: RunSqlRow): RunRecord => ({
   id: row.id,
@@ -250,8 +259,8 @@ export class RunStore {
     const started = this.now();
     const insert = this.db.prepare(
       `INSERT INTO runs (id, command, config_json, config_hash, code_version, machine_cpus,
-         machine_platform, machine_node, machine_device, started, status, pid, host)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+         machine_platform, machine_node, machine_device, started, status, pid, host, pid_started)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
     );
     for (let attempt = 0; ; attempt++) {
       const id = newRunId(started);
@@ -272,6 +281,7 @@ export class RunStore {
         started.toISOString(),
         this.owner.pid,
         this.owner.host,
+        this.owner.started ?? null,
       );
       return id;
     }
@@ -323,8 +333,8 @@ export class RunStore {
         .transaction(() => {
           this.finishRun(runId, "running");
           this.db
-            .prepare("UPDATE runs SET pid = ?, host = ? WHERE id = ?")
-            .run(this.owner.pid, this.owner.host, runId);
+            .prepare("UPDATE runs SET pid = ?, host = ?, pid_started = ? WHERE id = ?")
+            .run(this.owner.pid, this.owner.host, this.owner.started ?? null, runId);
           return this.resetRunningTrials(runId);
         })
         .immediate(),
@@ -602,12 +612,11 @@ export class RunStore {
     const rows = this.db
       .prepare(
         `SELECT r.id, r.command, r.status, r.started, r.finished, r.config_hash AS configHash,
-           r.pid, r.host, ${COUNTS_SQL}
+           r.pid, r.host, r.pid_started, ${COUNTS_SQL}
          FROM runs r LEFT JOIN trials t ON t.run_id = r.id
          GROUP BY r.id ORDER BY r.started DESC, r.id DESC`,
       )
-      .all() as (Omit<RunListing, "trials" | "owner"> &
-      TrialCounts & { pid: number | null; host: string | null })[];
+      .all() as (Omit<RunListing, "trials" | "owner"> & TrialCounts & OwnerColumns)[];
     return rows.map((row) => ({
       id: row.id,
       command: row.command,

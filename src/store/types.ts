@@ -18,6 +18,11 @@ export interface RunOwner {
   pid: number;
   /** os.hostname() of its machine. */
   host: string;
+  /**
+   * When the process started ("BOOT_ID:TICKS", Linux /proc), so a later process given the same
+   * pid is not taken for it; absent where unknown (other systems, runs before schema 4).
+   */
+  started?: string;
 }
 
 export interface NewRun {
