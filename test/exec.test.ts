@@ -22,6 +22,7 @@ import { PoolExecutor } from "../src/exec/pool.js";
 import { RedisExecutor } from "../src/exec/redis.js";
 import type { ScreenRequest, ScreenResult } from "../src/search/screen-job.js";
 import { executeScreen } from "../src/search/screen-job.js";
+import { untimed } from "./support/untimed.js";
 
 const configOf = (epochs: number, extra: Partial<BenchConfigInput> = {}) =>
   parseBenchConfig({
@@ -90,13 +91,6 @@ const SCREENS: ScreenRequest[] = [
   { activation: "exp(exp(x))", stages: ["static", "stability", "quality"], proxies: true },
 ];
 const screenedHere: ScreenResult[] = [];
-
-/** A screening without its measured seconds (they differ run to run). */
-function untimed(result: ScreenResult): unknown {
-  return JSON.parse(
-    JSON.stringify(result, (key, value: unknown) => (key === "seconds" ? 0 : value)),
-  );
-}
 
 before(async () => {
   await startEngine("wasm");

@@ -30,8 +30,9 @@ import {
 } from "../src/exec/redis-connection.js";
 import { decodeResult, encodeResult } from "../src/exec/wire.js";
 import { NoWorkerWatch } from "../src/exec/worker-watch.js";
-import type { ScreenRequest, ScreenResult } from "../src/search/screen-job.js";
+import type { ScreenRequest } from "../src/search/screen-job.js";
 import { executeScreen } from "../src/search/screen-job.js";
+import { untimed } from "./support/untimed.js";
 
 const PASSWORD = "s3cret pass/word";
 const QUEUE = "test-trials";
@@ -57,10 +58,6 @@ const SCREEN: ScreenRequest = {
   stages: ["static", "stability", "quality"],
   proxies: true,
 };
-
-/** A screening without its measured seconds (they differ run to run). */
-const untimed = (result: ScreenResult): unknown =>
-  JSON.parse(JSON.stringify(result, (key, value: unknown) => (key === "seconds" ? 0 : value)));
 
 type Launched = ChildProcess & { lines: string[] };
 const children: Launched[] = [];

@@ -46,6 +46,23 @@ function trialResult(seedIndex: number, epochs = 3): TrialResult {
   };
 }
 
+/** A store file with one bench run and trials t0 … t(n−1) registered; `db` is its connection. */
+function storeWithRun(trials: number, options: { busyTimeoutMs?: number } = {}) {
+  const path = join(tempDir(), "nonlin.db");
+  const store = openStore(path, options);
+  const runId = store.createRun({
+    command: "bench",
+    config: {},
+    configHash: "h",
+    machine: MACHINE,
+  });
+  store.registerTrials(
+    runId,
+    Array.from({ length: trials }, (_, i) => entry(i)),
+  );
+  return { path, store, runId, db: (store as unknown as { db: Database.Database }).db };
+}
+
 const entry = (seedIndex: number) => ({
   id: `t${seedIndex}`,
   task: "toy/a",
@@ -235,15 +252,7 @@ describe("reused pids", { timeout: 60_000 }, () => {
 
 describe("SQLite write failures", () => {
   it("a lock held by another connection gives a StoreWriteError naming the store and the trial", () => {
-    const path = join(tempDir(), "nonlin.db");
-    const store = openStore(path, { busyTimeoutMs: 200 });
-    const runId = store.createRun({
-      command: "bench",
-      config: {},
-      configHash: "h",
-      machine: MACHINE,
-    });
-    store.registerTrials(runId, [entry(0), entry(1)]);
+    const { path, store, runId } = storeWithRun(2, { busyTimeoutMs: 200 });
     store.finishTrial(runId, "t0", trialResult(0));
     const other = new Database(path);
     other.exec("BEGIN EXCLUSIVE");
@@ -296,18 +305,9 @@ describe("SQLite write failures", () => {
   });
 
   it("a full database gives 'the disk is full' and keeps the trials committed before", () => {
-    const path = join(tempDir(), "nonlin.db");
-    const store = openStore(path);
-    const runId = store.createRun({
-      command: "bench",
-      config: {},
-      configHash: "h",
-      machine: MACHINE,
-    });
-    store.registerTrials(runId, [entry(0), entry(1)]);
+    const { path, store, runId, db } = storeWithRun(2);
     store.finishTrial(runId, "t0", trialResult(0));
     // SQLite's own limit on the file's pages gives the same SQLITE_FULL a full disk does
-    const db = (store as unknown as { db: Database.Database }).db;
     const pages = db.pragma("page_count", { simple: true }) as number;
     db.pragma(`max_page_count = ${pages}`);
     assert.throws(
@@ -326,18 +326,9 @@ describe("SQLite write failures", () => {
   });
 
   it("a read-only store gives a StoreWriteError that says so; nothing is half-written", () => {
-    const path = join(tempDir(), "nonlin.db");
-    const store = openStore(path);
-    const runId = store.createRun({
-      command: "bench",
-      config: {},
-      configHash: "h",
-      machine: MACHINE,
-    });
-    store.registerTrials(runId, [entry(0)]);
+    const { path, store, runId, db } = storeWithRun(1);
     // SQLite's query_only gives the SQLITE_READONLY that a read-only file or file system gives
     // (as root, file permissions would not stop the write)
-    const db = (store as unknown as { db: Database.Database }).db;
     db.pragma("query_only = 1");
     assert.throws(
       () => store.finishTrial(runId, "t0", trialResult(0)),
@@ -355,15 +346,7 @@ describe("SQLite write failures", () => {
   });
 
   it("a store file moved while open stops the next write, and moved back keeps what was written", () => {
-    const path = join(tempDir(), "nonlin.db");
-    const store = openStore(path);
-    const runId = store.createRun({
-      command: "bench",
-      config: {},
-      configHash: "h",
-      machine: MACHINE,
-    });
-    store.registerTrials(runId, [entry(0), entry(1)]);
+    const { path, store, runId } = storeWithRun(2);
     store.finishTrial(runId, "t0", trialResult(0));
     renameSync(path, `${path}.moved`);
     // SQLite in WAL mode would go on writing ${path}-wal, which the moved file never reads

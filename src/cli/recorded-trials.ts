@@ -63,11 +63,11 @@ export async function runRecordedPlans(
       }),
     );
   });
-  const finished = store.finishedTrials(runId);
   // a trial two plans share (same id) runs once
-  const pending = [...new Map(jobsPerPlan.flat().map((job) => [job.id, job])).values()].filter(
-    (job) => !finished.has(job.id),
-  );
+  const unique = new Map(jobsPerPlan.flat().map((job) => [job.id, job]));
+  const ids = [...unique.keys()];
+  const finished = store.finishedTrials(runId, ids);
+  const pending = [...unique.values()].filter((job) => !finished.has(job.id));
   events.planned?.(
     jobsPerPlan.reduce((n, jobs) => n + jobs.length, 0),
     pending.length,
@@ -105,7 +105,7 @@ export async function runRecordedPlans(
       },
     });
   }
-  const all = store.finishedTrials(runId);
+  const all = store.finishedTrials(runId, ids);
   return jobsPerPlan.map((jobs) =>
     jobs.flatMap((job) => {
       const result = all.get(job.id);

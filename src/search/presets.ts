@@ -115,14 +115,8 @@ const KAN_BASIS: SearchConfigInput = {
   sample: 3,
   seed: 0,
   kan_basis: { max_spaces: 3 },
-  fitness: {
-    tasks: ["relu-kan/sin-5pi-x-plus-x", "toy/exp-sin"],
-    architectures: [{ depth: 1 }],
-    seeds: 2,
-    params: 200,
-    training: { optimizer: { name: "adam", lr: 1e-2 }, epochs: 12, batch_size: 50 },
-    rows: { train: 300, val: 150, test: 150 },
-  },
+  // the quick search's fitness protocol, on two function-fitting tasks
+  fitness: { ...QUICK.fitness, tasks: ["relu-kan/sin-5pi-x-plus-x", "toy/exp-sin"] },
   heldout: {
     tasks: ["toy/bessel-j0", "toy/xy", "fit/kink-oscillation", "feynman/I.12.1"],
     top_k: 3,

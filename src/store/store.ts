@@ -223,6 +223,11 @@ export class RunStore {
     }
   }
 
+  /** A write that is one IMMEDIATE transaction (it takes the write lock before reading). */
+  private writeTransaction<T>(action: string, fn: () => T): T {
+    return this.write(action, () => this.db.transaction(fn).immediate());
+  }
+
   private runRow(runId: string): RunSqlRow | undefined {
     return this.db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunSqlRow | undefined;
   }
@@ -328,17 +333,13 @@ export class RunStore {
    * many trials were reset.
    */
   reopenRun(runId: string): number {
-    return this.write(`reopening run ${runId}`, () =>
+    return this.writeTransaction(`reopening run ${runId}`, () => {
+      this.finishRun(runId, "running");
       this.db
-        .transaction(() => {
-          this.finishRun(runId, "running");
-          this.db
-            .prepare("UPDATE runs SET pid = ?, host = ?, pid_started = ? WHERE id = ?")
-            .run(this.owner.pid, this.owner.host, this.owner.started ?? null, runId);
-          return this.resetRunningTrials(runId);
-        })
-        .immediate(),
-    );
+        .prepare("UPDATE runs SET pid = ?, host = ?, pid_started = ? WHERE id = ?")
+        .run(this.owner.pid, this.owner.host, this.owner.started ?? null, runId);
+      return this.resetRunningTrials(runId);
+    });
   }
 
   /** Trials left 'running' go back to 'pending'; returns how many. */
@@ -362,25 +363,21 @@ export class RunStore {
       `INSERT OR IGNORE INTO trials (run_id, trial_id, task, candidate, seed_index, seed, config_hash, metric, status)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
     );
-    return this.write(`registering ${trials.length} trial(s) of run ${runId}`, () =>
-      this.db
-        .transaction(() => {
-          let added = 0;
-          for (const t of trials)
-            added += insert.run(
-              runId,
-              t.id,
-              t.task,
-              t.candidate,
-              t.seedIndex,
-              t.seed,
-              t.configHash ?? run.config_hash,
-              t.metric ?? null,
-            ).changes;
-          return added;
-        })
-        .immediate(),
-    );
+    return this.writeTransaction(`registering ${trials.length} trial(s) of run ${runId}`, () => {
+      let added = 0;
+      for (const t of trials)
+        added += insert.run(
+          runId,
+          t.id,
+          t.task,
+          t.candidate,
+          t.seedIndex,
+          t.seed,
+          t.configHash ?? run.config_hash,
+          t.metric ?? null,
+        ).changes;
+      return added;
+    });
   }
 
   /**
@@ -388,21 +385,17 @@ export class RunStore {
    * done: a finished trial is never trained again.
    */
   startTrial(runId: string, trialId: string): boolean {
-    return this.write(`starting trial ${trialId} of run ${runId}`, () =>
+    return this.writeTransaction(`starting trial ${trialId} of run ${runId}`, () => {
+      const row = this.requireTrial(runId, trialId);
+      if (row.status === "done") return false;
       this.db
-        .transaction(() => {
-          const row = this.requireTrial(runId, trialId);
-          if (row.status === "done") return false;
-          this.db
-            .prepare(
-              `UPDATE trials SET status = 'running', attempts = attempts + 1, started = ?, finished = NULL
-             WHERE run_id = ? AND trial_id = ?`,
-            )
-            .run(this.time(), runId, trialId);
-          return true;
-        })
-        .immediate(),
-    );
+        .prepare(
+          `UPDATE trials SET status = 'running', attempts = attempts + 1, started = ?, finished = NULL
+         WHERE run_id = ? AND trial_id = ?`,
+        )
+        .run(this.time(), runId, trialId);
+      return true;
+    });
   }
 
   /**
@@ -416,86 +409,80 @@ export class RunStore {
     result: TrialResult,
     options: { wallSeconds?: number } = {},
   ): boolean {
-    return this.write(`recording trial ${trialId} of run ${runId}`, () =>
+    return this.writeTransaction(`recording trial ${trialId} of run ${runId}`, () => {
+      let row = this.trialState(runId, trialId);
+      if (row?.status === "done") return false;
+      if (!row) {
+        this.registerTrials(runId, [
+          {
+            id: trialId,
+            task: result.task,
+            candidate: result.candidate,
+            seedIndex: result.seedIndex,
+            seed: result.seed,
+          },
+        ]);
+        row = this.requireTrial(runId, trialId);
+      }
+      if (
+        row.task !== result.task ||
+        row.candidate !== result.candidate ||
+        row.seed_index !== result.seedIndex ||
+        row.seed !== result.seed
+      )
+        throw new StoreError(
+          `trial ${trialId} of run ${runId} is ${row.task} · ${row.candidate} · seed ${row.seed_index} (${row.seed}), but the result is for ${result.task} · ${result.candidate} · seed ${result.seedIndex} (${result.seed})`,
+        );
+      const now = this.now();
+      const wallSeconds =
+        options.wallSeconds ??
+        (row.started === null ? null : (now.getTime() - Date.parse(row.started)) / 1000);
       this.db
-        .transaction(() => {
-          let row = this.trialState(runId, trialId);
-          if (row?.status === "done") return false;
-          if (!row) {
-            this.registerTrials(runId, [
-              {
-                id: trialId,
-                task: result.task,
-                candidate: result.candidate,
-                seedIndex: result.seedIndex,
-                seed: result.seed,
-              },
-            ]);
-            row = this.requireTrial(runId, trialId);
-          }
-          if (
-            row.task !== result.task ||
-            row.candidate !== result.candidate ||
-            row.seed_index !== result.seedIndex ||
-            row.seed !== result.seed
-          )
-            throw new StoreError(
-              `trial ${trialId} of run ${runId} is ${row.task} · ${row.candidate} · seed ${row.seed_index} (${row.seed}), but the result is for ${result.task} · ${result.candidate} · seed ${result.seedIndex} (${result.seed})`,
-            );
-          const now = this.now();
-          const wallSeconds =
-            options.wallSeconds ??
-            (row.started === null ? null : (now.getTime() - Date.parse(row.started)) / 1000);
-          this.db
-            .prepare(
-              `UPDATE trials SET status = 'done', attempts = max(attempts, 1), finished = ?, error = NULL,
-               val_loss = ?, val_metric = ?, test_loss = ?, test_metric = ?, test_auc = ?,
-               selected_epoch = ?, epochs = ?, diverged = ?, width = ?, params = ?, flops = ?,
-               train_flops = ?, seconds_per_epoch = ?, throughput = ?, peak_memory_bytes = ?,
-               wall_seconds = ?, result_json = ?
-             WHERE run_id = ? AND trial_id = ?`,
-            )
-            .run(
-              now.toISOString(),
-              result.val.loss,
-              result.val.metric,
-              result.test.loss,
-              result.test.metric,
-              result.test.auc ?? null,
-              result.selectedEpoch,
-              result.epochs,
-              result.diverged ? 1 : 0,
-              result.width ?? null,
-              result.params,
-              result.flops,
-              result.trainFlops,
-              result.secondsPerEpoch,
-              result.throughput,
-              result.peakMemoryBytes,
-              wallSeconds,
-              encodeExactJson(result),
-              runId,
-              trialId,
-            );
-          this.db
-            .prepare("DELETE FROM epochs WHERE run_id = ? AND trial_id = ?")
-            .run(runId, trialId);
-          const insertEpoch = this.db.prepare(
-            "INSERT INTO epochs (run_id, trial_id, epoch, train_loss, val_loss, val_metric) VALUES (?, ?, ?, ?, ?, ?)",
-          );
-          for (const point of result.curve)
-            insertEpoch.run(
-              runId,
-              trialId,
-              point.epoch,
-              point.trainLoss,
-              point.valLoss ?? null,
-              point.valMetric ?? null,
-            );
-          return true;
-        })
-        .immediate(),
-    );
+        .prepare(
+          `UPDATE trials SET status = 'done', attempts = max(attempts, 1), finished = ?, error = NULL,
+           val_loss = ?, val_metric = ?, test_loss = ?, test_metric = ?, test_auc = ?,
+           selected_epoch = ?, epochs = ?, diverged = ?, width = ?, params = ?, flops = ?,
+           train_flops = ?, seconds_per_epoch = ?, throughput = ?, peak_memory_bytes = ?,
+           wall_seconds = ?, result_json = ?
+         WHERE run_id = ? AND trial_id = ?`,
+        )
+        .run(
+          now.toISOString(),
+          result.val.loss,
+          result.val.metric,
+          result.test.loss,
+          result.test.metric,
+          result.test.auc ?? null,
+          result.selectedEpoch,
+          result.epochs,
+          result.diverged ? 1 : 0,
+          result.width ?? null,
+          result.params,
+          result.flops,
+          result.trainFlops,
+          result.secondsPerEpoch,
+          result.throughput,
+          result.peakMemoryBytes,
+          wallSeconds,
+          encodeExactJson(result),
+          runId,
+          trialId,
+        );
+      this.db.prepare("DELETE FROM epochs WHERE run_id = ? AND trial_id = ?").run(runId, trialId);
+      const insertEpoch = this.db.prepare(
+        "INSERT INTO epochs (run_id, trial_id, epoch, train_loss, val_loss, val_metric) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      for (const point of result.curve)
+        insertEpoch.run(
+          runId,
+          trialId,
+          point.epoch,
+          point.trainLoss,
+          point.valLoss ?? null,
+          point.valMetric ?? null,
+        );
+      return true;
+    });
   }
 
   /**
@@ -503,30 +490,40 @@ export class RunStore {
    * when the trial is already done.
    */
   failTrial(runId: string, trialId: string, error: string, attempts: number): boolean {
-    return this.write(`recording the failure of trial ${trialId} of run ${runId}`, () =>
-      this.db
-        .transaction(() => {
-          const row = this.requireTrial(runId, trialId);
-          if (row.status === "done") return false;
-          this.db
-            .prepare(
-              `UPDATE trials SET status = 'failed', error = ?, attempts = ?, finished = ?
-             WHERE run_id = ? AND trial_id = ?`,
-            )
-            .run(error, attempts, this.time(), runId, trialId);
-          return true;
-        })
-        .immediate(),
+    return this.writeTransaction(
+      `recording the failure of trial ${trialId} of run ${runId}`,
+      () => {
+        const row = this.requireTrial(runId, trialId);
+        if (row.status === "done") return false;
+        this.db
+          .prepare(
+            `UPDATE trials SET status = 'failed', error = ?, attempts = ?, finished = ?
+         WHERE run_id = ? AND trial_id = ?`,
+          )
+          .run(error, attempts, this.time(), runId, trialId);
+        return true;
+      },
     );
   }
 
-  /** The finished trials of a run, each exactly as recorded, in registration order. */
-  finishedTrials(runId: string): Map<string, TrialResult> {
-    const rows = this.db
-      .prepare(
-        "SELECT trial_id, result_json FROM trials WHERE run_id = ? AND status = 'done' ORDER BY rowid",
-      )
-      .all(runId) as { trial_id: string; result_json: string }[];
+  /**
+   * The finished trials of a run, each exactly as recorded, in registration order — or, given
+   * `ids`, those of these trials that are finished, in the order given.
+   */
+  finishedTrials(runId: string, ids?: readonly string[]): Map<string, TrialResult> {
+    type Row = { trial_id: string; result_json: string };
+    // a search asks for one candidate's trials at a time: reading (and decoding) every finished
+    // trial of the run each time would grow with the run
+    const one = this.db.prepare(
+      "SELECT trial_id, result_json FROM trials WHERE run_id = ? AND trial_id = ? AND status = 'done'",
+    );
+    const rows: Row[] = ids
+      ? ids.flatMap((id) => (one.get(runId, id) as Row | undefined) ?? [])
+      : (this.db
+          .prepare(
+            "SELECT trial_id, result_json FROM trials WHERE run_id = ? AND status = 'done' ORDER BY rowid",
+          )
+          .all(runId) as Row[]);
     return new Map(rows.map((r) => [r.trial_id, decodeExactJson<TrialResult>(r.result_json)]));
   }
 
