@@ -10,7 +10,7 @@ import { Model, splitState } from "../src/nn/model.js";
 import { FlatLayout } from "../src/train/flat.js";
 import { PLAIN_KAN_MAX_WORK } from "../src/train/fit-lbfgs.js";
 import { PlainKanObjective } from "../src/train/kan-fast/kan-objective.js";
-import { plainKanWork } from "../src/train/kan-fast/support.js";
+import { plainKanWork } from "../src/nn/kan/plain/support.js";
 import { makeFlatObjective, PYKAN_PENALTY } from "../src/train/objective.js";
 
 await startEngine("wasm");

@@ -20,7 +20,7 @@ import { disposeState, Model, splitState } from "../src/nn/model.js";
 import { fitLbfgs } from "../src/train/fit-lbfgs.js";
 import { FlatLayout } from "../src/train/flat.js";
 import { PlainKanObjective } from "../src/train/kan-fast/kan-objective.js";
-import { LocalBasis } from "../src/train/kan-fast/local-basis.js";
+import { LocalBasis } from "../src/nn/kan/plain/local-basis.js";
 import { pykanRegulariser } from "../src/train/kan-fast/penalty.js";
 import type { KanPenalty } from "../src/train/objective.js";
 import { makeFlatObjective, PYKAN_PENALTY } from "../src/train/objective.js";

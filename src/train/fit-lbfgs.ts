@@ -5,7 +5,7 @@
  * update the curvature history is dropped (pykan keeps it, though the parameters moved).
  *
  * Two evaluators of the same objective: jax-js (objective.ts, any model) and plain TypeScript
- * (kan-fast/) for float64 stacks of B-spline KAN layers (SiLU or identity base) with the MSE loss,
+ * (kan-fast/, on nn/kan/plain/'s kernels) for float64 stacks of B-spline KAN layers (SiLU or identity base) with the MSE loss,
  * which "auto" picks for them: it visits only the order+1 non-zero B-splines per point and pays no
  * per-kernel costs, 5–10x faster on hello KAN (docs/benchmarks.md, "Hello KAN speed").
  */
@@ -20,8 +20,8 @@ import { Lbfgs } from "./lbfgs.js";
 import type { LossName } from "./loss.js";
 import type { FlatObjective, KanPenalty } from "./objective.js";
 import { makeFlatObjective, PYKAN_PENALTY } from "./objective.js";
+import { plainKanUnsupported, plainKanWork } from "../nn/kan/plain/support.js";
 import { PlainKanObjective } from "./kan-fast/kan-objective.js";
-import { plainKanUnsupported, plainKanWork } from "./kan-fast/support.js";
 
 /** Which code evaluates the objective: "auto" = plain where supported (and within its memory
  * limit), else jax. */
@@ -64,6 +64,12 @@ export interface StepReport {
   evaluator: "plain" | "jax";
 }
 
+/** Why the plain objective cannot run: the model's dtype, then the loss, then its layers. */
+function plainObjectiveUnsupported(model: Model, loss: LossName): string | undefined {
+  if (model.dtype === "float64" && loss !== "mse") return "it has the mse loss only";
+  return plainKanUnsupported(model);
+}
+
 /** The evaluator that runs for this model and data; throws if "plain" is asked but unsupported. */
 export function chooseEvaluator(
   model: Model,
@@ -72,7 +78,7 @@ export function chooseEvaluator(
   evaluator: Evaluator,
 ): "plain" | "jax" {
   if (evaluator === "jax") return "jax";
-  const unsupported = plainKanUnsupported(model, loss);
+  const unsupported = plainObjectiveUnsupported(model, loss);
   if (evaluator === "plain") {
     if (unsupported) throw new Error(`the plain kan evaluator cannot run: ${unsupported}`);
     return "plain";

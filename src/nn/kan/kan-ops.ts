@@ -6,12 +6,13 @@
  */
 import { arrayFrom } from "../../engine/dtype.js";
 import { takeValues } from "../../engine/ownership.js";
-import { forwardEdges, siluWithSlope } from "../../train/kan-fast/kernels.js";
-import { LocalBasis } from "../../train/kan-fast/local-basis.js";
 import type { LayerState } from "../layer.js";
 import { basisAt } from "./bspline-scalar.js";
 import type { KanLayer, KanSpec } from "./bspline.js";
 import { leastSquares } from "./least-squares.js";
+import { forwardEdges, siluWithSlope } from "./plain/kernels.js";
+import { LocalBasis } from "./plain/local-basis.js";
+import type { PlainBase } from "./plain/support.js";
 
 /** The layer's knots [n][M] and raw coefficients [n][K·m] as plain numbers. */
 export function readSplines(
@@ -204,9 +205,6 @@ export function regrid(
   };
 }
 
-/** Base functions the plain forward pass has (support.ts's plainBaseOf names them). */
-export type PlainKanBase = "silu" | "identity";
-
 /**
  * A B-spline KAN layer on h [rows, n] in plain float64 (borrowed state): its outputs [rows, m]
  * and, with `withEdges`, every edge's output φ_ij [rows, n·m] (the formula of KanLayer.apply; SiLU
@@ -217,7 +215,7 @@ export function plainLayerForward(
   layer: KanLayer,
   state: LayerState,
   h: Float64Array,
-  base: PlainKanBase,
+  base: PlainBase,
   withEdges = false,
 ): { out: Float64Array; phi: Float64Array } {
   const { inputs: n, units: m, basisCount: count } = layer;

@@ -11,10 +11,10 @@ import { takeValues } from "../../engine/ownership.js";
 import type { LayerState } from "../layer.js";
 import type { ModelState } from "../model.js";
 import { Model } from "../model.js";
-import { columnSpread } from "../../train/kan-fast/kernels.js";
-import { plainBaseOf, plainKanUnsupported } from "../../train/kan-fast/support.js";
 import { KanLayer, sampleStd } from "./bspline.js";
 import { plainLayerForward } from "./kan-ops.js";
+import { columnSpread } from "./plain/kernels.js";
+import { plainBaseOf, plainKanUnsupported } from "./plain/support.js";
 
 export interface KanScores {
   /** Per layer: edge scores [n·m] (row-major i, j). */
@@ -73,7 +73,7 @@ export function kanScores(
 ): KanScores {
   const layers = kanLayers(model);
   const { spreads, sums } =
-    path === "auto" && !plainKanUnsupported(model, "mse")
+    path === "auto" && !plainKanUnsupported(model)
       ? plainSpreads(layers, state, x)
       : jaxSpreads(layers, state, x);
   const edges: Float64Array[] = [];

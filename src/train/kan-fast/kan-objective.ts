@@ -5,7 +5,7 @@
  * is ~250 jax-js kernels (≈6 ms) but only ~10⁵ multiply-adds (≈1 ms here).
  *
  * Each edge is φ_ij(x) = mask_ij·(scale_base_ij·b(x) + scale_sp_ij·Σ_c coef_icj·B_c(x)) and
- * y_j = Σ_i φ_ij(x_i); only the order+1 non-zero B_c are visited (local-basis.ts). The first
+ * y_j = Σ_i φ_ij(x_i); only the order+1 non-zero B_c are visited (nn/kan/plain/local-basis.ts). The first
  * layer's basis depends only on the data and the knots, so it is computed once per objective
  * (fit-lbfgs.ts builds one per grid). Checked in test/kan-fast.test.ts: equal to the op-by-op
  * jax-js objective to ~1e-15 where no transcendental is involved, and to ~3e-8 to the jitted one
@@ -21,7 +21,6 @@ import type { Model } from "../../nn/model.js";
 import type { FlatLayout } from "../flat.js";
 import type { Evaluation } from "../lbfgs.js";
 import type { KanPenalty } from "../objective.js";
-import { LocalBasis } from "./local-basis.js";
 import {
   columnSpread,
   edgeGradients,
@@ -29,10 +28,11 @@ import {
   forwardEdges,
   inputSpreadGradients,
   siluWithSlope,
-} from "./kernels.js";
+} from "../../nn/kan/plain/kernels.js";
+import { LocalBasis } from "../../nn/kan/plain/local-basis.js";
+import type { PlainBase } from "../../nn/kan/plain/support.js";
+import { plainBaseOf } from "../../nn/kan/plain/support.js";
 import { pykanRegulariser } from "./penalty.js";
-import type { PlainBase } from "./support.js";
-import { plainBaseOf } from "./support.js";
 
 /** A trainable array's place in the flat vector, or its fixed values (a buffer). */
 type Source = { offset: number } | { values: Float64Array };
@@ -83,7 +83,7 @@ export class PlainKanObjective {
   private readonly dOutput: Float64Array;
 
   /**
-   * model: only B-spline KAN layers (see support.ts); buffers borrowed (read once); x [rows, n0]
+   * model: only B-spline KAN layers (see nn/kan/plain/support.ts); buffers borrowed (read once); x [rows, n0]
    * and y [rows, outputs] row-major.
    */
   constructor(

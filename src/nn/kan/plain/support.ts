@@ -1,13 +1,14 @@
 /**
- * Which models the plain-TypeScript KAN objective (kan-objective.ts) can evaluate: float64 stacks
- * of B-spline KAN layers (KanLayer) whose base is SiLU or the identity, with the MSE loss.
+ * Which models the plain float64 KAN code (the forward pass and pruning scores in nn/kan, the
+ * L-BFGS objective in train/kan-fast) can evaluate: float64 stacks of B-spline KAN layers
+ * (KanLayer) whose base is SiLU or the identity. The objective also needs the MSE loss, which
+ * train/fit-lbfgs.ts checks.
  */
-import { canonicalText } from "../../expr/hash.js";
-import type { KanSpec } from "../../nn/kan/bspline.js";
-import { KanLayer } from "../../nn/kan/bspline.js";
-import type { Model } from "../../nn/model.js";
-import { resolveActivation } from "../../zoo/index.js";
-import type { LossName } from "../loss.js";
+import { canonicalText } from "../../../expr/hash.js";
+import { resolveActivation } from "../../../zoo/index.js";
+import type { Model } from "../../model.js";
+import type { KanSpec } from "../bspline.js";
+import { KanLayer } from "../bspline.js";
 
 export type PlainBase = "silu" | "identity";
 
@@ -23,10 +24,9 @@ export function plainBaseOf(spec: KanSpec): PlainBase | undefined {
   return known.get(canonical(spec.base));
 }
 
-/** Why the plain evaluator cannot run this model and loss, or undefined when it can. */
-export function plainKanUnsupported(model: Model, loss: LossName): string | undefined {
+/** Why the plain code cannot run this model, or undefined when it can. */
+export function plainKanUnsupported(model: Model): string | undefined {
   if (model.dtype !== "float64") return "it computes in float64 only";
-  if (loss !== "mse") return "it has the mse loss only";
   for (const [i, layer] of model.layers.entries()) {
     if (!(layer instanceof KanLayer) || layer.constructor !== KanLayer)
       return `layers[${i}] is not a B-spline kan layer`;

@@ -1,7 +1,8 @@
 /**
- * The hot loops of the plain KAN objective, as functions of numbers and Float64Arrays only: V8
- * keeps such functions optimised (the same loops as methods reading a layer object were deopted
- * and re-optimised over and over — "wrong map" — and ran 2–3x slower). Order 3 (pykan's default,
+ * The hot loops of the plain float64 KAN code (forward pass, pruning spreads, the L-BFGS objective
+ * in train/kan-fast), as functions of numbers and Float64Arrays only: V8 keeps such functions
+ * optimised (the same loops as methods reading a layer object were deopted and re-optimised over
+ * and over — "wrong map" — and ran 2–3x slower). Order 3 (pykan's default,
  * four non-zero B-splines per point) is unrolled.
  *
  * Shapes: rows b, inputs i < n, outputs j < m, edges e = i·m + j, window of w = order+1 basis
