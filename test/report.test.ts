@@ -16,8 +16,10 @@ import { startEngine } from "../src/engine/index.js";
 import { parseActivation } from "../src/expr/parse.js";
 import { activationCurve } from "../src/report/activation-curve.js";
 import { meanValidationCurves } from "../src/report/bench-format.js";
-import { benchHtml } from "../src/report/bench-html.js";
-import { benchMarkdown } from "../src/report/bench-markdown.js";
+import { benchHtml, escapeHtml } from "../src/report/bench-html.js";
+import { benchMarkdown, markdownText } from "../src/report/bench-markdown.js";
+import type { ReportCell } from "../src/report/bench-report-model.js";
+import { benchReportModel } from "../src/report/bench-report-model.js";
 import { benchTable } from "../src/report/bench-table.js";
 import { paretoFront } from "../src/report/pareto.js";
 import { renderCurveSvg } from "../src/report/svg.js";
@@ -317,6 +319,43 @@ describe("bench report.md", () => {
     // Classification rows show the test AUC; the efficiency table has the iris column.
     assert.match(md, /\| 0\.9900 \|/);
     assert.match(md, /\| candidate \| tabular\/iris \|\n\| --- \| ---: \|\n\| relu \| 0\.3300 \|/);
+  });
+});
+
+describe("bench report model", () => {
+  it("report.md and report.html show the same sections, prose and table rows", () => {
+    const results = fixture();
+    const model = benchReportModel(results);
+    const md = benchMarkdown(results);
+    const html = benchHtml(results);
+    const sections = [
+      ...model.tasks,
+      model.ranks,
+      model.improvement,
+      model.efficiency,
+      model.cost,
+      model.verdicts,
+    ];
+    for (const section of sections) {
+      const prose = [section.title, section.intro, section.note, ...(section.findings ?? [])];
+      for (const text of prose.filter((t): t is string => t !== undefined)) {
+        assert.ok(md.includes(markdownText(text)), `report.md lacks ${text}`);
+        assert.ok(html.includes(escapeHtml(text)), `report.html lacks ${text}`);
+      }
+      for (const row of section.table?.rows ?? []) {
+        const first = (row[0] as ReportCell).text;
+        const last = (row[row.length - 1] as ReportCell).text;
+        assert.ok(md.includes(`| ${markdownText(first)} |`), `report.md lacks row ${first}`);
+        assert.ok(md.includes(` ${markdownText(last)} |\n`), `report.md lacks cell ${last}`);
+        assert.ok(html.includes(`>${escapeHtml(last)}</td></tr>`), `report.html lacks ${last}`);
+      }
+    }
+    // Only the best mean of each task is bold; the baseline row is marked.
+    assert.equal(html.match(/class="num best"/g)?.length, TASKS.length);
+    assert.deepEqual(
+      model.tasks.map((t) => t.table?.baselineRow),
+      TASKS.map(() => 0),
+    );
   });
 });
 

@@ -5,33 +5,27 @@
  * and test metric against parameters with the Pareto front; then ranks, cost, the KAN-vs-MLP
  * verdicts and the shape (f, f′) of each activation candidate.
  */
-import type { BenchResults, BenchTaskInfo, CandidateSummary } from "../bench/results.js";
+import type { BenchResults, BenchTaskInfo } from "../bench/results.js";
 import { parseActivation } from "../expr/parse.js";
 import { activationCurve } from "./activation-curve.js";
 import {
-  bestIndex,
-  ciText,
-  costRows,
   directionText,
   fairnessText,
-  formatBytes,
-  formatCompact,
   formatCount,
-  formatP,
-  formatPercent,
-  formatSeconds,
-  formatValue,
   higherIsBetter,
-  MARK_LEGEND,
+  MARK_BETTER,
+  MARK_WORSE,
   meanAndSd,
-  metricDecimals,
-  meanAuc,
   meanValidationCurves,
-  protocolSentence,
-  rowsText,
-  significanceMark,
   summariesOf,
 } from "./bench-format.js";
+import type {
+  BenchReportModel,
+  ReportCell,
+  ReportSection,
+  ReportTable,
+} from "./bench-report-model.js";
+import { benchReportModel } from "./bench-report-model.js";
 import { paretoFront } from "./pareto.js";
 import type { LegendEntry, Point, Scale } from "./plot.js";
 import {
@@ -119,46 +113,32 @@ const SCRIPT = `
 })();
 `;
 
-interface HtmlCell {
-  html: string;
-  /** Numeric sort key (and right alignment). */
-  value?: number;
-  className?: string;
+function cellHtml(cell: ReportCell): string {
+  const mark = cell.mark
+    ? ` <span class="${cell.mark}">${escapeHtml(cell.mark === "better" ? MARK_BETTER : MARK_WORSE)}</span>`
+    : "";
+  const code = cell.code !== undefined ? ` <code>${escapeHtml(cell.code)}</code>` : "";
+  return `${escapeHtml(cell.text)}${mark}${code}`;
 }
 
-const text = (value: string, className?: string): HtmlCell => ({
-  html: escapeHtml(value),
-  ...(className ? { className } : {}),
-});
-const number = (display: string, value: number, className?: string): HtmlCell => ({
-  html: escapeHtml(display),
-  value,
-  className: className ? `num ${className}` : "num",
-});
-
-function htmlTable(
-  header: readonly string[],
-  rows: readonly (readonly HtmlCell[])[],
-  options: { sortable?: boolean; rowClasses?: readonly string[]; className?: string } = {},
-): string {
-  const numeric = header.map((_, c) => rows.some((row) => row[c]?.value !== undefined));
-  const classes = [options.className, options.sortable ? "sortable" : undefined]
-    .filter(Boolean)
-    .join(" ");
-  const head = header
-    .map((h, c) => `<th${numeric[c] ? ' class="num"' : ""}>${escapeHtml(h)}</th>`)
+function htmlTable(model: ReportTable, className?: string): string {
+  const classes = [className, model.sortable ? "sortable" : undefined].filter(Boolean).join(" ");
+  const num = (numeric: boolean): string => (numeric ? ' class="num"' : "");
+  const head = model.columns
+    .map((column) => `<th${num(column.numeric)}>${escapeHtml(column.title)}</th>`)
     .join("");
-  const body = rows
+  const body = model.rows
     .map((row, r) => {
-      const rowClass = options.rowClasses?.[r] ? ` class="${options.rowClasses[r]}"` : "";
+      const rowClass = r === model.baselineRow ? ' class="baseline"' : "";
       const cells = row
-        .map((cell) => {
-          const cls = cell.className ? ` class="${cell.className}"` : "";
+        .map((cell, c) => {
+          const names = [model.columns[c]?.numeric ? "num" : "", cell.best ? "best" : ""];
+          const cls = names.some(Boolean) ? ` class="${names.filter(Boolean).join(" ")}"` : "";
           const value =
             cell.value !== undefined && Number.isFinite(cell.value)
               ? ` data-value="${cell.value}"`
               : "";
-          return `<td${cls}${value}>${cell.html}</td>`;
+          return `<td${cls}${value}>${cellHtml(cell)}</td>`;
         })
         .join("");
       return `<tr${rowClass}>${cells}</tr>`;
@@ -297,108 +277,36 @@ export function paretoSvg(results: BenchResults, task: BenchTaskInfo): string {
   ]);
 }
 
-function setupSection(results: BenchResults): string {
-  const m = results.machine;
-  const items: [string, string][] = [
-    ["Fairness", fairnessText(results.fairness)],
-    ["Seeds", `${results.seeds} per task and candidate`],
-    ["Baseline", results.baseline],
-    ["Machine", `${m.cpus} CPU(s), ${m.platform}, Node ${m.node}, device ${m.device}`],
-    ["Run", `${results.started} → ${results.finished}`],
-  ];
+function setupSection(setup: BenchReportModel["setup"]): string {
   return [
-    `<section id="setup"><h2>Setup</h2>`,
-    `<dl>${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`,
-    `<p><strong>Protocol.</strong> ${escapeHtml(protocolSentence(results))}</p>`,
+    `<section id="setup"><h2>${escapeHtml(setup.title)}</h2>`,
+    `<dl>${setup.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`,
+    `<p><strong>Protocol.</strong> ${escapeHtml(setup.protocol)}</p>`,
     `<h3>Tasks</h3>`,
-    htmlTable(
-      ["task", "family", "kind", "metric", "rows (train/val/test)", "description"],
-      results.tasks.map((t) => [
-        text(t.name),
-        text(t.family),
-        text(t.kind),
-        text(`${t.metric} (${directionText(t.metric)})`),
-        text(rowsText(t)),
-        text(t.description),
-      ]),
-    ),
+    htmlTable(setup.tasks),
     `<h3>Candidates</h3>`,
-    htmlTable(
-      ["candidate", "kind", "group", "description"],
-      results.candidates.map((c) => [
-        text(c.name === results.baseline ? `${c.name} (baseline)` : c.name),
-        text(c.kind),
-        text(c.group),
-        {
-          html:
-            escapeHtml(c.description) +
-            (c.expression ? ` <code>${escapeHtml(c.expression)}</code>` : ""),
-        },
-      ]),
-    ),
+    htmlTable(setup.candidates),
     `</section>`,
   ].join("\n");
 }
 
-function resultsTable(results: BenchResults, task: BenchTaskInfo): string {
-  const summaries = summariesOf(results, task.name);
-  const best = bestIndex(summaries, task.metric);
-  const classification = task.kind === "classification";
-  const decimals = metricDecimals(summaries);
-  const header = [
-    "candidate",
-    `test ${task.metric} (mean ± sd)`,
-    "95% CI",
-    "p vs baseline (Holm)",
-    ...(classification ? ["test AUC"] : []),
-    "params",
-    "FLOPs",
-    "s/epoch",
-  ];
-  const rows = summaries.map((s: CandidateSummary, i): HtmlCell[] => {
-    const mark = significanceMark(s);
-    const markHtml = mark
-      ? ` <span class="${mark === "*" ? "better" : "worse"}">${escapeHtml(mark)}</span>`
-      : "";
-    const auc = meanAuc(results, task.name, s.candidate);
-    return [
-      text(s.candidate),
-      {
-        html: escapeHtml(meanAndSd(s, decimals)) + markHtml,
-        value: s.mean,
-        className: i === best ? "num best" : "num",
-      },
-      text(ciText(s, decimals), "num"),
-      s.candidate === results.baseline
-        ? text("baseline", "num")
-        : s.vsBaseline
-          ? number(formatP(s.vsBaseline.pHolm), s.vsBaseline.pHolm)
-          : text("—", "num"),
-      ...(classification
-        ? [auc === undefined ? text("—", "num") : number(formatValue(auc), auc)]
-        : []),
-      number(formatCount(s.params), s.params),
-      number(formatCompact(s.flops), s.flops),
-      number(formatSeconds(s.secondsPerEpoch), s.secondsPerEpoch),
-    ];
-  });
-  return htmlTable(header, rows, {
-    sortable: true,
-    className: "results",
-    rowClasses: summaries.map((s) => (s.candidate === results.baseline ? "baseline" : "")),
-  });
-}
+const paragraph = (text: string | undefined): string =>
+  text === undefined ? "" : `<p>${escapeHtml(text)}</p>`;
+const note = (text: string | undefined): string =>
+  text === undefined ? "" : `<p class="note">${escapeHtml(text)}</p>`;
 
-function taskSection(results: BenchResults, task: BenchTaskInfo, index: number): string {
-  const diverged = results.trials.filter((t) => t.task === task.name && t.diverged);
+function taskSection(
+  results: BenchResults,
+  task: BenchTaskInfo,
+  model: ReportSection,
+  index: number,
+): string {
   return [
     `<section class="task" id="task-${index}">`,
-    `<h3>${escapeHtml(task.name)}</h3>`,
-    `<p>${escapeHtml(task.description)} — ${escapeHtml(task.kind)}, test ${escapeHtml(task.metric)} (${directionText(task.metric)}).</p>`,
-    resultsTable(results, task),
-    diverged.length > 0
-      ? `<p class="note">Diverged trials (scored as worst): ${escapeHtml(diverged.map((t) => `${t.candidate} seed ${t.seedIndex}`).join(", "))}.</p>`
-      : "",
+    `<h3>${escapeHtml(model.title)}</h3>`,
+    paragraph(model.intro),
+    model.table ? htmlTable(model.table, "results") : "",
+    note(model.note),
     `<div class="plots">`,
     `<figure>${learningCurveSvg(results, task)}<figcaption>Validation ${escapeHtml(task.metric)} after each epoch, averaged over seeds; the baseline is dashed.</figcaption></figure>`,
     `<figure>${paretoSvg(results, task)}<figcaption>Mean test ${escapeHtml(task.metric)} (bars: ± 1 sd over seeds) against parameters. Filled points are on the Pareto front: no other candidate has at most as many parameters and a metric at least as good.</figcaption></figure>`,
@@ -407,114 +315,36 @@ function taskSection(results: BenchResults, task: BenchTaskInfo, index: number):
   ].join("\n");
 }
 
-function rankSection(results: BenchResults): string {
-  const ranks = [...results.ranks].sort((a, b) => a.averageRank - b.averageRank);
-  const cd =
-    results.criticalDifference !== undefined
-      ? `Critical difference (Nemenyi, α = 0.05): ${formatValue(results.criticalDifference)}; average ranks closer than this are not significantly different.`
-      : "Critical difference: not computed (needs at least 2 tasks).";
-  const friedman =
-    results.friedmanP !== undefined
-      ? `Friedman test over tasks: p = ${formatP(results.friedmanP)}.`
-      : "Friedman test: not computed (needs at least 2 tasks and 2 candidates).";
-  const improvement = htmlTable(
-    ["candidate", ...results.tasks.map((t) => t.name)],
-    results.candidates.map((c) => [
-      text(c.name),
-      ...results.tasks.map((t) => {
-        const s = results.summaries.find((x) => x.task === t.name && x.candidate === c.name);
-        return s
-          ? number(formatPercent(s.improvementOverRandom), s.improvementOverRandom)
-          : text("—");
-      }),
-    ]),
-    { sortable: true },
-  );
-  const classification = results.tasks.filter((t) => t.kind === "classification");
-  const efficiency =
-    classification.length === 0
-      ? `<p class="note">No classification tasks in this run.</p>`
-      : htmlTable(
-          ["candidate", ...classification.map((t) => t.name)],
-          results.candidates.map((c) => [
-            text(c.name),
-            ...classification.map((t) => {
-              const s = results.summaries.find((x) => x.task === t.name && x.candidate === c.name);
-              return s?.parameterEfficiency !== undefined
-                ? number(formatValue(s.parameterEfficiency), s.parameterEfficiency)
-                : text("—");
-            }),
-          ]),
-          { sortable: true },
-        );
+/** A section's intro, bullets, table, findings and note, without its heading. */
+function sectionBody(model: ReportSection): string {
   return [
-    `<section id="ranks"><h2>Ranks</h2>`,
-    `<p>Average rank of each candidate's mean test metric over ${results.tasks.length} task(s) (1 = best).</p>`,
-    htmlTable(
-      ["candidate", "average rank"],
-      ranks.map((r) => [text(r.candidate), number(r.averageRank.toFixed(2), r.averageRank)]),
-      { sortable: true },
-    ),
-    `<p>${escapeHtml(cd)}</p><p>${escapeHtml(friedman)}</p>`,
-    `<h3>Improvement over the average candidate</h3>`,
-    `<p>Test metric relative to the mean of all candidates on the task, in %, signed so that positive is better.</p>`,
-    improvement,
-    `<h3>Parameter efficiency (classification)</h3>`,
-    classification.length > 0 ? `<p>Mean test AUC divided by log10(parameters).</p>` : "",
-    efficiency,
+    paragraph(model.intro),
+    model.bullets
+      ? `<ul>${model.bullets.map((b) => `<li><strong>${escapeHtml(b.label)}</strong>: ${escapeHtml(b.text)}</li>`).join("")}</ul>`
+      : "",
+    model.table ? htmlTable(model.table) : "",
+    (model.findings ?? []).map(paragraph).join(""),
+    note(model.note),
+  ]
+    .filter((part) => part !== "")
+    .join("\n");
+}
+
+/** Ranks, with the improvement and the parameter efficiency as its subsections. */
+function rankSection(model: BenchReportModel): string {
+  return [
+    `<section id="ranks"><h2>${escapeHtml(model.ranks.title)}</h2>`,
+    sectionBody(model.ranks),
+    `<h3>${escapeHtml(model.improvement.title)}</h3>`,
+    sectionBody(model.improvement),
+    `<h3>${escapeHtml(model.efficiency.title)}</h3>`,
+    sectionBody(model.efficiency),
     `</section>`,
   ].join("\n");
 }
 
-function costSection(results: BenchResults): string {
-  return [
-    `<section id="cost"><h2>Cost</h2>`,
-    `<p>Means over seeds of seconds per training epoch and training throughput; FLOPs per sample (multiply-add = 2); peak growth of resident memory (largest over seeds).</p>`,
-    htmlTable(
-      [
-        "task",
-        "candidate",
-        "s/epoch",
-        "samples/s",
-        "params",
-        "FLOPs (fwd)",
-        "FLOPs (fwd+bwd)",
-        "peak memory",
-      ],
-      costRows(results).map((r) => [
-        text(r.task),
-        text(r.candidate),
-        number(formatSeconds(r.secondsPerEpoch), r.secondsPerEpoch),
-        number(formatCompact(r.throughput), r.throughput),
-        number(formatCount(r.params), r.params),
-        number(formatCompact(r.flops), r.flops),
-        number(formatCompact(r.trainFlops), r.trainFlops),
-        number(formatBytes(r.peakMemoryBytes), r.peakMemoryBytes),
-      ]),
-      { sortable: true },
-    ),
-    `</section>`,
-  ].join("\n");
-}
-
-function verdictSection(results: BenchResults): string {
-  const verdicts = results.verdicts ?? [];
-  const body =
-    verdicts.length === 0
-      ? `<p class="note">Not applicable: this run does not have both KAN-family and MLP candidates.</p>`
-      : [
-          `<ul>${verdicts.map((v) => `<li><strong>${escapeHtml(v.family)}</strong>: ${escapeHtml(v.text)}</li>`).join("")}</ul>`,
-          htmlTable(
-            ["family", "tasks", "KAN family wins", "MLP wins"],
-            verdicts.map((v) => [
-              text(v.family),
-              number(String(v.tasks), v.tasks),
-              number(String(v.kanWins), v.kanWins),
-              number(String(v.mlpWins), v.mlpWins),
-            ]),
-          ),
-        ].join("\n");
-  return `<section id="verdicts"><h2>KAN family vs MLP</h2>\n${body}\n</section>`;
+function topSection(id: string, model: ReportSection): string {
+  return `<section id="${id}"><h2>${escapeHtml(model.title)}</h2>\n${sectionBody(model)}\n</section>`;
 }
 
 /** One figure per activation candidate with an expression: f and f′ on SHAPE_INTERVAL. */
@@ -546,6 +376,7 @@ function shapeSection(results: BenchResults): string {
 
 /** The whole report.html of a bench run. */
 export function benchHtml(results: BenchResults): string {
+  const model = benchReportModel(results);
   const hasShapes = results.candidates.some((c) => c.expression !== undefined);
   const nav = [
     ["#setup", "Setup"],
@@ -563,21 +394,23 @@ export function benchHtml(results: BenchResults): string {
     `<head>`,
     `<meta charset="utf-8">`,
     `<meta name="viewport" content="width=device-width, initial-scale=1">`,
-    `<title>${escapeHtml(`Benchmark: ${results.name}`)}</title>`,
+    `<title>${escapeHtml(model.title)}</title>`,
     `<style>${REPORT_CSS}</style>`,
     `</head>`,
     `<body>`,
-    `<header><h1>Benchmark: ${escapeHtml(results.name)}</h1>`,
+    `<header><h1>${escapeHtml(model.title)}</h1>`,
     `<p class="meta">${results.tasks.length} task(s) × ${results.candidates.length} candidate(s) × ${results.seeds} seed(s); ${escapeHtml(fairnessText(results.fairness))}; baseline ${escapeHtml(results.baseline)}</p></header>`,
     `<nav>${nav}</nav>`,
-    setupSection(results),
+    setupSection(model.setup),
     `<section id="results"><h2>Results</h2>`,
-    `<p>${escapeHtml(MARK_LEGEND)}. The best mean per task is bold. Click a column header to sort.</p>`,
-    ...results.tasks.map((task, i) => taskSection(results, task, i)),
+    `<p>${escapeHtml(model.marks)}. The best mean per task is bold. Click a column header to sort.</p>`,
+    ...results.tasks.map((task, i) =>
+      taskSection(results, task, model.tasks[i] as ReportSection, i),
+    ),
     `</section>`,
-    rankSection(results),
-    costSection(results),
-    verdictSection(results),
+    rankSection(model),
+    topSection("cost", model.cost),
+    topSection("verdicts", model.verdicts),
     shapeSection(results),
     `<footer class="meta"><p>Written by nonlin bench from results.json.</p></footer>`,
     `<script>${SCRIPT}</script>`,
