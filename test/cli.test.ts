@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -86,5 +86,16 @@ describe("nonlin act", { timeout: 120_000 }, () => {
     const option = nonlin("act", "list", "--colour");
     assert.equal(option.code, 2);
     assert.match(option.stderr, /unknown option '--colour'/);
+  });
+});
+
+describe("exit codes", { timeout: 120_000 }, () => {
+  it("exits with 2 for a device that does not exist, before anything runs or is recorded", () => {
+    const store = join(mkdtempSync(join(tmpdir(), "nonlin-")), "runs.db");
+    const run = nonlin("fit", "examples/hello-kan.yaml", "--device", "cuda", "--store", store);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stderr, "error: unknown device 'cuda': choose one of wasm, webgpu\n");
+    assert.equal(run.stdout, "");
+    assert.equal(existsSync(store), false);
   });
 });

@@ -5,6 +5,7 @@
  * and the layer registry by the planner (plan.ts) before any training starts.
  */
 import { z } from "zod";
+import { InputError } from "../base/errors.js";
 import { formatPath } from "../nn/registry.js";
 import { optimizerSpecSchema } from "../train/optim/spec.js";
 
@@ -116,7 +117,7 @@ export type CandidateSpec = z.output<typeof candidateSchema>;
 export type BenchTaskSpec = z.output<typeof benchTaskSchema>;
 
 /** Bad bench config: the message names the field (e.g. `candidates[2].activation`). */
-export class BenchConfigError extends Error {
+export class BenchConfigError extends InputError {
   override name = "BenchConfigError";
 }
 

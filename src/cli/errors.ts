@@ -1,44 +1,21 @@
 /**
- * Exit codes of the CLI contract: 2 for bad input, 1 for a failure while running — which includes
- * a run store SQLite cannot write (locked, disk full, read-only, I/O error: StoreWriteError). The
- * input was fine there; the same command succeeds once the cause is gone (docs/store.md).
+ * Exit codes of the CLI contract: each project error carries its own (src/base/errors.ts), 2 for
+ * bad input and 1 for a failure while running — which includes a run store SQLite cannot write
+ * (StoreWriteError: the input was fine; the same command succeeds once the cause is gone, see
+ * docs/store.md). Anything else thrown is a failure while running.
  */
-import { BenchConfigError } from "../bench/config.js";
-import { ExecError } from "../exec/executor.js";
-import { SearchConfigError } from "../search/config.js";
-import { DataError } from "../data/task.js";
-import { ExprError, ExprSyntaxError } from "../expr/errors.js";
-import { LayerSpecError } from "../nn/layer.js";
-import { StoreError, StoreWriteError } from "../store/errors.js";
-import { OptimizerSpecError } from "../train/optim/spec.js";
-
-export const EXIT_BAD_INPUT = 2;
-export const EXIT_FAILURE = 1;
+import { EXIT_FAILURE, InputError, NonlinError } from "../base/errors.js";
+import type { ExitCode } from "../base/errors.js";
+import { ExprSyntaxError } from "../expr/errors.js";
 
 /** Bad input from the user: a message that names the argument, field or position. */
-export class UsageError extends Error {
+export class UsageError extends InputError {
   override name = "UsageError";
 }
 
-export function isBadInput(error: unknown): boolean {
-  if (error instanceof StoreWriteError) return false;
-  return (
-    error instanceof UsageError ||
-    error instanceof ExprSyntaxError ||
-    error instanceof ExprError ||
-    error instanceof LayerSpecError ||
-    error instanceof DataError ||
-    error instanceof OptimizerSpecError ||
-    error instanceof BenchConfigError ||
-    error instanceof SearchConfigError ||
-    error instanceof ExecError ||
-    error instanceof StoreError
-  );
-}
-
 /** The exit code of a command that failed with `error`. */
-export const exitCodeOf = (error: unknown): number =>
-  isBadInput(error) ? EXIT_BAD_INPUT : EXIT_FAILURE;
+export const exitCodeOf = (error: unknown): ExitCode =>
+  error instanceof NonlinError ? error.exitCode : EXIT_FAILURE;
 
 /** The text a user sees for an error: never a stack trace. */
 export function describeError(error: unknown): string {

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /** The `nonlin` command. */
 import { Command, CommanderError } from "commander";
+import { EXIT_BAD_INPUT } from "../base/errors.js";
 import { registerActCommands } from "./act.js";
 import { registerBenchCommand } from "./bench.js";
 import { registerSearchCommand } from "./search.js";
-import { describeError, EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput } from "./errors.js";
+import { describeError, exitCodeOf } from "./errors.js";
 import { registerFitCommand } from "./fit.js";
 import { registerRunsCommand } from "./runs.js";
 import { registerSrCommand } from "./sr.js";
@@ -40,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
     }
     process.stderr.write(`${describeError(error)}\n`);
-    return isBadInput(error) ? EXIT_BAD_INPUT : EXIT_FAILURE;
+    return exitCodeOf(error);
   }
 }
 

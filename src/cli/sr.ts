@@ -2,12 +2,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import type { FrontEntry, SrResult } from "../search/sr/index.js";
-import {
-  datasetFromCsv,
-  DEFAULT_SR_OPTIONS,
-  SrOptionsError,
-  symbolicRegression,
-} from "../search/sr/index.js";
+import { datasetFromCsv, DEFAULT_SR_OPTIONS, symbolicRegression } from "../search/sr/index.js";
 import { UsageError } from "./errors.js";
 import { makeOutput } from "./output.js";
 
@@ -81,27 +76,21 @@ export function registerSrCommand(program: Command): void {
         `sr: ${dataset.rows} rows, target '${dataset.targetName}', variables ${dataset.names.join(", ")}; budget ${budget}, seed ${seed}`,
       );
       const start = performance.now();
-      let result: SrResult;
-      try {
-        let reported = 0;
-        result = symbolicRegression(dataset, {
-          budget,
-          seed,
-          // On a terminal, a line per tenth of the budget (stdout stays the result's alone).
-          onProgress: process.stderr.isTTY
-            ? (p) => {
-                if (p.evaluations < reported + budget / 10) return;
-                reported = p.evaluations;
-                process.stderr.write(
-                  `  ${p.evaluations} / ${budget} evaluations, best training loss / variance ${p.bestNormalisedLoss.toExponential(3)}\n`,
-                );
-              }
-            : undefined,
-        });
-      } catch (error) {
-        if (error instanceof SrOptionsError) throw new UsageError(error.message);
-        throw error;
-      }
+      let reported = 0;
+      const result = symbolicRegression(dataset, {
+        budget,
+        seed,
+        // On a terminal, a line per tenth of the budget (stdout stays the result's alone).
+        onProgress: process.stderr.isTTY
+          ? (p) => {
+              if (p.evaluations < reported + budget / 10) return;
+              reported = p.evaluations;
+              process.stderr.write(
+                `  ${p.evaluations} / ${budget} evaluations, best training loss / variance ${p.bestNormalisedLoss.toExponential(3)}\n`,
+              );
+            }
+          : undefined,
+      });
       const seconds = (performance.now() - start) / 1000;
       output.result(
         {

@@ -2,6 +2,7 @@
  * A task is what `nonlin fit` trains on: three splits of a fixed table, made once (no arrays
  * yet), so every model in a comparison sees exactly the same numbers.
  */
+import { InputError } from "../base/errors.js";
 import type { Scaling } from "./normalize.js";
 
 export type TaskKind = "regression" | "classification";
@@ -40,7 +41,7 @@ export interface Task {
 }
 
 /** Bad data or a bad task spec: the message names the file, line and column, or the field. */
-export class DataError extends Error {
+export class DataError extends InputError {
   override name = "DataError";
 }
 

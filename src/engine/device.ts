@@ -5,11 +5,13 @@
  * backend and fails as a whole when the WebGPU one throws (see shared/gpu/README.md).
  */
 import { defaultDevice, init } from "@jax-js/jax";
+import { InputError } from "../base/errors.js";
 
 export type DeviceName = "wasm" | "webgpu";
 export const DEVICE_NAMES: readonly DeviceName[] = ["wasm", "webgpu"];
 
-export class EngineError extends Error {
+/** The device asked for cannot be used here (unknown, no GPU adapter, no Dawn): exit 2. */
+export class EngineError extends InputError {
   override name = "EngineError";
 }
 

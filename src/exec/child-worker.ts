@@ -11,18 +11,19 @@ import type { ChildProcess } from "node:child_process";
 import { fork } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RunError } from "../base/errors.js";
 import type { DeviceName } from "../engine/device.js";
 import { ExecError } from "./executor.js";
 import type { Job, ResultOf } from "./job.js";
 import type { ChildMessage, ParentMessage } from "./protocol.js";
 
 /** The trial threw in the worker (the worker is still usable). */
-export class TrialFailure extends Error {
+export class TrialFailure extends RunError {
   override name = "TrialFailure";
 }
 
 /** The worker process exited or was killed while it ran a trial. */
-export class WorkerCrash extends Error {
+export class WorkerCrash extends RunError {
   override name = "WorkerCrash";
 }
 

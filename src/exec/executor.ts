@@ -5,6 +5,7 @@
  * order, not job order. Runs may overlap: a search keeps several candidates' jobs in flight, each
  * candidate awaiting its own run, and the executor shares its workers among them.
  */
+import { InputError, RunError } from "../base/errors.js";
 import type { Job, Outcome, ResultOf, TrialJob } from "./job.js";
 
 export interface ExecutorHooks<J extends Job = TrialJob> {
@@ -33,14 +34,14 @@ export interface Executor {
 }
 
 /** The executor itself could not work (no Redis, a wrong password, a worker that cannot start). */
-export class ExecError extends Error {
+export class ExecError extends InputError {
   override name = "ExecError";
 }
 
 export const DEFAULT_ATTEMPTS = 3;
 
 /** A job failed on every attempt (the executor itself worked). */
-export class JobFailedError extends Error {
+export class JobFailedError extends RunError {
   override name = "JobFailedError";
 }
 

@@ -1,5 +1,7 @@
+import { InputError } from "../base/errors.js";
+
 /** A problem in expression text, located by line and column (both from 1). */
-export class ExprSyntaxError extends Error {
+export class ExprSyntaxError extends InputError {
   override name = "ExprSyntaxError";
   constructor(
     readonly problem: string,
@@ -18,6 +20,6 @@ export class ExprSyntaxError extends Error {
 }
 
 /** An expression that is well-formed text but cannot be used as asked (e.g. exported). */
-export class ExprError extends Error {
+export class ExprError extends InputError {
   override name = "ExprError";
 }

@@ -7,6 +7,7 @@
  * `.ref` of every parameter or buffer it uses and leaves the caller's references intact.
  */
 import type { numpy as np } from "@jax-js/jax";
+import { InputError } from "../base/errors.js";
 import type { FloatDType } from "../engine/dtype.js";
 import type { Key } from "../engine/random.js";
 
@@ -59,7 +60,7 @@ export interface Layer {
 }
 
 /** Thrown for a spec that cannot be built (bad widths, shapes, names): bad input, exit 2. */
-export class LayerSpecError extends Error {
+export class LayerSpecError extends InputError {
   override name = "LayerSpecError";
 }
 

@@ -5,6 +5,7 @@
  * held-out evaluation of the final top-k on tasks the search never used — the report's headline.
  */
 import { z } from "zod";
+import { InputError } from "../base/errors.js";
 import { benchTaskSchema, issueLines } from "../bench/config.js";
 import { BASIS_SPACES, selectableKanSchema } from "../nn/kan/selectable.js";
 import { optimizerSpecSchema } from "../train/optim/spec.js";
@@ -198,7 +199,7 @@ function checkKanBasis(config: z.output<typeof searchConfigObject>, ctx: Refinem
 export type SearchConfigInput = z.input<typeof searchConfigSchema>;
 
 /** Bad search config: the message names the field. */
-export class SearchConfigError extends Error {
+export class SearchConfigError extends InputError {
   override name = "SearchConfigError";
 }
 

@@ -8,6 +8,7 @@
  * the whole random state — and a search restored from JSON draws exactly what the original would
  * have drawn. (The Rng class keeps its words private, and src/data/rng.ts is not ours to change.)
  */
+import { InputError } from "../base/errors.js";
 import { Rng } from "../data/rng.js";
 import { makeCandidate } from "./candidate.js";
 import type { Candidate, Objectives, SearchSpace } from "./types.js";
@@ -55,7 +56,7 @@ export function candidateGenome(space: SearchSpace): Genome<Candidate> {
 }
 
 /** A state that cannot be restored (wrong format, a field missing or of the wrong type). */
-export class SearchStateError extends Error {
+export class SearchStateError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = "SearchStateError";

@@ -1,6 +1,11 @@
+import type { ExitCode } from "../base/errors.js";
+import { EXIT_BAD_INPUT, EXIT_FAILURE, NonlinError } from "../base/errors.js";
+
 /** Errors of the run store that a user can act on (a path, a run id): exit code 2 in the CLI. */
-export class StoreError extends Error {
+export class StoreError extends NonlinError {
   override name = "StoreError";
+  // not InputError's fixed 2: StoreWriteError, a StoreError too, is a failure while running
+  readonly exitCode: ExitCode = EXIT_BAD_INPUT;
 }
 
 /**
@@ -10,6 +15,7 @@ export class StoreError extends Error {
  */
 export class StoreWriteError extends StoreError {
   override name = "StoreWriteError";
+  override readonly exitCode = EXIT_FAILURE;
 
   constructor(
     message: string,

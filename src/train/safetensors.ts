@@ -9,6 +9,7 @@
  * width, widest first, then by name), so files compare byte for byte. Pure Uint8Array/DataView:
  * no Node built-ins, so it runs in a browser too.
  */
+import { RunError } from "../base/errors.js";
 
 export type SafetensorsDType = "F32" | "F64";
 
@@ -22,7 +23,7 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-export class SafetensorsError extends Error {
+export class SafetensorsError extends RunError {
   override name = "SafetensorsError";
 }
 

@@ -4,6 +4,7 @@
  * is generated as code (no eval / new Function). Values follow the language's safe scalar meaning
  * (src/expr/scalar.ts): log(max(|a|, ε)), sqrt(max(a, ε)), a / b with |b| ≥ ε, ε = 1e-7.
  */
+import { RunError } from "../../base/errors.js";
 import type { CallOp, Expr } from "../../expr/ast.js";
 import { arityOf, SAFE_EPSILON } from "../../expr/ast.js";
 import { applyScalarOp, integerPower } from "../../expr/scalar.js";
@@ -50,7 +51,7 @@ export interface Program {
   readonly constants: Float64Array;
 }
 
-export class UnsupportedNodeError extends Error {
+export class UnsupportedNodeError extends RunError {
   override name = "UnsupportedNodeError";
 }
 

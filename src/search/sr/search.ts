@@ -10,6 +10,7 @@
  * Deterministic for a seed: one generator drives everything, and the budget counts evaluations
  * (runs of a tree over all training rows), never time.
  */
+import { InputError } from "../../base/errors.js";
 import { Rng } from "../../data/rng.js";
 import type { Expr } from "../../expr/ast.js";
 import { printExpr } from "../../expr/print.js";
@@ -128,7 +129,7 @@ interface Member {
   readonly fitted: boolean;
 }
 
-export class SrOptionsError extends Error {
+export class SrOptionsError extends InputError {
   override name = "SrOptionsError";
 }
 

@@ -7,11 +7,12 @@
  * about 1e-7 relative in jax-js, polynomial pieces are exact.
  */
 import { numpy as np } from "@jax-js/jax";
+import { InputError } from "../../base/errors.js";
 import { addScalar, mulScalar } from "./tree-ops.js";
 
 export type Schedule = (step: np.Array) => np.Array;
 
-export class ScheduleError extends Error {
+export class ScheduleError extends InputError {
   override name = "ScheduleError";
 }
 

@@ -7,6 +7,7 @@
  *               schedule: {name: warmup_cosine, warmup_steps: 100, decay_steps: 5000}}
  */
 import { z } from "zod";
+import { InputError } from "../../base/errors.js";
 import { scaleByAdam } from "./adam.js";
 import { clipByGlobalNorm } from "./clip.js";
 import type { LeafMultipliers, LearningRate } from "./scale.js";
@@ -125,7 +126,7 @@ export type OptimizerSpec = z.infer<typeof optimizerSpecSchema>;
 /** What a config file may write: every field but `name` optional. */
 export type OptimizerSpecInput = z.input<typeof optimizerSpecSchema>;
 
-export class OptimizerSpecError extends Error {
+export class OptimizerSpecError extends InputError {
   override name = "OptimizerSpecError";
 }
 

@@ -5,11 +5,12 @@
  */
 import { numpy as np, tree } from "@jax-js/jax";
 import type { JsTree } from "@jax-js/jax";
+import { RunError } from "../../base/errors.js";
 
 /** Parameters, gradients, updates and optimiser state are all trees of arrays. */
 export type ArrayTree = JsTree<np.Array>;
 
-export class TreeMismatchError extends Error {
+export class TreeMismatchError extends RunError {
   override name = "TreeMismatchError";
 }
 
