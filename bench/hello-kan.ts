@@ -5,7 +5,7 @@
  * Run: npx tsx bench/hello-kan.ts
  */
 import { loadavg } from "node:os";
-import { loadTask } from "../src/data/task-spec.js";
+import { loadTask } from "../src/data/node/load-task.js";
 import { startEngine } from "../src/engine/index.js";
 import { readFitConfig } from "../src/cli/fit.js";
 import { chooseEvaluator } from "../src/train/fit-lbfgs.js";

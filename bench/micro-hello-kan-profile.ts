@@ -6,7 +6,7 @@
  */
 import { jit, numpy as np, setDebug, tree, valueAndGrad } from "@jax-js/jax";
 import { readFitConfig } from "../src/cli/fit.js";
-import { loadTask } from "../src/data/task-spec.js";
+import { loadTask } from "../src/data/node/load-task.js";
 import {
   arrayFrom,
   borrowTree,

@@ -5,7 +5,7 @@
  * Run: node --import tsx bench/micro-kan-fast-eval.ts
  */
 import { readFitConfig } from "../src/cli/fit.js";
-import { loadTask } from "../src/data/task-spec.js";
+import { loadTask } from "../src/data/node/load-task.js";
 import { disposeTree, keyFromSeed, startEngine } from "../src/engine/index.js";
 import { Model, splitState } from "../src/nn/model.js";
 import { FlatLayout } from "../src/train/flat.js";

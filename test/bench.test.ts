@@ -18,12 +18,13 @@ import type { BenchResults } from "../src/bench/results.js";
 import { runBench } from "../src/bench/run.js";
 import { trialSeed } from "../src/bench/seeds.js";
 import { familyVerdicts, summarizeTask } from "../src/bench/summary.js";
+import { catalogEntry } from "../src/data/node/catalog.js";
 import { startEngine } from "../src/engine/index.js";
 import { openStore } from "../src/store/index.js";
 import { killWhenDone } from "./support/kill-when-done.js";
 
 const makeTaskOf = (plan: ReturnType<typeof planBench>) => (t: number, seed: number) =>
-  plan.tasks[t]!.entry.make({ ...plan.tasks[t]!.request, seed });
+  catalogEntry(plan.tasks[t]!.entry.name).make({ ...plan.tasks[t]!.request, seed });
 
 function run(input: BenchConfigInput): BenchResults {
   const plan = planBench(parseBenchConfig(input));

@@ -10,13 +10,15 @@ import {
   Rng,
   csvTask,
   formulaTask,
-  loadTask,
   parseCsv,
   parseTaskSpec,
   shuffledSplit,
   splitmix64,
 } from "../src/data/index.js";
 import type { CsvTaskOptions, FormulaTaskOptions, Task, TaskSplit } from "../src/data/index.js";
+import { TASK_CATALOG } from "../src/data/catalog.js";
+import { CATALOG_ENTRIES } from "../src/data/node/catalog.js";
+import { loadTask } from "../src/data/node/load-task.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/data/", import.meta.url));
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), "utf8");
@@ -688,6 +690,27 @@ describe("task specs", () => {
     assert.match(
       errorOf(() => parseTaskSpec({ type: "catalog", name: "toy/xy", rows: 3 })).message,
       /^task\.rows: unknown field \(fields: type, name, seed/,
+    );
+  });
+});
+
+describe("task catalog", () => {
+  const metadataOf = (entry: (typeof TASK_CATALOG)[number]) => [
+    entry.name,
+    entry.family,
+    entry.kind,
+    entry.metric,
+    entry.inputShape.join("x"),
+    entry.outputs,
+    entry.description,
+  ];
+
+  it("has the same tasks, in the same order and with the same metadata, as its loaders", () => {
+    assert.deepEqual(CATALOG_ENTRIES.map(metadataOf), TASK_CATALOG.map(metadataOf));
+    assert.equal(new Set(TASK_CATALOG.map((entry) => entry.name)).size, TASK_CATALOG.length);
+    assert.deepEqual(
+      [...new Set(TASK_CATALOG.map((entry) => entry.family))],
+      ["function-fitting", "feynman", "synthetic-2d", "tabular", "image"],
     );
   });
 });

@@ -13,8 +13,8 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
-import { cacheDirectory, downloadToCache } from "../src/data/download.js";
-import { cifar10Entry } from "../src/data/images/cifar10.js";
+import { cacheDirectory, downloadToCache } from "../src/data/node/download.js";
+import { cifar10Entry } from "../src/data/node/images/cifar10.js";
 import { DataError } from "../src/data/task.js";
 
 /** A POSIX ustar header + data, written from the format description (not from the reader). */

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { numpy as np } from "@jax-js/jax";
-import { loadTask } from "../src/data/task-spec.js";
+import { loadTask } from "../src/data/node/load-task.js";
 import {
   arrayFrom,
   keyFromSeed,

@@ -13,15 +13,15 @@ import { describe, test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { DataError } from "../src/data/task.js";
 import type { Task } from "../src/data/task.js";
-import { cifar10Entry, loadCifar10, parseCifar10Archive } from "../src/data/images/cifar10.js";
+import { cifar10Entry, loadCifar10, parseCifar10Archive } from "../src/data/node/images/cifar10.js";
 import {
   FASHION_MNIST_ENTRY,
   loadFashionMnist,
   parseClassFile,
-} from "../src/data/images/fashion-mnist.js";
-import { parseIdx, readIdxFile } from "../src/data/images/idx.js";
-import { IMAGE_TASKS } from "../src/data/images/index.js";
-import { loadMnist, MNIST_ENTRY } from "../src/data/images/mnist.js";
+} from "../src/data/node/images/fashion-mnist.js";
+import { parseIdx, readIdxFile } from "../src/data/node/images/idx.js";
+import { IMAGE_TASKS } from "../src/data/node/images/index.js";
+import { loadMnist, MNIST_ENTRY } from "../src/data/node/images/mnist.js";
 import { readTar } from "../src/data/images/tar.js";
 
 const FIXTURES = join(dirname(new URL(import.meta.url).pathname), "fixtures", "images");

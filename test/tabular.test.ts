@@ -7,8 +7,9 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { csvTask } from "../src/data/csv.js";
 import type { CsvTaskOptions } from "../src/data/csv.js";
-import { TABULAR_TASKS, smallTabularDir } from "../src/data/tabular.js";
-import { loadTask, parseTaskSpec } from "../src/data/task-spec.js";
+import { loadTask } from "../src/data/node/load-task.js";
+import { TABULAR_TASKS, smallTabularDir } from "../src/data/node/tabular.js";
+import { parseTaskSpec } from "../src/data/task-spec.js";
 import type { Task, TaskSplit } from "../src/data/task.js";
 import { DataError } from "../src/data/task.js";
 

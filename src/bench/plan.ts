@@ -3,8 +3,8 @@
  * (task, candidate) cell to the fairness budget — all before any training, so a bad config exits
  * with a message naming the field and nothing half-run.
  */
-import type { CatalogEntry, TaskFamily, TaskRequest } from "../data/catalog-entry.js";
-import { findTask, similarTaskNames } from "../data/catalog.js";
+import type { TaskFamily, TaskMetadata, TaskRequest } from "../data/catalog-entry.js";
+import { findTask, unknownTaskMessage } from "../data/catalog.js";
 import type { LayerSpec } from "../nn/definition.js";
 import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
@@ -25,8 +25,9 @@ import type { BenchCandidateInfo } from "./results.js";
 
 const SAMPLED_FAMILIES = new Set<TaskFamily>(["function-fitting", "feynman", "synthetic-2d"]);
 
+/** A task of the catalog, by its metadata: whoever runs a trial makes the task by name. */
 export interface PlannedTask {
-  entry: CatalogEntry;
+  entry: TaskMetadata;
   request: Omit<TaskRequest, "seed">;
   /** The budget this task's cells were sized to (params/FLOPs mode), or the seconds (time mode). */
   budget?: number;
@@ -95,12 +96,7 @@ function planTask(config: BenchConfig, index: number): PlannedTask {
   const raw = config.tasks[index]!;
   const item = typeof raw === "string" ? { name: raw } : raw;
   const entry = findTask(item.name);
-  if (!entry)
-    throw new BenchConfigError(
-      `tasks[${index}]: unknown task '${item.name}' (did you mean ${similarTaskNames(item.name)
-        .map((n) => `'${n}'`)
-        .join(", ")}? \`nonlin bench --list-tasks\` lists them all)`,
-    );
+  if (!entry) throw new BenchConfigError(`tasks[${index}]: ${unknownTaskMessage(item.name)}`);
   // config.rows sizes sampled tasks only; fixed data sets keep their own splits unless the task says
   const rows = SAMPLED_FAMILIES.has(entry.family) ? config.rows : {};
   const request: Omit<TaskRequest, "seed"> = {

@@ -19,6 +19,7 @@ import type { BenchResults } from "../bench/results.js";
 import { assembleResults, taskInfo } from "../bench/run.js";
 import { trialSeed } from "../bench/seeds.js";
 import { TASK_CATALOG } from "../data/catalog.js";
+import { catalogEntry } from "../data/node/catalog.js";
 import type { DeviceName } from "../engine/device.js";
 import { parseDeviceName } from "../engine/index.js";
 import type { Executor } from "../exec/executor.js";
@@ -190,7 +191,7 @@ async function collectResults(
   const trials = [...store.finishedTrials(runId).values()];
   const tasks = plan.tasks.map((planned, t) => {
     const seed = trialSeed(plan.config.seed, planned.entry.name, 0);
-    return taskInfo(plan, t, planned.entry.make({ ...planned.request, seed }));
+    return taskInfo(plan, t, catalogEntry(planned.entry.name).make({ ...planned.request, seed }));
   });
   return assembleResults(
     plan,

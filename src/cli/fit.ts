@@ -5,7 +5,7 @@ import { cpus, platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { loadTask, prepareTask } from "../data/task-spec.js";
+import { loadTask, prepareTask } from "../data/node/load-task.js";
 import { parseDeviceName, startEngine } from "../engine/index.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";

@@ -6,6 +6,7 @@
 import type { BenchPlan } from "../bench/plan.js";
 import type { TrialResult } from "../bench/results.js";
 import { trialSeed } from "../bench/seeds.js";
+import { catalogEntry } from "../data/node/catalog.js";
 import type { Executor } from "../exec/executor.js";
 import type { TrialJob } from "../exec/job.js";
 import { jobsOf } from "../exec/job.js";
@@ -73,7 +74,8 @@ export async function runRecordedPlans(
     pending.length,
   );
   if (pending.length > 0) {
-    for (const plan of plans) for (const task of plan.tasks) await task.entry.prepare?.();
+    for (const plan of plans)
+      for (const task of plan.tasks) await catalogEntry(task.entry.name).prepare?.();
     const nameOf = (job: TrialJob) => {
       const plan = planOfJob.get(job.id)!;
       return `${plan.tasks[job.task]!.entry.name} · ${plan.candidates[job.candidate]!.info.name} · seed ${job.seedIndex}`;

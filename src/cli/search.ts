@@ -13,6 +13,7 @@ import { planBench } from "../bench/plan.js";
 import type { BenchResults } from "../bench/results.js";
 import { assembleResults, taskInfo } from "../bench/run.js";
 import { trialSeed } from "../bench/seeds.js";
+import { catalogEntry } from "../data/node/catalog.js";
 import { parseDeviceName, startEngine } from "../engine/index.js";
 import { runOne } from "../exec/executor.js";
 import { screenJob } from "../exec/job.js";
@@ -136,7 +137,7 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
       taskInfo(
         plan,
         t,
-        planned.entry.make({
+        catalogEntry(planned.entry.name).make({
           ...planned.request,
           seed: trialSeed(plan.config.seed, planned.entry.name, 0),
         }),

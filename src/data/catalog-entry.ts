@@ -1,6 +1,8 @@
 /**
- * A named task of the built-in catalog (`nonlin bench` configs and `task: {type: named}` specs
- * refer to these by name): what it is, and how to make it for a seed and split sizes.
+ * A named task of the built-in catalog (`nonlin bench` configs and `task: {type: catalog}` specs
+ * refer to these by name): what it is (TaskMetadata, browser-safe: planning and reports need only
+ * this), and how to make it for a seed and split sizes (CatalogEntry; file-backed entries live in
+ * node/).
  */
 import type { Task, TaskKind } from "./task.js";
 
@@ -25,7 +27,7 @@ export interface TaskRequest {
   readonly noise?: number;
 }
 
-export interface CatalogEntry {
+export interface TaskMetadata {
   /** Unique, `family-prefix/name`, e.g. "toy/exp-sin", "feynman/I.6.2a", "tabular/iris". */
   readonly name: string;
   readonly family: TaskFamily;
@@ -37,6 +39,9 @@ export interface CatalogEntry {
   readonly outputs: number;
   /** One line for reports: the formula with its ranges, or where the data comes from. */
   readonly description: string;
+}
+
+export interface CatalogEntry extends TaskMetadata {
   /** Builds the task; throws DataError (with a clear message) when data is missing. */
   make(request: TaskRequest): Task;
   /**

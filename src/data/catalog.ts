@@ -1,22 +1,30 @@
 /**
- * The built-in task catalog: every named task (formula suites, Feynman equations, synthetic 2-D
- * sets, shipped tabular data, image data sets), found by name.
+ * The built-in task catalog: what every named task is (formula suites, Feynman equations,
+ * synthetic 2-D sets, shipped tabular data, image data sets), found by name. Browser-safe:
+ * metadata only; node/catalog.ts has the entries that make the file-backed tasks.
  */
-import type { CatalogEntry } from "./catalog-entry.js";
-import { IMAGE_TASKS } from "./images/index.js";
+import type { TaskMetadata } from "./catalog-entry.js";
+import { IMAGE_METADATA } from "./images/image-sets.js";
 import { FORMULA_SUITES } from "./suites/index.js";
 import { SYNTHETIC_TASKS } from "./synthetic.js";
-import { TABULAR_TASKS } from "./tabular.js";
+import { TABULAR_METADATA } from "./tabular-sets.js";
 
-export const TASK_CATALOG: readonly CatalogEntry[] = [
+export const TASK_CATALOG: readonly TaskMetadata[] = [
   ...FORMULA_SUITES,
   ...SYNTHETIC_TASKS,
-  ...TABULAR_TASKS,
-  ...IMAGE_TASKS,
+  ...TABULAR_METADATA,
+  ...IMAGE_METADATA,
 ];
 
-export function findTask(name: string): CatalogEntry | undefined {
+export function findTask(name: string): TaskMetadata | undefined {
   return TASK_CATALOG.find((entry) => entry.name === name);
+}
+
+/** "unknown task 'name' (did you mean …? …)", for errors that put the field in front. */
+export function unknownTaskMessage(name: string): string {
+  return `unknown task '${name}' (did you mean ${similarTaskNames(name)
+    .map((n) => `'${n}'`)
+    .join(", ")}? \`nonlin bench --list-tasks\` lists them all)`;
 }
 
 /** Up to `count` catalog names closest to `name` (shared prefix, then edit distance), for errors. */

@@ -1,4 +1,7 @@
-/** Tasks (data sets) for `nonlin fit`: formula tasks, CSV tasks, splits and normalisation. */
+/**
+ * Tasks (data sets) for `nonlin fit`: formula tasks, CSV tasks, splits and normalisation; the
+ * browser-safe part (node/ reads files: node/load-task.ts, node/catalog.ts).
+ */
 export type { Task, TaskKind, TaskSplit } from "./task.js";
 export { DataError, takeRows } from "./task.js";
 export type { Box, CompiledFormula, FormulaTaskOptions } from "./formula.js";
@@ -11,16 +14,19 @@ export type { Normalization, Scaling } from "./normalize.js";
 export { applyScaling, fitScaling, invertScaling } from "./normalize.js";
 export { Rng, splitmix64 } from "./rng.js";
 export type { CsvTaskSpec, FormulaTaskSpec, TaskSpec, TaskSpecInput } from "./task-spec.js";
-export type { CatalogEntry, TaskFamily, TaskMetric, TaskRequest } from "./catalog-entry.js";
+export type {
+  CatalogEntry,
+  TaskFamily,
+  TaskMetadata,
+  TaskMetric,
+  TaskRequest,
+} from "./catalog-entry.js";
 export { findTask, TASK_CATALOG } from "./catalog.js";
 export { sampledTask } from "./formula.js";
 export {
   catalogTaskSchema,
-  prepareTask,
   csvTaskSchema,
   formulaTaskSchema,
-  loadTask,
   parseTaskSpec,
-  readTextFile,
   taskSpecSchema,
 } from "./task-spec.js";

@@ -13,6 +13,7 @@ import type { TrialResult } from "../bench/results.js";
 import { trialSeed } from "../bench/seeds.js";
 import type { TrialHooks } from "../bench/trial.js";
 import { runTrial } from "../bench/trial.js";
+import { catalogEntry } from "../data/node/catalog.js";
 import type { Task } from "../data/task.js";
 import type { ScreenRequest, ScreenResult } from "../search/screen-job.js";
 import { executeScreen } from "../search/screen-job.js";
@@ -168,7 +169,7 @@ export function executeTrialJob(job: TrialJob, hooks: TrialHooks = {}): TrialRes
   let task = taskCache.get(key);
   if (!task) {
     taskCache.clear();
-    task = planned.entry.make({ ...planned.request, seed });
+    task = catalogEntry(planned.entry.name).make({ ...planned.request, seed });
     taskCache.set(key, task);
   }
   return runTrial(
@@ -200,7 +201,7 @@ export async function prepareTrialJob(job: TrialJob): Promise<void> {
   check("task", job.task, plan.tasks.length);
   check("candidate", job.candidate, plan.candidates.length);
   check("seedIndex", job.seedIndex, plan.config.seeds);
-  const entry = plan.tasks[job.task]!.entry;
+  const entry = catalogEntry(plan.tasks[job.task]!.entry.name);
   if (!entry.prepare) return;
   let ready = prepared.get(entry.name);
   if (!ready) {

@@ -6,6 +6,8 @@ import type { CatalogEntry, TaskRequest } from "../catalog-entry.js";
 import { Rng } from "../rng.js";
 import type { Task, TaskSplit } from "../task.js";
 import { DataError } from "../task.js";
+import type { ImageSetInfo } from "./image-sets.js";
+import { imageMetadata } from "./image-sets.js";
 
 /** Images with their labels: `pixels` holds `count` images of `shape` each, row-major bytes. */
 export interface ImageSet {
@@ -181,27 +183,14 @@ export function imageTask(data: ImageDataSet, request: TaskRequest, info: ImageT
 }
 
 /**
- * The catalog entry of an image data set: 10-way (or more) classification by accuracy, rows
- * channels-last ([height, width, channels] from the data set's [channels, height, width]), the
- * data loaded (and kept) on the first `make`; 5000 validation rows carved out by default.
+ * The catalog entry of an image data set (its metadata: imageMetadata), the data loaded (and
+ * kept) on the first `make`; 5000 validation rows carved out by default.
  */
-export function imageEntry(info: {
-  name: string;
-  description: string;
-  source: string;
-  shape: readonly [number, number, number];
-  classNames: readonly string[];
-  load: () => ImageDataSet;
-}): CatalogEntry {
-  const [channels, height, width] = info.shape;
+export function imageEntry(
+  info: ImageSetInfo & { source: string; load: () => ImageDataSet },
+): CatalogEntry {
   return {
-    name: info.name,
-    family: "image",
-    kind: "classification",
-    metric: "accuracy",
-    inputShape: [height, width, channels],
-    outputs: info.classNames.length,
-    description: info.description,
+    ...imageMetadata(info),
     make: (request: TaskRequest): Task =>
       imageTask(info.load(), request, { name: info.name, source: info.source, defaultVal: 5000 }),
   };

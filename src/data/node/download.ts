@@ -14,7 +14,7 @@ import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { DataError } from "./task.js";
+import { DataError } from "../task.js";
 
 export type ChecksumAlgorithm = "md5" | "sha256";
 

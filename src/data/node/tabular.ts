@@ -1,25 +1,26 @@
 /**
- * The small real tabular data sets shipped in data/small-tabular/ (iris, wine, breast cancer,
- * digits; the scikit-learn copies of the UCI sets, provenance in the .rst files beside them) as
- * catalog entries, loaded through the CSV loader with a seeded shuffled split and standardisation
- * fitted on the training rows only.
+ * The small real tabular data sets shipped in data/small-tabular/ (../tabular-sets.ts says what
+ * they are) as catalog entries, read from disk and loaded through the CSV loader with a seeded
+ * shuffled split and standardisation fitted on the training rows only.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import type { CatalogEntry, TaskRequest } from "./catalog-entry.js";
-import type { HeaderMode } from "./csv.js";
-import { csvTask } from "./csv.js";
-import type { Task } from "./task.js";
-import { DataError } from "./task.js";
+import type { CatalogEntry, TaskRequest } from "../catalog-entry.js";
+import { csvTask } from "../csv.js";
+import type { TabularData } from "../tabular-sets.js";
+import { TABULAR_DATA, tabularMetadata } from "../tabular-sets.js";
+import type { Task } from "../task.js";
+import { DataError } from "../task.js";
 
 /** The folder below the repository root. */
 export const SMALL_TABULAR_FOLDER = join("data", "small-tabular");
 
 /**
  * data/small-tabular of the repository: searched upwards from `start` (default: this module's
- * folder), so it is found from src/data/ (tsx) and from dist/src/data/ (after `tsc`) alike.
+ * folder), so it is found from src/data/node/ (tsx) and from dist/src/data/node/ (after `tsc`)
+ * alike.
  */
 export function smallTabularDir(start = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = start; ; dir = dirname(dir)) {
@@ -36,94 +37,6 @@ export function smallTabularDir(start = dirname(fileURLToPath(import.meta.url)))
 
 /** Split fractions used unless the request gives val / test row counts. */
 export const TABULAR_SPLIT = { val: 0.15, test: 0.15 } as const;
-
-interface TabularData {
-  readonly slug: string;
-  readonly file: string;
-  readonly header: HeaderMode;
-  readonly rows: number;
-  readonly classes: number;
-  readonly featureNames: readonly string[];
-  readonly description: string;
-}
-
-const BREAST_CANCER_BASE = [
-  "radius",
-  "texture",
-  "perimeter",
-  "area",
-  "smoothness",
-  "compactness",
-  "concavity",
-  "concave points",
-  "symmetry",
-  "fractal dimension",
-];
-
-/** Feature names as scikit-learn's load_* functions give them. */
-const DATA: readonly TabularData[] = [
-  {
-    slug: "iris",
-    file: "iris.csv",
-    header: "sklearn",
-    rows: 150,
-    classes: 3,
-    featureNames: [
-      "sepal length (cm)",
-      "sepal width (cm)",
-      "petal length (cm)",
-      "petal width (cm)",
-    ],
-    description: "Iris (Fisher 1936): 150 flowers, 4 measurements, 3 species (UCI, scikit-learn)",
-  },
-  {
-    slug: "wine",
-    file: "wine_data.csv",
-    header: "sklearn",
-    rows: 178,
-    classes: 3,
-    featureNames: [
-      "alcohol",
-      "malic_acid",
-      "ash",
-      "alcalinity_of_ash",
-      "magnesium",
-      "total_phenols",
-      "flavanoids",
-      "nonflavanoid_phenols",
-      "proanthocyanins",
-      "color_intensity",
-      "hue",
-      "od280/od315_of_diluted_wines",
-      "proline",
-    ],
-    description: "Wine (Forina et al.): 178 wines, 13 chemical measurements, 3 cultivars (UCI)",
-  },
-  {
-    slug: "breast-cancer",
-    file: "breast_cancer.csv",
-    header: "sklearn",
-    rows: 569,
-    classes: 2,
-    featureNames: [
-      ...BREAST_CANCER_BASE.map((name) => `mean ${name}`),
-      ...BREAST_CANCER_BASE.map((name) => `${name} error`),
-      ...BREAST_CANCER_BASE.map((name) => `worst ${name}`),
-    ],
-    description:
-      "Breast cancer Wisconsin diagnostic (Street et al. 1993): 569 tumours, 30 cell-nucleus features, malignant/benign (UCI)",
-  },
-  {
-    slug: "digits",
-    file: "digits.csv.gz",
-    header: "none",
-    rows: 1797,
-    classes: 10,
-    featureNames: Array.from({ length: 64 }, (_, i) => `pixel_${Math.floor(i / 8)}_${i % 8}`),
-    description:
-      "Digits (Alpaydin & Kaynak 1998): 1797 handwritten digits as 8×8 counts 0..16, 10 classes (UCI)",
-  },
-];
 
 const texts = new Map<string, string>();
 
@@ -186,13 +99,7 @@ function makeTabular(data: TabularData, request: TaskRequest): Task {
   return { ...task, featureNames: [...data.featureNames] };
 }
 
-export const TABULAR_TASKS: readonly CatalogEntry[] = DATA.map((data) => ({
-  name: `tabular/${data.slug}`,
-  family: "tabular",
-  kind: "classification",
-  metric: "accuracy",
-  inputShape: [data.featureNames.length],
-  outputs: data.classes,
-  description: data.description,
+export const TABULAR_TASKS: readonly CatalogEntry[] = TABULAR_DATA.map((data) => ({
+  ...tabularMetadata(data),
   make: (request: TaskRequest) => makeTabular(data, request),
 }));

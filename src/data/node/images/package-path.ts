@@ -1,7 +1,7 @@
 /** Where an installed npm package lives, found the way Node resolves imports from this file. */
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { DataError } from "../task.js";
+import { DataError } from "../../task.js";
 
 /** The folder of npm package `name` (works under tsx and from the compiled dist/ alike). */
 export function packageDir(name: string): string {

