@@ -16,8 +16,8 @@ import {
   PoolLayer,
 } from "../src/nn/conv/index.js";
 import { DenseLayer } from "../src/nn/dense.js";
-import type { FlopCount, Layer, LayerState } from "../src/nn/layer.js";
-import { LayerSpecError } from "../src/nn/layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../src/nn/layer.js";
+import { LayerSpecError, paramCount } from "../src/nn/layer.js";
 import type { Values } from "./support/layer-check.js";
 import {
   assertClose,
@@ -264,7 +264,7 @@ describe("conv2d", () => {
       "float32",
     );
     assert.deepEqual(layer.outputShape, [28, 28, 8]);
-    assert.equal(layer.paramCount(), 3 * 3 * 1 * 8 + 8);
+    assert.equal(paramCount(layer), 3 * 3 * 1 * 8 + 8);
     // 28·28 positions × 9 taps × 8 filters multiply-adds, then a bias add and a relu per output.
     const forward = 2 * 28 * 28 * 9 * 8 + 28 * 28 * 8 + 28 * 28 * 8;
     assert.deepEqual(layer.flops(), { forward, backward: 2 * forward });
@@ -272,7 +272,7 @@ describe("conv2d", () => {
     const strided = convLayer({ filters: 5, kernel: [3, 2], stride: 2, bias: false }, [9, 7, 4]);
     // Ho = ⌊(9−3)/2⌋+1 = 4, Wo = ⌊(7−2)/2⌋+1 = 3
     assert.deepEqual(strided.outputShape, [4, 3, 5]);
-    assert.equal(strided.paramCount(), 3 * 2 * 4 * 5);
+    assert.equal(paramCount(strided), 3 * 2 * 4 * 5);
     assert.equal(strided.flops().forward, 2 * 4 * 3 * (3 * 2 * 4) * 5);
   });
 
@@ -401,7 +401,7 @@ describe("maxpool2d and avgpool2d", () => {
     const max = poolLayer({ type: "maxpool2d", pool_size: 2 }, [28, 28, 8]);
     const avg = poolLayer({ type: "avgpool2d", pool_size: 2 }, [28, 28, 8]);
     assert.deepEqual(max.outputShape, [14, 14, 8]);
-    assert.equal(max.paramCount() + avg.paramCount(), 0);
+    assert.equal(paramCount(max) + paramCount(avg), 0);
     // 3 comparisons per output; average: 3 adds and 1 multiply per output.
     assert.deepEqual(max.flops(), { forward: 14 * 14 * 8 * 3, backward: 2 * 14 * 14 * 8 * 3 });
     assert.equal(avg.flops().forward, 14 * 14 * 8 * 4);
@@ -436,7 +436,7 @@ describe("flatten", () => {
   it("flattens [H, W, C] row-major with channels fastest", () => {
     const layer = new FlattenLayer([2, 3, 2], "float64");
     assert.deepEqual(layer.outputShape, [12]);
-    assert.equal(layer.paramCount(), 0);
+    assert.equal(paramCount(layer), 0);
     assert.deepEqual(layer.flops(), { forward: 0, backward: 0 });
     // x[b, h, w, c] = 1000·b + 100·h + 10·w + c; flat index (h·3 + w)·2 + c.
     const x = new Float64Array(2 * 12);
@@ -478,6 +478,10 @@ class PowerKanLayer implements Layer {
     return this.inputShape[0] as number;
   }
 
+  paramShapes(): ShapeRecord {
+    return { c: [3, this.inputs, this.units] };
+  }
+
   init(key: Key): LayerState {
     return {
       params: { c: normalSample(key, [3, this.inputs, this.units], this.dtype).mul(0.3) },
@@ -490,10 +494,6 @@ class PowerKanLayer implements Layer {
     const x3 = x2.ref.mul(x.ref);
     const basis = np.concatenate([x, x2, x3], 1);
     return np.matmul(basis, state.params.c!.ref.reshape([3 * this.inputs, this.units]));
-  }
-
-  paramCount(): number {
-    return 3 * this.inputs * this.units;
   }
 
   flops(): FlopCount {
@@ -626,7 +626,7 @@ describe("conv_kan", () => {
       { filters: 6, kernel: 3, padding: "same", inner: { type: "power_kan" } },
       [10, 8, 3],
     );
-    assert.equal(layer.paramCount(), 3 * (3 * 3 * 3) * 6);
+    assert.equal(paramCount(layer), 3 * (3 * 3 * 3) * 6);
     const perWindow = 2 * 27 + 2 * 3 * 27 * 6;
     assert.deepEqual(layer.flops(), {
       forward: 10 * 8 * perWindow,
@@ -634,7 +634,7 @@ describe("conv_kan", () => {
     });
     const dense = build({ filters: 4, kernel: 3, stride: 2, inner: { type: "dense" } }, [9, 9, 2]);
     assert.deepEqual(dense.outputShape, [4, 4, 4]);
-    assert.equal(dense.paramCount(), 18 * 4 + 4);
+    assert.equal(paramCount(dense), 18 * 4 + 4);
     assert.equal(dense.flops().forward, 4 * 4 * (2 * 18 * 4 + 4));
   });
 

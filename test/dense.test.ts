@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { keyFromSeed, startEngine } from "../src/engine/index.js";
 import { DenseLayer } from "../src/nn/dense.js";
+import { paramCount } from "../src/nn/layer.js";
 import type { Values } from "./support/layer-check.js";
 import { checkLayerAgainstReference, fixedValues } from "./support/layer-check.js";
 
@@ -65,7 +66,7 @@ describe("dense layer", () => {
       [5],
       "float32",
     );
-    assert.equal(layer.paramCount(), 5 * 7 + 7);
+    assert.equal(paramCount(layer), 5 * 7 + 7);
     // 35 multiply-adds, 7 bias adds, 7 relus
     assert.equal(layer.flops().forward, 2 * 35 + 7 + 7);
   });

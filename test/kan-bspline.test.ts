@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { arrayFrom, keyFromSeed, startEngine, takeValues } from "../src/engine/index.js";
 import { KanLayer, kanSpecSchema } from "../src/nn/kan/bspline.js";
+import { paramCount } from "../src/nn/layer.js";
 import { Model } from "../src/nn/model.js";
 import { regridModel } from "../src/train/kan-grid.js";
 import type { Values } from "./support/layer-check.js";
@@ -80,7 +81,7 @@ describe("KAN layer (B-spline)", () => {
       [3],
       "float32",
     );
-    assert.equal(frozen.paramCount(), 3 * 4 * 8 + 3 * 4);
+    assert.equal(paramCount(frozen), 3 * 4 * 8 + 3 * 4);
   });
 
   it("keeps its curves through a grid update and a grid extension (least-squares refit)", () => {

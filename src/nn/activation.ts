@@ -11,7 +11,7 @@ import { isPointwise } from "../expr/ast.js";
 import type { ActivationFn, ParamArrays } from "../expr/compile.js";
 import { buildActivationFn, paramShape } from "../expr/compile.js";
 import { resolveActivation } from "../zoo/index.js";
-import type { ArrayRecord, FlopCount, Layer, LayerState } from "./layer.js";
+import type { ArrayRecord, FlopCount, Layer, LayerState, ShapeRecord } from "./layer.js";
 import { flopsFromForward, LayerSpecError, product } from "./layer.js";
 
 const PREFIX = "act.";
@@ -68,6 +68,14 @@ export class ActivationApplier {
     }
   }
 
+  /** Shapes of the learnable parameters initInto adds to `params`. */
+  paramShapes(): ShapeRecord {
+    const shapes: ShapeRecord = {};
+    for (const [name, spec] of Object.entries(this.activation.params))
+      if (spec.learnable) shapes[PREFIX + name] = paramShape(spec.sharing, this.sampleShape);
+    return shapes;
+  }
+
   /** Consumes x, borrows the state. */
   apply(state: LayerState, x: np.Array): np.Array {
     if (this.isIdentity) return x;
@@ -79,12 +87,6 @@ export class ActivationApplier {
       values[name] = value.ref;
     }
     return this.fn(x, values);
-  }
-
-  paramCount(): number {
-    return Object.values(this.activation.params)
-      .filter((spec) => spec.learnable)
-      .reduce((sum, spec) => sum + product(paramShape(spec.sharing, this.sampleShape)), 0);
   }
 
   /** FLOPs per sample. */
@@ -119,8 +121,8 @@ export class ActivationLayer implements Layer {
     return this.applier.apply(state, x);
   }
 
-  paramCount(): number {
-    return this.applier.paramCount();
+  paramShapes(): ShapeRecord {
+    return this.applier.paramShapes();
   }
 
   flops(): FlopCount {

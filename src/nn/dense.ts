@@ -6,7 +6,7 @@ import type { Key } from "../engine/random.js";
 import { ActivationApplier } from "./activation.js";
 import type { WeightInit } from "./init.js";
 import { initWeight } from "./init.js";
-import type { FlopCount, Layer, LayerState } from "./layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "./layer.js";
 import { flatInputCount } from "./layer.js";
 
 /** Below this many multiply-adds a matmul is not split (the extra kernels would cost more). */
@@ -66,12 +66,20 @@ export class DenseLayer implements Layer {
     this.activation = new ActivationApplier(spec.activation, this.outputShape, dtype);
   }
 
+  paramShapes(): ShapeRecord {
+    return {
+      w: [this.inputs, this.spec.units],
+      ...(this.spec.bias ? { b: [this.spec.units] } : {}),
+      ...this.activation.paramShapes(),
+    };
+  }
+
   init(key: Key): LayerState {
+    const shapes = this.paramShapes();
     const fans = { fanIn: this.inputs, fanOut: this.spec.units };
-    const w = initWeight(key, this.spec.init, [this.inputs, this.spec.units], fans, this.dtype);
+    const w = initWeight(key, this.spec.init, shapes.w as number[], fans, this.dtype);
     const state: LayerState = { params: { w }, buffers: {} };
-    if (this.spec.bias)
-      state.params.b = np.zeros([this.spec.units], { dtype: toJaxDType(this.dtype) });
+    if (shapes.b) state.params.b = np.zeros(shapes.b, { dtype: toJaxDType(this.dtype) });
     this.activation.initInto(state);
     return state;
   }
@@ -81,14 +89,6 @@ export class DenseLayer implements Layer {
     let z = matmul2d(x, (w as np.Array).ref);
     if (b) z = z.add(b.ref);
     return this.activation.apply(state, z);
-  }
-
-  paramCount(): number {
-    return (
-      this.inputs * this.spec.units +
-      (this.spec.bias ? this.spec.units : 0) +
-      this.activation.paramCount()
-    );
   }
 
   flops(): FlopCount {

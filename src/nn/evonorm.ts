@@ -17,7 +17,7 @@ import { nn, numpy as np } from "@jax-js/jax";
 import type { FloatDType } from "../engine/dtype.js";
 import { toJaxDType } from "../engine/dtype.js";
 import type { Key } from "../engine/random.js";
-import type { FlopCount, Layer, LayerState } from "./layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "./layer.js";
 import { LayerSpecError, product } from "./layer.js";
 
 export const EVONORM_DEFAULT_EPSILON = 1e-5;
@@ -57,14 +57,20 @@ function channelsOf(kind: string, inputShape: readonly number[], epsilon: number
   return inputShape[inputShape.length - 1] as number;
 }
 
-/** γ = 1, β = 0, v = 1, one per channel (the paper's initialisation). */
+/** γ, β and v, one per channel. */
+function channelParamShapes(channels: number): ShapeRecord {
+  return { gamma: [channels], beta: [channels], v: [channels] };
+}
+
+/** γ = 1, β = 0, v = 1 (the paper's initialisation). */
 function initChannelParams(channels: number, dtype: FloatDType): LayerState {
   const jaxDType = toJaxDType(dtype);
+  const shapes = channelParamShapes(channels) as Record<"gamma" | "beta" | "v", number[]>;
   return {
     params: {
-      gamma: np.ones([channels], { dtype: jaxDType }),
-      beta: np.zeros([channels], { dtype: jaxDType }),
-      v: np.ones([channels], { dtype: jaxDType }),
+      gamma: np.ones(shapes.gamma, { dtype: jaxDType }),
+      beta: np.zeros(shapes.beta, { dtype: jaxDType }),
+      v: np.ones(shapes.v, { dtype: jaxDType }),
     },
     buffers: {},
   };
@@ -105,8 +111,8 @@ export class EvoNormB0Layer implements Layer {
     return x.div(denominator).mul(gamma.ref).add(beta.ref);
   }
 
-  paramCount(): number {
-    return 3 * this.channels;
+  paramShapes(): ShapeRecord {
+    return channelParamShapes(this.channels);
   }
 
   /**
@@ -162,8 +168,8 @@ export class EvoNormS0Layer implements Layer {
     return normalised.mul(gamma.ref).add(beta.ref);
   }
 
-  paramCount(): number {
-    return 3 * this.channels;
+  paramShapes(): ShapeRecord {
+    return channelParamShapes(this.channels);
   }
 
   /** Per sample, N = elements, G = groups: group std G·(4N/G + 4), then v·x, σ, ·x, ÷, ·γ + β (6N). */

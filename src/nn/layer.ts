@@ -54,9 +54,21 @@ export interface Layer {
    */
   prepare?(state: LayerState, x: np.Array): np.Array[];
   applyPrepared?(state: LayerState, x: np.Array, prepared: np.Array[]): np.Array;
-  /** Exact number of trainable scalars. */
-  paramCount(): number;
+  /**
+   * The shape of every array `init` puts in `params`, by name, from the spec and input shape
+   * alone: the parameter count follows from it (paramCount) without allocating arrays, which the
+   * width solver needs for its many candidate widths.
+   */
+  paramShapes(): ShapeRecord;
   flops(): FlopCount;
+}
+
+/** Array shapes by name (a LayerState record's shapes, known before any array exists). */
+export type ShapeRecord = Record<string, number[]>;
+
+/** Exact number of trainable scalars: the sizes of the layer's parameter shapes, summed. */
+export function paramCount(layer: Pick<Layer, "paramShapes">): number {
+  return countOf(layer.paramShapes());
 }
 
 /** Thrown for a spec that cannot be built (bad widths, shapes, names): bad input, exit 2. */

@@ -9,7 +9,7 @@ import type { Key } from "../engine/random.js";
 import { splitKey } from "../engine/random.js";
 import type { LayerSpec } from "./definition.js";
 import type { FlopCount, Layer, LayerState } from "./layer.js";
-import { LayerSpecError } from "./layer.js";
+import { LayerSpecError, paramCount } from "./layer.js";
 import { findLayerDefinition, parseLayerSpec } from "./registry.js";
 
 export type { LayerSpec } from "./definition.js";
@@ -95,7 +95,7 @@ export class Model {
   }
 
   paramCount(): number {
-    return this.layers.reduce((sum, layer) => sum + layer.paramCount(), 0);
+    return this.layers.reduce((sum, layer) => sum + paramCount(layer), 0);
   }
 
   /** FLOPs per sample. */

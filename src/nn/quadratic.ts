@@ -16,7 +16,7 @@ import { splitKey } from "../engine/random.js";
 import { ActivationApplier } from "./activation.js";
 import type { WeightInit } from "./init.js";
 import { initWeight } from "./init.js";
-import type { FlopCount, Layer, LayerState } from "./layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "./layer.js";
 import { LayerSpecError } from "./layer.js";
 
 export const QUADRATIC_INITS = ["relinear", "naive"] as const;
@@ -78,12 +78,30 @@ export class QuadraticLayer implements Layer {
     this.updateScales = Object.fromEntries(QUADRATIC_PARAM_NAMES.map((name) => [name, scale]));
   }
 
+  /** Three weight matrices [n, units] (w_r, w_g, w_b) and three vectors [units] (b_r, b_g, c). */
+  paramShapes(): ShapeRecord {
+    const [n, units] = [this.inputs, this.spec.units];
+    return {
+      w_r: [n, units],
+      b_r: [units],
+      w_g: [n, units],
+      b_g: [units],
+      w_b: [n, units],
+      c: [units],
+      ...this.activation.paramShapes(),
+    };
+  }
+
   init(key: Key): LayerState {
     const [n, units] = [this.inputs, this.spec.units];
+    const shapes = this.paramShapes() as Record<
+      "w_r" | "b_r" | "w_g" | "b_g" | "w_b" | "c",
+      number[]
+    >;
     const fans = { fanIn: n, fanOut: units };
     const [keyR, keyG, keyB] = splitKey(key, 3) as [Key, Key, Key];
-    const weight = (k: Key): np.Array =>
-      initWeight(k, this.spec.weight_init, [n, units], fans, this.dtype);
+    const weight = (k: Key, shape: number[]): np.Array =>
+      initWeight(k, this.spec.weight_init, shape, fans, this.dtype);
     const zeros = (shape: number[]): np.Array => np.zeros(shape, { dtype: toJaxDType(this.dtype) });
     const relinear = this.spec.init === "relinear";
     if (relinear) {
@@ -92,12 +110,12 @@ export class QuadraticLayer implements Layer {
     }
     const state: LayerState = {
       params: {
-        w_r: weight(keyR),
-        b_r: zeros([units]),
-        w_g: relinear ? zeros([n, units]) : weight(keyG),
-        b_g: np.full([units], relinear ? 1 : 0, { dtype: toJaxDType(this.dtype) }),
-        w_b: relinear ? zeros([n, units]) : weight(keyB),
-        c: zeros([units]),
+        w_r: weight(keyR, shapes.w_r),
+        b_r: zeros(shapes.b_r),
+        w_g: relinear ? zeros(shapes.w_g) : weight(keyG, shapes.w_g),
+        b_g: np.full(shapes.b_g, relinear ? 1 : 0, { dtype: toJaxDType(this.dtype) }),
+        w_b: relinear ? zeros(shapes.w_b) : weight(keyB, shapes.w_b),
+        c: zeros(shapes.c),
       },
       buffers: {},
     };
@@ -113,11 +131,6 @@ export class QuadraticLayer implements Layer {
     const power = np.matmul(square, p.w_b.ref);
     const z = linear.mul(gate).add(power).add(p.c.ref);
     return this.activation.apply(state, z);
-  }
-
-  paramCount(): number {
-    const [n, units] = [this.inputs, this.spec.units];
-    return 3 * n * units + 3 * units + this.activation.paramCount();
   }
 
   /** 3 matmuls (2 FLOPs per multiply-add), x⊙x, b_r and b_g adds, the product, + power, + c. */

@@ -11,7 +11,7 @@ import type { FloatDType } from "../../engine/dtype.js";
 import type { Key } from "../../engine/random.js";
 import type { LayerDefinition } from "../definition.js";
 import { defineLayer } from "../definition.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
 import type { Padding, PatchGeometry, SizePair } from "./patches.js";
 import { extractPatches, PADDINGS, patchGeometry, patchSize, sizePairSchema } from "./patches.js";
@@ -86,8 +86,8 @@ export class ConvKanLayer implements Layer {
     return y.reshape([batch, ...this.outputShape]);
   }
 
-  paramCount(): number {
-    return this.inner.paramCount();
+  paramShapes(): ShapeRecord {
+    return this.inner.paramShapes();
   }
 
   /** The inner layer's cost for one window (its "sample") times Ho·Wo windows. */

@@ -13,7 +13,7 @@ import { ActivationApplier } from "../activation.js";
 import { defineLayer } from "../definition.js";
 import type { WeightInit } from "../init.js";
 import { initWeight, WEIGHT_INITS } from "../init.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
 import type { Padding, PatchGeometry, SizePair } from "./patches.js";
 import { extractPatches, PADDINGS, patchGeometry, patchSize, sizePairSchema } from "./patches.js";
@@ -47,15 +47,24 @@ export class Conv2dLayer implements Layer {
     this.activation = new ActivationApplier(spec.activation, this.outputShape, dtype);
   }
 
-  /** The kernel is stored [kh, kw, cin, filters] (JAX/TensorFlow HWIO); fan-in kh·kw·cin. */
+  /** The kernel is stored [kh, kw, cin, filters] (JAX/TensorFlow HWIO). */
+  paramShapes(): ShapeRecord {
+    const [kh, kw] = this.geometry.kernel;
+    return {
+      w: [kh, kw, this.geometry.channels, this.spec.filters],
+      ...(this.spec.bias ? { b: [this.spec.filters] } : {}),
+      ...this.activation.paramShapes(),
+    };
+  }
+
+  /** Fan-in kh·kw·cin. */
   init(key: Key): LayerState {
     const [kh, kw] = this.geometry.kernel;
+    const shapes = this.paramShapes();
     const fans = { fanIn: patchSize(this.geometry), fanOut: kh * kw * this.spec.filters };
-    const shape = [kh, kw, this.geometry.channels, this.spec.filters];
-    const w = initWeight(key, this.spec.init, shape, fans, this.dtype);
+    const w = initWeight(key, this.spec.init, shapes.w as number[], fans, this.dtype);
     const state: LayerState = { params: { w }, buffers: {} };
-    if (this.spec.bias)
-      state.params.b = np.zeros([this.spec.filters], { dtype: toJaxDType(this.dtype) });
+    if (shapes.b) state.params.b = np.zeros(shapes.b, { dtype: toJaxDType(this.dtype) });
     this.activation.initInto(state);
     return state;
   }
@@ -67,14 +76,6 @@ export class Conv2dLayer implements Layer {
     let z = np.matmul(extractPatches(x, this.geometry), kernel);
     if (b) z = z.add(b.ref);
     return this.activation.apply(state, z.reshape([batch, ...this.outputShape]));
-  }
-
-  paramCount(): number {
-    return (
-      patchSize(this.geometry) * this.spec.filters +
-      (this.spec.bias ? this.spec.filters : 0) +
-      this.activation.paramCount()
-    );
   }
 
   /** Forward = 2·Ho·Wo·kh·kw·cin·filters (multiply-adds) + Ho·Wo·filters (bias) + activation. */

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { FloatDType } from "../../engine/dtype.js";
 import type { Key } from "../../engine/random.js";
 import { defineLayer } from "../definition.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { product } from "../layer.js";
 
 export interface FlattenSpec {
@@ -31,8 +31,8 @@ export class FlattenLayer implements Layer {
     return x.reshape([x.shape[0] as number, this.outputShape[0] as number]);
   }
 
-  paramCount(): number {
-    return 0;
+  paramShapes(): ShapeRecord {
+    return {};
   }
 
   /** A reshape moves no numbers. */

@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { FloatDType } from "../../engine/dtype.js";
 import type { Key } from "../../engine/random.js";
 import { defineLayer } from "../definition.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flopsFromForward } from "../layer.js";
 import type { PatchGeometry, SizePair } from "./patches.js";
 import { patchGeometry, sizePairSchema, windowOffsets } from "./patches.js";
@@ -62,8 +62,8 @@ export class PoolLayer implements Layer {
     return offsets.reduce((a, b) => a.add(b)).mul(1 / this.windowSize);
   }
 
-  paramCount(): number {
-    return 0;
+  paramShapes(): ShapeRecord {
+    return {};
   }
 
   /** Per output value: max = ph·pw − 1 comparisons; mean = ph·pw − 1 adds + 1 multiply. */

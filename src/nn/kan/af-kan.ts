@@ -25,7 +25,7 @@ import { splitKey } from "../../engine/random.js";
 import { ActivationApplier } from "../activation.js";
 import { defineLayer } from "../definition.js";
 import { initWeight } from "../init.js";
-import type { ArrayRecord, FlopCount, Layer, LayerState } from "../layer.js";
+import type { ArrayRecord, FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flopsFromForward, LayerSpecError } from "../layer.js";
 import {
   basisMatmul,
@@ -131,15 +131,28 @@ class PrefixedActivation {
     this.plainRelu = expr.kind === "call" && expr.op === "relu" && expr.args[0]?.kind === "input";
   }
 
+  /** The applier's `act.<name>` as `<prefix><name>`. */
+  private renamed(name: string): string {
+    return this.prefix + name.slice(PrefixedActivation.APPLIER_PREFIX.length);
+  }
+
   initInto(state: LayerState): void {
     const own: LayerState = { params: {}, buffers: {} };
     this.applier.initInto(own);
     const rename = (from: ArrayRecord, to: ArrayRecord): void => {
-      for (const [name, value] of Object.entries(from))
-        to[this.prefix + name.slice(PrefixedActivation.APPLIER_PREFIX.length)] = value;
+      for (const [name, value] of Object.entries(from)) to[this.renamed(name)] = value;
     };
     rename(own.params, state.params);
     rename(own.buffers, state.buffers);
+  }
+
+  paramShapes(): ShapeRecord {
+    return Object.fromEntries(
+      Object.entries(this.applier.paramShapes()).map(([name, shape]) => [
+        this.renamed(name),
+        shape,
+      ]),
+    );
   }
 
   /** Consumes x, borrows state. */
@@ -304,19 +317,23 @@ export class AfKanLayer implements Layer {
     return np.matmul(activated, (w as np.Array).ref);
   }
 
-  paramCount(): number {
+  /** Linear head: W [n, G+k, m]. Attention head: v [G+k], β and τ scalars, LayerNorm gain and
+   * shift [n], W [n, m]. */
+  paramShapes(): ShapeRecord {
     const n = this.inputs;
     const k = this.count;
     const m = this.spec.units;
-    // attention: v (G+k), β, τ, LayerNorm gain and shift (2n), W (n·m)
-    const head = this.spec.head === "linear" ? n * k * m : k + 2 + 2 * n + n * m;
-    return (
-      head +
-      (this.spec.bias ? m : 0) +
-      (this.spec.train_grid ? 2 * k : 0) +
-      this.basisFn.applier.paramCount() +
-      (this.headFn ? this.headFn.applier.paramCount() : 0)
-    );
+    const head: ShapeRecord =
+      this.spec.head === "linear"
+        ? { w: [n, k, m] }
+        : { attn_w: [k], attn_b: [], temperature: [], ln_gain: [n], ln_bias: [n], w: [n, m] };
+    return {
+      ...head,
+      ...(this.spec.bias ? { bias: [m] } : {}),
+      ...(this.spec.train_grid ? { starts: [k], ends: [k] } : {}),
+      ...this.basisFn.paramShapes(),
+      ...this.headFn?.paramShapes(),
+    };
   }
 
   /**

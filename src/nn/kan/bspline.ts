@@ -19,7 +19,7 @@ import { takeValues } from "../../engine/ownership.js";
 import { ActivationApplier } from "../activation.js";
 import { matmul2d } from "../dense.js";
 import { defineLayer } from "../definition.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flatInputCount, LayerSpecError } from "../layer.js";
 import {
   bsplineValueAndSlope,
@@ -103,13 +103,23 @@ export class KanLayer implements Layer {
     this.outputShape = [spec.units];
     this.basisCount = spec.grid_size + spec.order;
     this.base = new ActivationApplier(spec.base, inputShape, dtype, "base");
-    if (this.base.paramCount() > 0 || Object.keys(this.base.activation.params).length > 0)
+    if (Object.keys(this.base.activation.params).length > 0)
       throw new LayerSpecError("base: the base function of a kan layer takes no parameters");
   }
 
   /** Knots per input: grid_size + 2·order + 1. */
   get knotCount(): number {
     return this.spec.grid_size + 2 * this.spec.order + 1;
+  }
+
+  /** coef [n·K, m]; scale_base and scale_sp [n, m] each where they train (else buffers). */
+  paramShapes(): ShapeRecord {
+    const { inputs: n, units: m, basisCount: count } = this;
+    return {
+      coef: [n * count, m],
+      ...(this.spec.train_scale_base ? { scale_base: [n, m] } : {}),
+      ...(this.spec.train_scale_sp ? { scale_sp: [n, m] } : {}),
+    };
   }
 
   init(key: Key): LayerState {
@@ -283,15 +293,6 @@ export class KanLayer implements Layer {
     const value = state.params[name] ?? state.buffers[name];
     if (!value) throw new Error(`kan layer: missing array '${name}'`);
     return value.ref;
-  }
-
-  paramCount(): number {
-    const edges = this.inputs * this.units;
-    return (
-      edges * this.basisCount +
-      (this.spec.train_scale_base ? edges : 0) +
-      (this.spec.train_scale_sp ? edges : 0)
-    );
   }
 
   /**

@@ -12,7 +12,7 @@ import { toJaxDType } from "../../engine/dtype.js";
 import type { Key } from "../../engine/random.js";
 import { normalSample } from "../../engine/random.js";
 import { defineLayer } from "../definition.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flopsFromForward } from "../layer.js";
 import { basisMatmul, flatInputCount, unitsField } from "./basis-common.js";
 
@@ -77,9 +77,12 @@ export class ChebyshevKanLayer implements Layer {
     return y;
   }
 
-  paramCount(): number {
+  paramShapes(): ShapeRecord {
     const { units, degree } = this.spec;
-    return this.inputs * (degree + 1) * units + (this.spec.bias ? units : 0);
+    return {
+      coeffs: [this.inputs, degree + 1, units],
+      ...(this.spec.bias ? { bias: [units] } : {}),
+    };
   }
 
   /**

@@ -23,7 +23,7 @@ import type { FloatDType } from "../../engine/dtype.js";
 import { arrayFrom, toJaxDType } from "../../engine/dtype.js";
 import type { Key } from "../../engine/random.js";
 import { normalSample, splitKey, uniformSample } from "../../engine/random.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
 
 export const DARUAN_FREQUENCY_INITS = ["ones", "ternary"] as const;
@@ -149,9 +149,16 @@ export class DaruanKanLayer implements Layer {
   }
 
   /** Per edge: θ_0..θ_L, w_1..w_L, φ_1..φ_L and c (3L + 2); plus `units` biases. */
-  paramCount(): number {
-    const edges = this.inputs * this.spec.units;
-    return edges * (3 * this.spec.layers + 2) + (this.spec.bias ? this.spec.units : 0);
+  paramShapes(): ShapeRecord {
+    const { inputs: n, spec } = this;
+    const [m, L] = [spec.units, spec.layers];
+    return {
+      theta: [L + 1, n, m],
+      w: [L, n, m],
+      phi: [L, n, m],
+      c: [n, m],
+      ...(spec.bias ? { b: [m] } : {}),
+    };
   }
 
   /**

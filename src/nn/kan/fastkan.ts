@@ -13,7 +13,7 @@ import type { Key } from "../../engine/random.js";
 import { normalSample, splitKey } from "../../engine/random.js";
 import { defineLayer } from "../definition.js";
 import { initWeight } from "../init.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flopsFromForward, LayerSpecError } from "../layer.js";
 import {
   basisMatmul,
@@ -119,15 +119,15 @@ export class FastKanLayer implements Layer {
     return y;
   }
 
-  paramCount(): number {
+  paramShapes(): ShapeRecord {
     const n = this.inputs;
     const { units, grid_size: grid } = this.spec;
-    return (
-      n * grid * units +
-      (this.spec.base ? n * units : 0) +
-      (this.layerNorm ? 2 * n : 0) +
-      (this.spec.bias ? units : 0)
-    );
+    return {
+      spline_w: [n, grid, units],
+      ...(this.spec.base ? { base_w: [n, units] } : {}),
+      ...(this.layerNorm ? { ln_gain: [n], ln_bias: [n] } : {}),
+      ...(this.spec.bias ? { bias: [units] } : {}),
+    };
   }
 
   /**

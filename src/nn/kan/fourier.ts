@@ -13,7 +13,7 @@ import { arrayFrom, toJaxDType } from "../../engine/dtype.js";
 import type { Key } from "../../engine/random.js";
 import { normalSample, splitKey } from "../../engine/random.js";
 import { defineLayer } from "../definition.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flopsFromForward } from "../layer.js";
 import { basisMatmul, constantVector, flatInputCount, unitsField } from "./basis-common.js";
 
@@ -87,9 +87,14 @@ export class FourierKanLayer implements Layer {
     return y;
   }
 
-  paramCount(): number {
+  paramShapes(): ShapeRecord {
     const { units, frequencies } = this.spec;
-    return 2 * this.inputs * frequencies * units + (this.spec.bias ? units : 0);
+    const coefficients = [this.inputs, frequencies, units];
+    return {
+      cos_coeffs: coefficients,
+      sin_coeffs: [...coefficients],
+      ...(this.spec.bias ? { bias: [units] } : {}),
+    };
   }
 
   /**

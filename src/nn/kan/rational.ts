@@ -17,7 +17,7 @@ import type { Expr } from "../../expr/ast.js";
 import { isPointwise } from "../../expr/ast.js";
 import { applyScalarOp, integerPower } from "../../expr/scalar.js";
 import { resolveActivation } from "../../zoo/index.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
 
 export const rationalKanSchema = z
@@ -431,13 +431,14 @@ export class RationalKanLayer implements Layer {
     return y;
   }
 
-  paramCount(): number {
+  paramShapes(): ShapeRecord {
     const { spec, inputs: n } = this;
-    return (
-      spec.groups * (spec.numerator + 1 + spec.denominator) +
-      n * spec.units +
-      (spec.bias ? spec.units : 0)
-    );
+    return {
+      numerator: [spec.groups, spec.numerator + 1],
+      w: [n, spec.units],
+      ...(spec.denominator > 0 ? { denominator: [spec.groups, spec.denominator] } : {}),
+      ...(spec.bias ? { b: [spec.units] } : {}),
+    };
   }
 
   /**

@@ -15,7 +15,7 @@ import { arrayFrom, toJaxDType } from "../../engine/dtype.js";
 import type { Key } from "../../engine/random.js";
 import { defineLayer } from "../definition.js";
 import { initWeight } from "../init.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flopsFromForward } from "../layer.js";
 import {
   basisMatmul,
@@ -117,14 +117,14 @@ export class ReluKanLayer implements Layer {
     return y;
   }
 
-  paramCount(): number {
+  paramShapes(): ShapeRecord {
     const n = this.inputs;
     const { units } = this.spec;
-    return (
-      n * this.count * units +
-      (this.spec.bias ? units : 0) +
-      (this.spec.train_grid ? 2 * n * this.count : 0)
-    );
+    return {
+      w: [n, this.count, units],
+      ...(this.spec.bias ? { bias: [units] } : {}),
+      ...(this.spec.train_grid ? { starts: [n, this.count], ends: [n, this.count] } : {}),
+    };
   }
 
   /**

@@ -28,7 +28,7 @@ import type { Key } from "../../engine/random.js";
 import { normalSample, splitKey } from "../../engine/random.js";
 import { findZooEntry } from "../../zoo/index.js";
 import { ActivationApplier } from "../activation.js";
-import type { FlopCount, Layer, LayerState } from "../layer.js";
+import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
 import { bsplineBasis, uniformKnots } from "./bspline-basis.js";
 
@@ -69,7 +69,8 @@ interface Space {
   featureFlops(): number;
   /** Adds the space's buffers (and an activation's own parameters) to a state. */
   initExtras(state: LayerState): void;
-  extraParamCount(): number;
+  /** Shapes of the parameters initExtras adds. */
+  extraParamShapes(): ShapeRecord;
 }
 
 const coefName = (space: string): string => `${space}.coef`;
@@ -140,7 +141,10 @@ export class SelectableKanLayer implements Layer {
     const lifted = (x: np.Array): np.Array => x.reshape([x.shape[0] as number, n, 1]);
     const flat = (features: np.Array): np.Array =>
       features.reshape([features.shape[0] as number, n * (features.shape[2] as number)]);
-    const noExtras = { initExtras: (): void => undefined, extraParamCount: (): number => 0 };
+    const noExtras = {
+      initExtras: (): void => undefined,
+      extraParamShapes: (): ShapeRecord => ({}),
+    };
     switch (name) {
       case "bspline": {
         const order = spec.spline_order;
@@ -165,7 +169,7 @@ export class SelectableKanLayer implements Layer {
               dtype,
             );
           },
-          extraParamCount: () => 0,
+          extraParamShapes: () => ({}),
         };
       }
       case "rbf": {
@@ -252,7 +256,10 @@ export class SelectableKanLayer implements Layer {
         for (const [key, value] of Object.entries(own.params)) state.params[prefix + key] = value;
         for (const [key, value] of Object.entries(own.buffers)) state.buffers[prefix + key] = value;
       },
-      extraParamCount: () => applier.paramCount(),
+      extraParamShapes: () =>
+        Object.fromEntries(
+          Object.entries(applier.paramShapes()).map(([key, shape]) => [prefix + key, shape]),
+        ),
     };
   }
 
@@ -338,13 +345,15 @@ export class SelectableKanLayer implements Layer {
     return { choices, spec, state: next };
   }
 
-  paramCount(): number {
-    const selection = this.isHard ? 0 : this.units * this.spaces.length;
-    return this.activeSpaces.reduce(
-      (sum, space) =>
-        sum + this.inputs * space.rows * this.columnsOf(space) + space.extraParamCount(),
-      selection,
-    );
+  /** α [units, S] in soft form; per active space its coefficients [n·K_s, m_s] and extras. */
+  paramShapes(): ShapeRecord {
+    const shapes: ShapeRecord = this.isHard ? {} : { alpha: [this.units, this.spaces.length] };
+    for (const space of this.activeSpaces)
+      Object.assign(shapes, {
+        [coefName(space.name)]: [this.inputs * space.rows, this.columnsOf(space)],
+        ...space.extraParamShapes(),
+      });
+    return shapes;
   }
 
   /**
