@@ -21,7 +21,7 @@ import { fitLbfgs } from "../src/train/fit-lbfgs.js";
 import { FlatLayout } from "../src/train/flat.js";
 import { PlainKanObjective } from "../src/train/kan-fast/kan-objective.js";
 import { LocalBasis } from "../src/nn/kan/plain/local-basis.js";
-import { pykanRegulariser } from "../src/train/kan-fast/penalty.js";
+import { pykanRegularizer } from "../src/train/kan-fast/penalty.js";
 import type { KanPenalty } from "../src/train/objective.js";
 import { makeFlatObjective, PYKAN_PENALTY } from "../src/train/objective.js";
 import { fixedValues } from "./support/layer-check.js";
@@ -176,7 +176,7 @@ describe("plain-TypeScript KAN objective (src/train/kan-fast)", () => {
       }
       return 1.5 * l1 + 2 * (hOut + hIn);
     };
-    const { value, grad } = pykanRegulariser(v, n, m, { l1: 1.5, entropy: 2 });
+    const { value, grad } = pykanRegularizer(v, n, m, { l1: 1.5, entropy: 2 });
     assert.ok(Math.abs(value - direct(v)) < 1e-12 * Math.abs(value), `${value} vs ${direct(v)}`);
     const h = 1e-6;
     v.forEach((_, e) => {

@@ -114,7 +114,6 @@ export const benchConfigSchema = z
 export type BenchConfig = z.output<typeof benchConfigSchema>;
 export type BenchConfigInput = z.input<typeof benchConfigSchema>;
 export type CandidateSpec = z.output<typeof candidateSchema>;
-export type BenchTaskSpec = z.output<typeof benchTaskSchema>;
 
 /** Bad bench config: the message names the field (e.g. `candidates[2].activation`). */
 export class BenchConfigError extends InputError {

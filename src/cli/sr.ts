@@ -86,7 +86,7 @@ export function registerSrCommand(program: Command): void {
               if (p.evaluations < reported + budget / 10) return;
               reported = p.evaluations;
               process.stderr.write(
-                `  ${p.evaluations} / ${budget} evaluations, best training loss / variance ${p.bestNormalisedLoss.toExponential(3)}\n`,
+                `  ${p.evaluations} / ${budget} evaluations, best training loss / variance ${p.bestNormalizedLoss.toExponential(3)}\n`,
               );
             }
           : undefined,

@@ -3,7 +3,6 @@
 import { numpy as np } from "@jax-js/jax";
 
 export type FloatDType = "float32" | "float64";
-export const FLOAT_DTYPES: readonly FloatDType[] = ["float32", "float64"];
 
 export function toJaxDType(dtype: FloatDType): np.DType {
   return dtype === "float64" ? np.float64 : np.float32;

@@ -58,7 +58,6 @@ export type Expr =
 /** How a parameter is shared across a layer: one value, one per channel (the last axis), or one
  * per neuron (every position of a sample). In a dense layer channels and neurons coincide. */
 export type ParamSharing = "scalar" | "channel" | "neuron";
-export const PARAM_SHARINGS: readonly ParamSharing[] = ["scalar", "channel", "neuron"];
 
 export interface ParamSpec {
   readonly init: number;

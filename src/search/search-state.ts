@@ -101,14 +101,14 @@ export interface AskTellOptimizer<T, F> {
 /** How an algorithm checks, stores and restores the values evaluations return. */
 export interface FitnessCodec<F> {
   /** Checks a told value and puts it in its stored form (failures become +Infinity). */
-  normalise(value: F): F;
+  normalize(value: F): F;
   /** To JSON (which has no Infinity: a failed value is written as null) and back. */
   encode(value: F): unknown;
   decode(data: unknown, field: string): F;
 }
 
 /** Lower is better; NaN and +Infinity both mean "failed" and are stored as +Infinity. */
-export function normaliseFitness(value: number, what = "fitness"): number {
+export function normalizeFitness(value: number, what = "fitness"): number {
   if (typeof value !== "number") {
     throw new TypeError(
       `${what} must be a number, got ${typeof value} (objectives need objectivesFitness)`,
@@ -127,7 +127,7 @@ function decodeNumber(data: unknown, field: string): number {
 
 /** One number per evaluation, lower is better. */
 export const scalarFitness: FitnessCodec<number> = {
-  normalise: (value) => normaliseFitness(value),
+  normalize: (value) => normalizeFitness(value),
   encode: (value) => (Number.isFinite(value) ? value : null),
   decode: decodeNumber,
 };
@@ -156,7 +156,7 @@ export function objectivesFitness(names?: readonly string[]): ObjectivesCodec {
   let fixed = names && [...names];
   return {
     names: () => fixed,
-    normalise(value) {
+    normalize(value) {
       if (typeof value !== "object" || value === null) {
         throw new TypeError("objectives must be a record of numbers");
       }
@@ -165,7 +165,7 @@ export function objectivesFitness(names?: readonly string[]): ObjectivesCodec {
       const vector = objectiveVector(value, fixed);
       const normalised: Objectives = {};
       fixed.forEach((name, m) => {
-        normalised[name] = normaliseFitness(vector[m] as number, `objective '${name}'`);
+        normalised[name] = normalizeFitness(vector[m] as number, `objective '${name}'`);
       });
       return normalised;
     },
@@ -267,7 +267,7 @@ export abstract class AskTellSearch<T, F> implements AskTellOptimizer<T, F> {
     const entry: Told<T, F> = {
       item: this.pendingByHash.get(hash) as T,
       hash,
-      fitness: this.codec.normalise(fitness),
+      fitness: this.codec.normalize(fitness),
       index: this.toldList.length,
     };
     this.pendingByHash.delete(hash);

@@ -59,7 +59,6 @@ export const phaseSchema = z.discriminatedUnion("kind", [
   refinePhaseSchema,
 ]);
 export type Phase = z.infer<typeof phaseSchema>;
-export type LbfgsPhase = z.infer<typeof lbfgsPhaseSchema>;
 export type GradientPhase = z.infer<typeof gradientPhaseSchema>;
 
 export const fitConfigSchema = z

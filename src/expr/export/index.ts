@@ -16,10 +16,6 @@ import { exportTypeScript } from "./typescript.js";
 export const EXPORT_TARGETS = ["torch", "jax", "latex", "js"] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
-export function isExportTarget(text: string): text is ExportTarget {
-  return (EXPORT_TARGETS as readonly string[]).includes(text);
-}
-
 /** Source text of `activation` for `target`; `name` names the class or function (made a valid identifier). */
 export function exportActivation(
   activation: Activation,

@@ -1,13 +1,12 @@
 /**
  * Operations on a trained B-spline KAN layer that change its grid while keeping its curves
- * (pykan's update_grid_from_samples and refine / grid extension), and the read-out of every
- * edge's learned function. All in float64 plain TypeScript on the layer's values: the fits are
- * least-squares problems of a few thousand points and a few dozen unknowns.
+ * (pykan's update_grid_from_samples and refine / grid extension). All in float64 plain TypeScript
+ * on the layer's values: the fits are least-squares problems of a few thousand points and a few
+ * dozen unknowns.
  */
 import { arrayFrom } from "../../engine/dtype.js";
 import { takeValues } from "../../engine/ownership.js";
 import type { LayerState } from "../layer.js";
-import { basisAt } from "./bspline-scalar.js";
 import type { KanLayer, KanSpec } from "./bspline.js";
 import { leastSquares } from "./least-squares.js";
 import { forwardEdges, siluWithSlope } from "./plain/kernels.js";
@@ -28,24 +27,6 @@ export function readSplines(
     knots: Array.from({ length: n }, (_, i) => knotsFlat.slice(i * knotCount, (i + 1) * knotCount)),
     coef: Array.from({ length: n }, (_, i) => coefFlat.slice(i * count * m, (i + 1) * count * m)),
   };
-}
-
-/** Σ_c coef_c,j · B_c(x) for every output j (the spline part of the edges from one input). */
-export function splineValues(
-  x: number,
-  knots: Float64Array,
-  coef: Float64Array,
-  order: number,
-  m: number,
-): Float64Array {
-  const basis = basisAt(x, knots, order);
-  const out = new Float64Array(m);
-  for (let c = 0; c < basis.length; c++) {
-    const b = basis[c] as number;
-    if (b === 0) continue;
-    for (let j = 0; j < m; j++) out[j]! += b * (coef[c * m + j] as number);
-  }
-  return out;
 }
 
 /**
@@ -248,48 +229,4 @@ export function plainLayerForward(
   const phi = new Float64Array(withEdges ? rows * n * m : 0);
   forwardEdges(rows, n, m, count, w, a, bb, first, values, baseValue, out, phi);
   return { out, phi };
-}
-
-/**
- * Every edge's learned function φ_ij on `points` values of its input (for plots and symbolic
- * fitting): curves[i][j] holds φ_ij at xs[i] (a grid spanning the input's knots' interior).
- */
-export function edgeCurves(
-  layer: KanLayer,
-  state: LayerState,
-  points = 101,
-  base: (x: number) => number = (x) => x / (1 + Math.exp(-x)),
-): { xs: Float64Array[]; curves: Float64Array[][] } {
-  const { inputs: n, units: m } = layer;
-  const order = layer.spec.order;
-  const { knots, coef } = readSplines(layer, state);
-  const scaleBase = takeValues(layer.array(state, "scale_base"));
-  const scaleSp = takeValues(layer.array(state, "scale_sp"));
-  const mask = takeValues(layer.array(state, "mask"));
-  const xs: Float64Array[] = [];
-  const curves: Float64Array[][] = [];
-  for (let i = 0; i < n; i++) {
-    const t = knots[i]!;
-    const low = t[order] as number;
-    const high = t[t.length - 1 - order] as number;
-    const grid = Float64Array.from(
-      { length: points },
-      (_, p) => low + ((high - low) * p) / (points - 1),
-    );
-    xs.push(grid);
-    const rows = Array.from({ length: m }, () => new Float64Array(points));
-    grid.forEach((x, p) => {
-      // the last knot is outside the half-open support: evaluate just inside it
-      const inside = p === points - 1 ? high - 1e-12 * Math.max(1, Math.abs(high)) : x;
-      const spline = splineValues(inside, t, coef[i]!, order, m);
-      for (let j = 0; j < m; j++) {
-        const e = i * m + j;
-        rows[j]![p] =
-          (mask[e] as number) *
-          ((scaleBase[e] as number) * base(x) + (scaleSp[e] as number) * (spline[j] as number));
-      }
-    });
-    curves.push(rows);
-  }
-  return { xs, curves };
 }

@@ -70,7 +70,7 @@ export interface SrProgress {
   readonly evaluations: number;
   readonly budget: number;
   /** Lowest training MSE so far, divided by the variance of the training target. */
-  readonly bestNormalisedLoss: number;
+  readonly bestNormalizedLoss: number;
   /** The best expression of each size so far (training MSE), simplest first. */
   readonly hallOfFame: readonly {
     readonly text: string;
@@ -192,7 +192,7 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
   let sizeTotal = 0;
   let births = 0;
   const hallOfFame: (Member | undefined)[] = new Array(options.maxSize + 1).fill(undefined);
-  let bestNormalisedLoss = Infinity;
+  let bestNormalizedLoss = Infinity;
 
   const lossOf = (expr: Expr, text: string): number => {
     const cached = cache.get(text);
@@ -246,7 +246,7 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
     if (holder === undefined || member.loss < holder.loss) {
       const fitted = member.fitted ? member : fit(member, options.fitIterations, options.fitTrials);
       hallOfFame[member.size] = fitted;
-      bestNormalisedLoss = Math.min(bestNormalisedLoss, fitted.loss / trainVariance);
+      bestNormalizedLoss = Math.min(bestNormalizedLoss, fitted.loss / trainVariance);
       return fitted;
     }
     return member;
@@ -338,7 +338,7 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
       options.onProgress?.({
         evaluations: train.evaluations,
         budget: options.budget,
-        bestNormalisedLoss,
+        bestNormalizedLoss,
         hallOfFame: hallOfFame
           .filter((m): m is Member => m !== undefined)
           .map(({ text, size, loss }) => ({ text, size, loss })),

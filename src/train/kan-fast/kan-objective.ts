@@ -32,7 +32,7 @@ import {
 import { LocalBasis } from "../../nn/kan/plain/local-basis.js";
 import type { PlainBase } from "../../nn/kan/plain/support.js";
 import { plainBaseOf } from "../../nn/kan/plain/support.js";
-import { pykanRegulariser } from "./penalty.js";
+import { pykanRegularizer } from "./penalty.js";
 
 /** A trainable array's place in the flat vector, or its fixed values (a buffer). */
 type Source = { offset: number } | { values: Float64Array };
@@ -232,7 +232,7 @@ export class PlainKanObjective {
     for (let i = 0; i < n; i++)
       for (let j = 0; j < m; j++)
         v[i * m + j] = (edgeStd[i * m + j] as number) / ((inputStd[i] as number) + 0.1);
-    const reg = pykanRegulariser(v, n, m, { l1, entropy });
+    const reg = pykanRegularizer(v, n, m, { l1, entropy });
     // d std/d value = (value − mean)/((rows − 1)·std); taken as 0 where std = 0 (a constant edge)
     const denominator = Math.max(rows - 1, 1);
     const edge = new Float64Array(n * m);

@@ -8,17 +8,17 @@
 
 const EPSILON = 1e-4;
 
-export interface RegulariserWeights {
+export interface RegularizerWeights {
   l1: number;
   entropy: number;
 }
 
 /** reg and d reg/d v for v [n, m] row-major. */
-export function pykanRegulariser(
+export function pykanRegularizer(
   v: Float64Array,
   n: number,
   m: number,
-  weights: RegulariserWeights,
+  weights: RegularizerWeights,
 ): { value: number; grad: Float64Array } {
   const grad = new Float64Array(n * m).fill(weights.l1);
   let l1 = 0;

@@ -123,8 +123,6 @@ export const optimizerSpecSchema = z.discriminatedUnion("name", [
     .strict(),
 ]);
 export type OptimizerSpec = z.infer<typeof optimizerSpecSchema>;
-/** What a config file may write: every field but `name` optional. */
-export type OptimizerSpecInput = z.input<typeof optimizerSpecSchema>;
 
 export class OptimizerSpecError extends InputError {
   override name = "OptimizerSpecError";
