@@ -6,18 +6,20 @@ import { X, call, param, pow } from "../src/expr/ast.js";
 import { canonicalText } from "../src/expr/hash.js";
 import { parseActivation } from "../src/expr/parse.js";
 import { eafoVariants } from "../src/search/eafo.js";
-import { AgingEvolution, runEvolution } from "../src/search/evolution.js";
+import { parseSearchConfig } from "../src/search/config.js";
+import { runAlgorithm } from "../src/search/driver.js";
+import { AgingEvolution } from "../src/search/evolution.js";
 import {
   Nsga2,
   crowdingDistances,
   dominates,
   fastNonDominatedSort,
-  runNsga2,
   selectSurvivors,
 } from "../src/search/nsga2.js";
-import { RandomSearch, runRandomSearch } from "../src/search/random-search.js";
+import { DEFAULT_SEARCH_OPTIONS, searchOptionsOf } from "../src/search/options.js";
+import { RandomSearch } from "../src/search/random-search.js";
 import type { Genome, Told } from "../src/search/search-state.js";
-import { SearchStateError, objectivesFitness } from "../src/search/search-state.js";
+import { SearchStateError, candidateGenome } from "../src/search/search-state.js";
 import type { Candidate, Objectives, SearchSpace } from "../src/search/types.js";
 import { activationOf, findZooEntry } from "../src/zoo/index.js";
 
@@ -105,6 +107,7 @@ const polynomialSpace: SearchSpace = {
     return polynomial(values);
   },
 };
+const polynomialGenome = candidateGenome(polynomialSpace);
 
 /** Squared error of the candidate's function against the target's on a few points: 0 only at TARGET. */
 function polynomialLoss(candidate: Candidate): number {
@@ -210,24 +213,25 @@ describe("aging evolution", () => {
     const evolutionBest: number[] = [];
     const randomBest: number[] = [];
     for (const seed of seeds) {
-      const evolution = await runEvolution({
-        space: polynomialSpace,
+      const evolution = await runAlgorithm({
+        genome: polynomialGenome,
         populationSize: 20,
         sampleSize: 5,
         budget,
         seed,
         evaluate: async (candidate) => polynomialLoss(candidate),
       });
-      const random = await runRandomSearch({
-        space: polynomialSpace,
+      const random = await runAlgorithm({
+        algorithm: "random",
+        genome: polynomialGenome,
         budget,
         seed,
         evaluate: async (candidate) => polynomialLoss(candidate),
       });
-      assert.equal(evolution.history.length, budget);
-      assert.equal(random.history.length, budget);
-      evolutionBest.push(bestOf(evolution.history));
-      randomBest.push(bestOf(random.history));
+      assert.equal(evolution.history().length, budget);
+      assert.equal(random.history().length, budget);
+      evolutionBest.push(bestOf(evolution.history()));
+      randomBest.push(bestOf(random.history()));
     }
     const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
     const optimumHits = (values: number[]): number => values.filter((v) => v < 1e-12).length;
@@ -283,7 +287,7 @@ describe("aging evolution", () => {
 
   it("never evaluates a hash twice and stops when the space is used up", async () => {
     const calls: number[] = [];
-    const result = await runEvolution({
+    const result = await runAlgorithm({
       genome: ringGenome(10),
       populationSize: 4,
       sampleSize: 2,
@@ -300,8 +304,8 @@ describe("aging evolution", () => {
       [...calls].sort((p, q) => p - q),
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
-    assert.equal(result.best?.item, 6);
-    assert.equal(result.search.evaluationOf("6")?.fitness, 0, "the cache holds each evaluation");
+    assert.equal(result.best()?.item, 6);
+    assert.equal(result.evaluationOf("6")?.fitness, 0, "the cache holds each evaluation");
   });
 
   it("evaluates two spellings of one function once (canonical hash of Candidates)", async () => {
@@ -313,8 +317,8 @@ describe("aging evolution", () => {
         parseActivation(spellings[rng.integerBelow(spellings.length)] as string),
     };
     const seen: string[] = [];
-    const result = await runEvolution({
-      space,
+    const result = await runAlgorithm({
+      genome: candidateGenome(space),
       populationSize: 3,
       sampleSize: 2,
       budget: 20,
@@ -326,7 +330,7 @@ describe("aging evolution", () => {
     });
     assert.equal(seen.length, 4, `four distinct functions, got ${seen.join(" | ")}`);
     assert.equal(new Set(seen).size, 4);
-    assert.equal(new Set(result.history.map((entry) => entry.hash)).size, 4);
+    assert.equal(new Set(result.history().map((entry) => entry.hash)).size, 4);
   });
 
   it("keeps `parallel` evaluations in flight and, in ask order, ignores their timing", async () => {
@@ -335,8 +339,8 @@ describe("aging evolution", () => {
       let running = 0;
       let most = 0;
       const order: string[] = [];
-      const result = await runEvolution({
-        space: polynomialSpace,
+      const result = await runAlgorithm({
+        genome: polynomialGenome,
         populationSize: 6,
         sampleSize: 3,
         budget: 30,
@@ -351,7 +355,7 @@ describe("aging evolution", () => {
           return loss;
         },
       });
-      return { order, most, told: result.history.map((entry) => entry.hash) };
+      return { order, most, told: result.history().map((entry) => entry.hash) };
     };
     const first = await runWithDelays(1, 4);
     const second = await runWithDelays(2, 4);
@@ -371,8 +375,8 @@ describe("aging evolution", () => {
     let most = 0;
     const finished: string[] = [];
     const delays = new Rng(9);
-    const result = await runEvolution({
-      space: polynomialSpace,
+    const result = await runAlgorithm({
+      genome: polynomialGenome,
       populationSize: 5,
       sampleSize: 2,
       budget: 24,
@@ -389,9 +393,9 @@ describe("aging evolution", () => {
       },
     });
     assert.equal(most, 3);
-    assert.equal(result.history.length, 24);
+    assert.equal(result.history().length, 24);
     assert.deepEqual(
-      result.history.map((entry) => entry.hash),
+      result.history().map((entry) => entry.hash),
       finished,
       "told in finishing order",
     );
@@ -399,7 +403,7 @@ describe("aging evolution", () => {
 
   it("resumed from JSON mid-run asks exactly what the uninterrupted run asked", async () => {
     const options = {
-      space: polynomialSpace,
+      genome: polynomialGenome,
       populationSize: 8,
       sampleSize: 3,
       budget: 60,
@@ -407,7 +411,7 @@ describe("aging evolution", () => {
       seed: 21,
     };
     const uninterrupted: string[] = [];
-    await runEvolution({
+    await runAlgorithm({
       ...options,
       evaluate: async (candidate) => {
         uninterrupted.push(candidate.hash);
@@ -419,7 +423,7 @@ describe("aging evolution", () => {
     let saved: string | undefined;
     const beforeKill: string[] = [];
     await assert.rejects(
-      runEvolution({
+      runAlgorithm({
         ...options,
         evaluate: async (candidate) => {
           beforeKill.push(candidate.hash);
@@ -440,7 +444,7 @@ describe("aging evolution", () => {
     assert.equal(state.pending.length, 2, "two evaluations were in flight at the kill");
 
     const afterResume: string[] = [];
-    const resumed = await runEvolution({
+    const resumed = await runAlgorithm({
       ...options,
       resumeFrom: JSON.parse(saved),
       evaluate: async (candidate) => {
@@ -449,7 +453,7 @@ describe("aging evolution", () => {
       },
     });
     assert.deepEqual([...beforeKill.slice(0, 25), ...afterResume], uninterrupted);
-    assert.equal(resumed.history.length, 60);
+    assert.equal(resumed.history().length, 60);
     assert.equal(afterResume.length, 35, "the 2 pending plus 33 new");
   });
 
@@ -465,7 +469,7 @@ describe("aging evolution", () => {
       seed: 1,
     });
     await assert.rejects(
-      runEvolution({
+      runAlgorithm({
         genome: ringGenome(5),
         populationSize: 4,
         sampleSize: 2,
@@ -478,11 +482,26 @@ describe("aging evolution", () => {
   });
 });
 
+describe("search options", () => {
+  it("a config file that sets nothing gives DEFAULT_SEARCH_OPTIONS", () => {
+    const config = parseSearchConfig({
+      fitness: { tasks: ["relu-kan/sin-pi-x"] },
+      heldout: { tasks: ["toy/xy"] },
+    });
+    assert.deepEqual(searchOptionsOf(config), DEFAULT_SEARCH_OPTIONS);
+    const set = searchOptionsOf({ ...config, algorithm: "nsga2", population: 9, sample: 3 });
+    assert.equal(set.algorithm, "nsga2");
+    assert.equal(set.populationSize, 9);
+    assert.equal(set.sampleSize, 3);
+  });
+});
+
 describe("random search", () => {
   it("samples without repeats and resumes to the same sequence", async () => {
     const space = ringGenome(50);
     const full: number[] = [];
-    await runRandomSearch({
+    await runAlgorithm({
+      algorithm: "random",
       genome: space,
       budget: 30,
       seed: 4,
@@ -494,7 +513,8 @@ describe("random search", () => {
     assert.equal(new Set(full).size, 30);
 
     const first: number[] = [];
-    const partial = await runRandomSearch({
+    const partial = await runAlgorithm({
+      algorithm: "random",
       genome: space,
       budget: 12,
       seed: 4,
@@ -504,17 +524,18 @@ describe("random search", () => {
       },
     });
     const second: number[] = [];
-    const resumed = await runRandomSearch({
+    const resumed = await runAlgorithm({
+      algorithm: "random",
       genome: space,
       budget: 30,
-      resumeFrom: JSON.parse(JSON.stringify(partial.search.toJSON())),
+      resumeFrom: JSON.parse(JSON.stringify(partial.toJSON())),
       evaluate: async (item) => {
         second.push(item);
         return item;
       },
     });
     assert.deepEqual([...first, ...second], full);
-    assert.equal(resumed.best?.fitness, Math.min(...full));
+    assert.equal(resumed.best()?.fitness, Math.min(...full));
   });
 
   it("stores a failed (NaN) evaluation as +Infinity through JSON", () => {
@@ -599,28 +620,30 @@ describe("NSGA-II", () => {
     // ZDT1 needs ~10⁴ evaluations to converge; at 2000 both are still far from the front.
     const budget = 6000;
     const reference = [1.1, 11];
-    const nsga = await runNsga2({
+    const nsga = await runAlgorithm({
+      algorithm: "nsga2",
       genome: zdt1Genome,
       populationSize: 40,
       budget,
       seed: 1,
       evaluate: async (x) => zdt1(x),
     });
-    const random = await runRandomSearch({
+    const random = await runAlgorithm({
+      algorithm: "random",
       genome: zdt1Genome,
       budget,
       seed: 1,
-      codec: objectivesFitness(["f1", "f2"]),
+      objectiveNames: ["f1", "f2"],
       evaluate: async (x) => zdt1(x),
     });
-    assert.equal(nsga.history.length, budget);
+    assert.equal(nsga.history().length, budget);
     assert.equal(nsga.generation, 150, "6000 / 40 = 150 generations closed");
-    assert.equal(random.history.length, budget);
-    const nsgaFront = nsga.front.map((member) => vectorOf(member.fitness));
+    assert.equal(random.history().length, budget);
+    const nsgaFront = nsga.result().front.map((member) => vectorOf(member.fitness));
     for (const p of nsgaFront) {
       for (const q of nsgaFront) assert.ok(!dominates(p, q), "the returned front is non-dominated");
     }
-    const randomPoints = random.history.map((entry) => vectorOf(entry.fitness));
+    const randomPoints = random.history().map((entry) => vectorOf(entry.fitness));
     const nsgaVolume = hypervolume2d(nsgaFront, reference);
     const randomVolume = hypervolume2d(randomPoints, reference);
     // The true front f2 = 1 − √f1 has hypervolume 1.1·11 − 2/3 ≈ 11.43 for this reference.
@@ -634,7 +657,8 @@ describe("NSGA-II", () => {
     const run = async (parallel: number, delaySeed: number) => {
       const delays = new Rng(delaySeed);
       const asked: string[] = [];
-      const result = await runNsga2({
+      const result = await runAlgorithm({
+        algorithm: "nsga2",
         genome: zdt1Genome,
         populationSize: 10,
         budget: 65,
@@ -646,7 +670,13 @@ describe("NSGA-II", () => {
           return later(zdt1(x), delays.integerBelow(3));
         },
       });
-      return { asked, front: result.front.map((m) => m.hash).sort() };
+      return {
+        asked,
+        front: result
+          .result()
+          .front.map((m) => m.hash)
+          .sort(),
+      };
     };
     const one = await run(1, 1);
     const four = await run(4, 2);
@@ -665,7 +695,8 @@ describe("NSGA-II", () => {
     assert.equal(restored.generation, 3, "generations close at 10, 20 and 30 tells");
     assert.equal(restored.pending().length, 1);
     const rest: string[] = [];
-    await runNsga2({
+    await runAlgorithm({
+      algorithm: "nsga2",
       genome: zdt1Genome,
       populationSize: 10,
       budget: 65,

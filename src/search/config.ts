@@ -11,6 +11,7 @@ import { BASIS_SPACES, selectableKanSchema } from "../nn/kan/selectable.js";
 import { optimizerSpecSchema } from "../train/optim/spec.js";
 import { findZooEntry } from "../zoo/index.js";
 import { DEFAULT_KAN_UNIVERSE, KanBasisSpace } from "./spaces/kan-basis.js";
+import { DEFAULT_SEARCH_OPTIONS as SEARCH, SEARCH_ALGORITHMS } from "./options.js";
 
 const positiveInt = z.number().int().positive();
 
@@ -67,19 +68,16 @@ const searchConfigObject = z
   .object({
     name: z.string().min(1).default("search"),
     space: z.enum(["core_units", "trees", "graphs", "kan_basis"]).default("core_units"),
-    algorithm: z.enum(["evolution", "nsga2", "random"]).default("evolution"),
-    /** Candidate trainings (fitness evaluations) the search may spend. */
-    budget: positiveInt.default(60),
-    population: positiveInt.default(16),
-    /**
-     * Candidates in flight at once: each is screened and trained on the executor beside the
-     * others (so more workers have work), and they are told in ask order. Part of the search's
-     * definition (candidate n is asked once candidate n − parallel is told), not of the machine.
-     */
-    parallel: positiveInt.max(256).default(1),
-    /** Tournament size of aging evolution. */
-    sample: positiveInt.default(4),
-    seed: z.number().int().min(0).max(0xffffffff).default(0),
+    // The algorithm's settings: documented, with their defaults, in SearchOptions (options.ts).
+    algorithm: z.enum(SEARCH_ALGORITHMS).default(SEARCH.algorithm),
+    budget: positiveInt.default(SEARCH.budget),
+    /** SearchOptions.populationSize. */
+    population: positiveInt.default(SEARCH.populationSize),
+    /** Each candidate in flight is screened and trained on the executor beside the others. */
+    parallel: positiveInt.max(256).default(SEARCH.parallel),
+    /** SearchOptions.sampleSize. */
+    sample: positiveInt.default(SEARCH.sampleSize),
+    seed: z.number().int().min(0).max(0xffffffff).default(SEARCH.seed),
     /** Activations (zoo names or expressions, e.g. formulas from `nonlin sr`) to start from. */
     start_from: z.array(z.string().min(1)).default([]),
     fitness: z

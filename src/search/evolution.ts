@@ -12,23 +12,15 @@
  * random sample is tried as often; if every draw is a duplicate, ask() returns undefined.
  */
 import type { Rng } from "../data/rng.js";
-import type { Genome, Told, TellOrdering } from "./search-state.js";
-import {
-  AskTellSearch,
-  SearchStateError,
-  candidateGenome,
-  driveAskTell,
-  readCommonState,
-  resolveSeed,
-  scalarFitness,
-} from "./search-state.js";
-import type { Candidate, SearchSpace } from "./types.js";
+import { DEFAULT_SEARCH_OPTIONS } from "./options.js";
+import type { Genome, Told } from "./search-state.js";
+import { AskTellSearch, readCommonState, scalarFitness } from "./search-state.js";
 
 export interface AgingEvolutionConfig {
   populationSize: number;
   sampleSize: number;
   seed: number;
-  /** Re-draws of a duplicate child before giving up on it (default 10). */
+  /** Re-draws of a duplicate child before giving up on it (default: SearchOptions'). */
   maxRetries?: number;
 }
 
@@ -54,7 +46,12 @@ export class AgingEvolution<T> extends AskTellSearch<T, number> {
   private readonly members: Told<T, number>[] = [];
 
   constructor(genome: Genome<T>, config: AgingEvolutionConfig) {
-    super(genome, scalarFitness, config.seed, config.maxRetries ?? 10);
+    super(
+      genome,
+      scalarFitness,
+      config.seed,
+      config.maxRetries ?? DEFAULT_SEARCH_OPTIONS.maxRetries,
+    );
     for (const field of ["populationSize", "sampleSize"] as const) {
       const value = config[field];
       if (!Number.isInteger(value) || value < 1) {
@@ -116,79 +113,4 @@ export class AgingEvolution<T> extends AskTellSearch<T, number> {
     search.members.push(...search.history().slice(-search.populationSize));
     return search;
   }
-}
-
-interface RunEvolutionCommon<T> {
-  populationSize: number;
-  sampleSize: number;
-  /** Total evaluations, including those of a resumed state. */
-  budget: number;
-  /** Evaluations in flight at once (default 1). */
-  parallel?: number;
-  /** A seed, or a generator to draw one from (ignored when resuming). */
-  seed?: number;
-  rng?: Rng;
-  maxRetries?: number;
-  ordering?: TellOrdering;
-  /** Lower is better. */
-  evaluate: (item: T) => Promise<number>;
-  onEvaluated?: (item: T, fitness: number, search: AgingEvolution<T>) => void | Promise<void>;
-  /** A state from `toJSON()` (parsed JSON) to continue. */
-  resumeFrom?: unknown;
-}
-
-export interface EvolutionResult<T> {
-  best: Told<T, number> | undefined;
-  history: readonly Told<T, number>[];
-  population: readonly Told<T, number>[];
-  search: AgingEvolution<T>;
-}
-
-/** Builds or restores a search, checking that a resumed state has the asked settings. */
-function evolutionFor<T>(genome: Genome<T>, options: RunEvolutionCommon<T>): AgingEvolution<T> {
-  if (options.resumeFrom === undefined) {
-    return new AgingEvolution(genome, {
-      populationSize: options.populationSize,
-      sampleSize: options.sampleSize,
-      seed: resolveSeed(options),
-      maxRetries: options.maxRetries,
-    });
-  }
-  const search = AgingEvolution.fromJSON(genome, options.resumeFrom);
-  for (const field of ["populationSize", "sampleSize"] as const) {
-    if (search[field] !== options[field]) {
-      throw new SearchStateError(
-        `the resumed state has ${field} ${search[field]}, the run asks for ${options[field]}`,
-      );
-    }
-  }
-  return search;
-}
-
-/** Runs aging evolution on Candidates of a space, or on any genome. */
-export function runEvolution(
-  options: RunEvolutionCommon<Candidate> & { space: SearchSpace },
-): Promise<EvolutionResult<Candidate>>;
-export function runEvolution<T>(
-  options: RunEvolutionCommon<T> & { genome: Genome<T> },
-): Promise<EvolutionResult<T>>;
-export async function runEvolution<T>(
-  options: RunEvolutionCommon<T> & { genome?: Genome<T>; space?: SearchSpace },
-): Promise<EvolutionResult<T>> {
-  const genome = options.genome ?? (candidateGenome(options.space as SearchSpace) as Genome<never>);
-  const search = evolutionFor(genome, options);
-  await driveAskTell(search, {
-    budget: options.budget,
-    parallel: options.parallel ?? 1,
-    evaluate: options.evaluate,
-    ordering: options.ordering,
-    onEvaluated:
-      options.onEvaluated && ((item, fitness) => options.onEvaluated?.(item, fitness, search)),
-  });
-  return {
-    best: search.best(),
-    history: search.history(),
-    population: search.population(),
-    search,
-  };
 }

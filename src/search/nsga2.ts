@@ -17,18 +17,16 @@
  * slightly). A failed objective (NaN) counts as +Infinity.
  */
 import type { Rng } from "../data/rng.js";
-import type { Genome, ObjectivesCodec, Told, TellOrdering } from "./search-state.js";
+import { DEFAULT_SEARCH_OPTIONS } from "./options.js";
+import type { Genome, ObjectivesCodec, Told } from "./search-state.js";
 import {
   AskTellSearch,
   SearchStateError,
-  candidateGenome,
-  driveAskTell,
   objectiveVector,
   objectivesFitness,
   readCommonState,
-  resolveSeed,
 } from "./search-state.js";
-import type { Candidate, Objectives, SearchSpace } from "./types.js";
+import type { Objectives } from "./types.js";
 
 /** a dominates b: no worse in every objective and better in one (all minimised). */
 export function dominates(a: readonly number[], b: readonly number[]): boolean {
@@ -154,7 +152,7 @@ export function selectSurvivors<T>(
 export interface Nsga2Config {
   populationSize: number;
   seed: number;
-  /** Probability of crossover before mutation, when the genome has a crossover (default 0.9). */
+  /** Probability of crossover before mutation, when the genome has a crossover (default: SearchOptions'). */
   crossoverProbability?: number;
   maxRetries?: number;
   /** The objectives, in order; default: the sorted names of the first told objectives. */
@@ -193,12 +191,13 @@ export class Nsga2<T> extends AskTellSearch<T, Objectives> {
 
   constructor(genome: Genome<T>, config: Nsga2Config) {
     const objectives = objectivesFitness(config.objectiveNames);
-    super(genome, objectives, config.seed, config.maxRetries ?? 10);
+    super(genome, objectives, config.seed, config.maxRetries ?? DEFAULT_SEARCH_OPTIONS.maxRetries);
     this.objectives = objectives;
     if (!Number.isInteger(config.populationSize) || config.populationSize < 2) {
       throw new RangeError(`populationSize must be an integer ≥ 2, got ${config.populationSize}`);
     }
-    const crossoverProbability = config.crossoverProbability ?? 0.9;
+    const crossoverProbability =
+      config.crossoverProbability ?? DEFAULT_SEARCH_OPTIONS.crossoverProbability;
     if (!(crossoverProbability >= 0 && crossoverProbability <= 1)) {
       throw new RangeError(`crossoverProbability must lie in [0, 1], got ${crossoverProbability}`);
     }
@@ -356,71 +355,4 @@ export class Nsga2<T> extends AskTellSearch<T, Objectives> {
     search.childTarget = state.childTarget;
     return search;
   }
-}
-
-interface RunNsga2Common<T> {
-  populationSize: number;
-  budget: number;
-  parallel?: number;
-  seed?: number;
-  rng?: Rng;
-  crossoverProbability?: number;
-  maxRetries?: number;
-  objectiveNames?: string[];
-  ordering?: TellOrdering;
-  /** Every objective is minimised. */
-  evaluate: (item: T) => Promise<Objectives>;
-  onEvaluated?: (item: T, objectives: Objectives, search: Nsga2<T>) => void | Promise<void>;
-  resumeFrom?: unknown;
-}
-
-export interface Nsga2Result<T> {
-  /** The final population (survivors, including children of an unfinished last generation). */
-  population: RankedMember<T>[];
-  /** Its first (non-dominated) front. */
-  front: RankedMember<T>[];
-  history: readonly Told<T, Objectives>[];
-  generation: number;
-  search: Nsga2<T>;
-}
-
-/** Runs NSGA-II on Candidates of a space, or on any genome. */
-export function runNsga2(
-  options: RunNsga2Common<Candidate> & { space: SearchSpace },
-): Promise<Nsga2Result<Candidate>>;
-export function runNsga2<T>(
-  options: RunNsga2Common<T> & { genome: Genome<T> },
-): Promise<Nsga2Result<T>>;
-export async function runNsga2<T>(
-  options: RunNsga2Common<T> & { genome?: Genome<T>; space?: SearchSpace },
-): Promise<Nsga2Result<T>> {
-  const genome = options.genome ?? (candidateGenome(options.space as SearchSpace) as Genome<never>);
-  let search: Nsga2<T>;
-  if (options.resumeFrom === undefined) {
-    search = new Nsga2(genome, {
-      populationSize: options.populationSize,
-      seed: resolveSeed(options),
-      crossoverProbability: options.crossoverProbability,
-      maxRetries: options.maxRetries,
-      objectiveNames: options.objectiveNames,
-    });
-  } else {
-    search = Nsga2.fromJSON(genome, options.resumeFrom);
-    if (search.populationSize !== options.populationSize) {
-      throw new SearchStateError(
-        `the resumed state has populationSize ${search.populationSize}, the run asks for ${options.populationSize}`,
-      );
-    }
-  }
-  await driveAskTell(search, {
-    budget: options.budget,
-    parallel: options.parallel ?? 1,
-    evaluate: options.evaluate,
-    ordering: options.ordering,
-    onEvaluated:
-      options.onEvaluated &&
-      ((item, objectives) => options.onEvaluated?.(item, objectives, search)),
-  });
-  const { population, front } = search.result();
-  return { population, front, history: search.history(), generation: search.generation, search };
 }

@@ -6,16 +6,9 @@
  * baseline for NSGA-II.
  */
 import type { Rng } from "../data/rng.js";
-import type { FitnessCodec, Genome, Told, TellOrdering } from "./search-state.js";
-import {
-  AskTellSearch,
-  candidateGenome,
-  driveAskTell,
-  readCommonState,
-  resolveSeed,
-  scalarFitness,
-} from "./search-state.js";
-import type { Candidate, SearchSpace } from "./types.js";
+import { DEFAULT_SEARCH_OPTIONS } from "./options.js";
+import type { FitnessCodec, Genome, Told } from "./search-state.js";
+import { AskTellSearch, readCommonState, scalarFitness } from "./search-state.js";
 
 export const RANDOM_SEARCH_FORMAT = "nonlin.search.random/1";
 
@@ -34,7 +27,7 @@ export class RandomSearch<T, F = number> extends AskTellSearch<T, F> {
     config: { seed: number; maxRetries?: number },
     codec: FitnessCodec<F> = scalarFitness as unknown as FitnessCodec<F>,
   ) {
-    super(genome, codec, config.seed, config.maxRetries ?? 10);
+    super(genome, codec, config.seed, config.maxRetries ?? DEFAULT_SEARCH_OPTIONS.maxRetries);
   }
 
   /** The lowest scalar fitness so far (the earliest on ties); undefined for objectives. */
@@ -67,55 +60,4 @@ export class RandomSearch<T, F = number> extends AskTellSearch<T, F> {
     search.restoreCommon(state);
     return search;
   }
-}
-
-interface RunRandomSearchCommon<T, F> {
-  budget: number;
-  parallel?: number;
-  seed?: number;
-  rng?: Rng;
-  maxRetries?: number;
-  ordering?: TellOrdering;
-  /** What evaluate returns (default: one lower-is-better number). */
-  codec?: FitnessCodec<F>;
-  evaluate: (item: T) => Promise<F>;
-  onEvaluated?: (item: T, fitness: F, search: RandomSearch<T, F>) => void | Promise<void>;
-  resumeFrom?: unknown;
-}
-
-export interface RandomSearchResult<T, F> {
-  /** Lowest scalar fitness (undefined for objectives). */
-  best: Told<T, F> | undefined;
-  history: readonly Told<T, F>[];
-  search: RandomSearch<T, F>;
-}
-
-/** Runs random search on Candidates of a space, or on any genome. */
-export function runRandomSearch<F = number>(
-  options: RunRandomSearchCommon<Candidate, F> & { space: SearchSpace },
-): Promise<RandomSearchResult<Candidate, F>>;
-export function runRandomSearch<T, F = number>(
-  options: RunRandomSearchCommon<T, F> & { genome: Genome<T> },
-): Promise<RandomSearchResult<T, F>>;
-export async function runRandomSearch<T, F>(
-  options: RunRandomSearchCommon<T, F> & { genome?: Genome<T>; space?: SearchSpace },
-): Promise<RandomSearchResult<T, F>> {
-  const genome = options.genome ?? (candidateGenome(options.space as SearchSpace) as Genome<never>);
-  const search =
-    options.resumeFrom === undefined
-      ? new RandomSearch<T, F>(
-          genome,
-          { seed: resolveSeed(options), maxRetries: options.maxRetries },
-          options.codec,
-        )
-      : RandomSearch.fromJSON<T, F>(genome, options.resumeFrom, options.codec);
-  await driveAskTell(search, {
-    budget: options.budget,
-    parallel: options.parallel ?? 1,
-    evaluate: options.evaluate,
-    ordering: options.ordering,
-    onEvaluated:
-      options.onEvaluated && ((item, fitness) => options.onEvaluated?.(item, fitness, search)),
-  });
-  return { best: search.best(), history: search.history(), search };
 }

@@ -1,7 +1,6 @@
 /**
  * What every search algorithm here shares: a genome (how to sample, vary and hash a member of the
- * space), an ask/tell optimiser whose whole state is JSON, and a driver that keeps `parallel`
- * evaluations in flight until a budget of evaluations is spent.
+ * space) and an ask/tell optimiser whose whole state is JSON (driver.ts runs one).
  *
  * Randomness is counter-based: the n-th call of `ask()` draws from `new Rng(seed, n)` (stream n of
  * the seed). The generator's state therefore never needs exporting — (seed, number of asks) is
@@ -66,18 +65,6 @@ export class SearchStateError extends InputError {
 /** The generator of the n-th ask of a search with this seed. */
 export function askRng(seed: number, askIndex: number): Rng {
   return new Rng(seed, askIndex);
-}
-
-/** A seed from either an explicit seed or a generator (one 32-bit draw). */
-export function resolveSeed(options: { seed?: number; rng?: Rng }): number {
-  if (options.seed !== undefined) {
-    if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
-      throw new RangeError(`seed must be an integer in [0, 2^32), got ${options.seed}`);
-    }
-    return options.seed;
-  }
-  if (options.rng) return options.rng.nextUint32();
-  throw new RangeError("a search needs a seed (or an rng to draw one from)");
 }
 
 /** A told evaluation; `index` is its place in tell order (its birth, for aging). */
@@ -364,90 +351,4 @@ export function readCommonState(data: unknown, format: string): CommonState & { 
     if (!Array.isArray(record[field])) throw new SearchStateError(`${field} must be an array`);
   }
   return record as unknown as CommonState & { format: string };
-}
-
-/**
- * In which order results are told when several evaluations are in flight.
- * - "ask-order": told in the order they were asked (a result that finishes early waits for the
- *   older ones). The n-th ask then always sees exactly the first n − parallel + 1 results, so the
- *   search is the same whatever the timing of the evaluations (reproducible, resumable).
- * - "completion": told as they finish (Real et al.'s asynchronous workers: no idle worker), so
- *   the sequence depends on evaluation times.
- */
-export type TellOrdering = "ask-order" | "completion";
-
-export interface DriveOptions<T, F> {
-  /** Total evaluations (told plus in flight), counting those done before a restore. */
-  budget: number;
-  /** Evaluations kept in flight at once (≥ 1). */
-  parallel: number;
-  evaluate: (item: T) => Promise<F>;
-  /** Default "ask-order". */
-  ordering?: TellOrdering;
-  /** Called after each tell, before the next ask: a place to save the state. */
-  onEvaluated?: (item: T, fitness: F) => void | Promise<void>;
-}
-
-type Settled<F> = { ok: true; value: F } | { ok: false; error: unknown };
-
-/**
- * Keeps `parallel` evaluations in flight until the budget is spent or the algorithm has nothing
- * left to ask. Pending asks of a restored search are evaluated first. If an evaluation rejects,
- * the driver waits for the others in flight, tells their results, and rethrows; the rejected one
- * stays pending, so the saved state can be resumed.
- */
-export async function driveAskTell<T, F>(
-  optimizer: AskTellOptimizer<T, F>,
-  options: DriveOptions<T, F>,
-): Promise<void> {
-  const { budget, parallel, evaluate, onEvaluated } = options;
-  const ordering = options.ordering ?? "ask-order";
-  if (!Number.isInteger(budget) || budget < 0) {
-    throw new RangeError(`budget must be a non-negative integer, got ${budget}`);
-  }
-  if (!Number.isInteger(parallel) || parallel < 1) {
-    throw new RangeError(`parallel must be a positive integer, got ${parallel}`);
-  }
-  interface Job {
-    item: T;
-    settled: Promise<Settled<F>>;
-  }
-  const inFlight: Job[] = [];
-  const start = (item: T): void => {
-    const settled = Promise.resolve()
-      .then(() => evaluate(item))
-      .then(
-        (value): Settled<F> => ({ ok: true, value }),
-        (error: unknown): Settled<F> => ({ ok: false, error }),
-      );
-    inFlight.push({ item, settled });
-  };
-  const refill = (): void => {
-    while (inFlight.length < parallel && optimizer.askedCount < budget) {
-      const item = optimizer.ask();
-      if (item === undefined) return;
-      start(item);
-    }
-  };
-  optimizer.pending().forEach(start);
-  refill();
-  let failure: { error: unknown } | undefined;
-  while (inFlight.length > 0) {
-    let job: Job;
-    if (ordering === "ask-order") job = inFlight[0] as Job;
-    else
-      job = await Promise.race(
-        inFlight.map((candidate) => candidate.settled.then(() => candidate)),
-      );
-    const result = await job.settled;
-    inFlight.splice(inFlight.indexOf(job), 1);
-    if (!result.ok) {
-      failure ??= { error: result.error };
-      continue;
-    }
-    optimizer.tell(job.item, result.value);
-    await onEvaluated?.(job.item, result.value);
-    if (!failure) refill();
-  }
-  if (failure) throw failure.error;
 }
