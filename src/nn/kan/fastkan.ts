@@ -17,13 +17,13 @@ import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flopsFromForward, LayerSpecError } from "../layer.js";
 import {
   basisMatmul,
-  constantVector,
   flatInputCount,
   gridRangeField,
   layerNorm,
   layerNormFlops,
   unitsField,
 } from "./basis-common.js";
+import { gaussianBasis, gaussianBasisFlops, gaussianCentres } from "./rbf-basis.js";
 
 export const LAYER_NORM_EPS = 1e-5;
 
@@ -41,13 +41,6 @@ export const fastKanSchema = z
   })
   .strict();
 export type FastKanSpec = z.infer<typeof fastKanSchema>;
-
-/** The RBF centres c_g = low + g·h and the width h. */
-export function fastKanGrid(spec: FastKanSpec): { centres: number[]; width: number } {
-  const [low, high] = spec.grid_range;
-  const width = (high - low) / (spec.grid_size - 1);
-  return { centres: Array.from({ length: spec.grid_size }, (_, g) => low + g * width), width };
-}
 
 export class FastKanLayer implements Layer {
   readonly kind = "kan_fastkan";
@@ -103,16 +96,13 @@ export class FastKanLayer implements Layer {
 
   apply(state: LayerState, x: np.Array): np.Array {
     const { spline_w, base_w, ln_gain, ln_bias, bias } = state.params;
-    const [batch, n] = x.shape as [number, number];
-    const { centres, width } = fastKanGrid(this.spec);
+    const { centres, width } = gaussianCentres(this.spec.grid_range, this.spec.grid_size);
     let base: np.Array | undefined;
     if (base_w) base = np.matmul(x.ref.mul(nn.sigmoid(x.ref)), base_w.ref);
     const normed = this.layerNorm
       ? layerNorm(x, ln_gain as np.Array, ln_bias as np.Array, LAYER_NORM_EPS)
       : x;
-    // exp(−((x − c)/h)²) = exp((x − c)² · (−1/h²))
-    const offset = normed.reshape([batch, n, 1]).sub(constantVector(centres, this.dtype));
-    const basis = np.exp(np.square(offset).mul(-1 / (width * width)));
+    const basis = gaussianBasis(normed, centres, width, "square", this.dtype);
     let y = basisMatmul(basis, spline_w as np.Array);
     if (base) y = y.add(base);
     if (bias) y = y.add(bias.ref);
@@ -132,7 +122,7 @@ export class FastKanLayer implements Layer {
 
   /**
    * forward = [layer_norm] 7n + 3 (layerNormFlops with gain and shift)
-   *         + 4nG (subtract centre, square, scale by −1/h², exp)
+   *         + 4nG (gaussianBasisFlops: subtract centre, square, scale by −1/h², exp)
    *         + 2nGm (spline matmul)
    *         + [base] 2n (silu: sigmoid, multiply) + 2nm (matmul) + m (add to the spline part)
    *         + [bias] m
@@ -142,7 +132,7 @@ export class FastKanLayer implements Layer {
     const { units: m, grid_size: g } = this.spec;
     const forward =
       (this.layerNorm ? layerNormFlops(n, true) : 0) +
-      4 * n * g +
+      gaussianBasisFlops("square") * n * g +
       2 * n * g * m +
       (this.spec.base ? 2 * n + 2 * n * m + m : 0) +
       (this.spec.bias ? m : 0);

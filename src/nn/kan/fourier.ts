@@ -15,7 +15,8 @@ import { normalSample, splitKey } from "../../engine/random.js";
 import { defineLayer } from "../definition.js";
 import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { flopsFromForward } from "../layer.js";
-import { basisMatmul, constantVector, flatInputCount, unitsField } from "./basis-common.js";
+import { basisMatmul, flatInputCount, unitsField } from "./basis-common.js";
+import { FOURIER_BASIS_FLOPS, fourierBasis } from "./fourier-basis.js";
 
 export const fourierKanSchema = z
   .object({
@@ -76,12 +77,9 @@ export class FourierKanLayer implements Layer {
 
   apply(state: LayerState, x: np.Array): np.Array {
     const { cos_coeffs, sin_coeffs, bias } = state.params;
-    const [batch, n] = x.shape as [number, number];
-    const count = this.spec.frequencies;
-    const ks = Array.from({ length: count }, (_, k) => k + 1);
-    const phase = x.reshape([batch, n, 1]).mul(constantVector(ks, this.dtype));
-    let y = basisMatmul(np.cos(phase.ref), cos_coeffs as np.Array).add(
-      basisMatmul(np.sin(phase), sin_coeffs as np.Array),
+    const basis = fourierBasis(x, this.spec.frequencies, this.dtype);
+    let y = basisMatmul(basis.cos, cos_coeffs as np.Array).add(
+      basisMatmul(basis.sin, sin_coeffs as np.Array),
     );
     if (bias) y = y.add(bias.ref);
     return y;
@@ -103,7 +101,7 @@ export class FourierKanLayer implements Layer {
   flops(): FlopCount {
     const nk = this.inputs * this.spec.frequencies;
     const m = this.spec.units;
-    return flopsFromForward(3 * nk + 4 * nk * m + m + (this.spec.bias ? m : 0));
+    return flopsFromForward(FOURIER_BASIS_FLOPS * nk + 4 * nk * m + m + (this.spec.bias ? m : 0));
   }
 }
 

@@ -31,6 +31,8 @@ import { ActivationApplier } from "../activation.js";
 import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
 import { bsplineBasis, uniformKnots } from "./bspline-basis.js";
+import { FOURIER_BASIS_FLOPS, fourierBasis } from "./fourier-basis.js";
+import { gaussianBasis, gaussianBasisFlops, gaussianCentres } from "./rbf-basis.js";
 
 export const BASIS_SPACES = ["bspline", "rbf", "fourier", "polynomial"] as const;
 export const DEFAULT_SPACES = ["bspline", "rbf", "fourier", "polynomial", "silu"];
@@ -174,34 +176,25 @@ export class SelectableKanLayer implements Layer {
       }
       case "rbf": {
         const count = spec.rbf_centers;
-        const spacing = (high - low) / (count - 1);
-        const centres = Array.from({ length: count }, (_, k) => low + k * spacing);
+        const { centres, width } = gaussianCentres(spec.grid_range, count);
         return {
           name,
           rows: count,
-          features: (_state, x) => {
-            const z = lifted(x)
-              .sub(arrayFrom(centres, [1, 1, count], dtype))
-              .mul(1 / spacing);
-            return flat(np.exp(z.ref.mul(z).neg()));
-          },
-          // per centre: subtract, scale, square, negate, exp
-          featureFlops: () => n * 5 * count,
+          features: (_state, x) => flat(gaussianBasis(x, centres, width, "offset", dtype)),
+          featureFlops: () => n * gaussianBasisFlops("offset") * count,
           ...noExtras,
         };
       }
       case "fourier": {
         const count = spec.fourier_frequencies;
-        const frequencies = Array.from({ length: count }, (_, k) => k + 1);
         return {
           name,
           rows: 2 * count,
           features: (_state, x) => {
-            const angle = lifted(x).mul(arrayFrom(frequencies, [1, 1, count], dtype));
-            return flat(np.concatenate([np.cos(angle.ref), np.sin(angle)], 2));
+            const { cos, sin } = fourierBasis(x, count, dtype);
+            return flat(np.concatenate([cos, sin], 2));
           },
-          // per frequency: k·x, cos, sin
-          featureFlops: () => n * 3 * count,
+          featureFlops: () => n * FOURIER_BASIS_FLOPS * count,
           ...noExtras,
         };
       }
