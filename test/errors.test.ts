@@ -11,7 +11,7 @@ import { ExprError, ExprSyntaxError } from "../src/expr/errors.js";
 import { LayerSpecError } from "../src/nn/layer.js";
 import { SearchConfigError } from "../src/search/config.js";
 import { SearchStateError } from "../src/search/search-state.js";
-import { UnsupportedNodeError } from "../src/search/sr/evaluate.js";
+import { UnsupportedNodeError } from "../src/expr/evaluate.js";
 import { SrOptionsError } from "../src/search/sr/search.js";
 import { StoreError, StoreWriteError } from "../src/store/errors.js";
 import { ScheduleError } from "../src/train/optim/schedule.js";

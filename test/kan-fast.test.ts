@@ -13,7 +13,7 @@ import { matmul2d } from "../src/nn/dense.js";
 import type { KanLayer } from "../src/nn/kan/bspline.js";
 import { basisAt, designMatrix } from "../src/nn/kan/bspline-scalar.js";
 import { knotsFromSamples, readSplines, regrid } from "../src/nn/kan/kan-ops.js";
-import { leastSquares } from "../src/nn/kan/least-squares.js";
+import { leastSquares } from "../src/numeric/least-squares.js";
 import { kanScores } from "../src/nn/kan/prune.js";
 import type { LayerSpec, ModelState } from "../src/nn/model.js";
 import { disposeState, Model, splitState } from "../src/nn/model.js";

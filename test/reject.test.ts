@@ -14,17 +14,13 @@ import { before, describe, test } from "node:test";
 import { keyFromSeed, startEngine, takeValues } from "../src/engine/index.js";
 import { parseActivation } from "../src/expr/parse.js";
 import { Model } from "../src/nn/model.js";
-import type { ScreeningRecord } from "../src/search/reject.js";
-import {
-  defaultProbeTask,
-  perturbedGradientNorms,
-  probeLayers,
-  QualityRun,
-  Screener,
-  stabilityCheck,
-  staticCheck,
-  summariseScreening,
-} from "../src/search/reject.js";
+import { defaultProbeTask, probeLayers } from "../src/search/probes.js";
+import { QualityRun } from "../src/search/screening/quality-check.js";
+import type { ScreeningRecord } from "../src/search/screening/screener.js";
+import { Screener } from "../src/search/screening/screener.js";
+import { perturbedGradientNorms, stabilityCheck } from "../src/search/screening/stability-check.js";
+import { staticCheck } from "../src/search/screening/static-check.js";
+import { summarizeScreening } from "../src/search/screening/summary.js";
 import { activationOf, findZooEntry } from "../src/zoo/index.js";
 
 const act = (nameOrText: string) => {
@@ -211,7 +207,7 @@ describe("quality run and the pipeline", () => {
         [false, "stability", ["static", "stability"]],
       ],
     );
-    const summary = summariseScreening(records, 10);
+    const summary = summarizeScreening(records, 10);
     assert.equal(summary.candidates, 4);
     assert.equal(summary.passed, 1);
     assert.deepEqual(

@@ -20,7 +20,7 @@ import {
   symbolicRegression,
 } from "../src/search/sr/index.js";
 import { canonicalCandidate } from "../src/search/sr/canonical.js";
-import { ColumnEvaluator, compileProgram } from "../src/search/sr/evaluate.js";
+import { ColumnEvaluator, compileProgram } from "../src/expr/evaluate.js";
 import { fitConstants } from "../src/search/sr/levenberg-marquardt.js";
 
 // ---- an independent per-row reference: the language's safe forms written out here ----------
@@ -329,7 +329,7 @@ describe("sr evaluation", () => {
     const evaluator = new ColumnEvaluator([a, b]);
     for (const text of texts) {
       const expr = parseExpr(text);
-      const column = evaluator.run(compileProgram(expr, variables));
+      const column = evaluator.run(compileProgram(expr, { variables, cubeAsProduct: true }));
       for (let i = 0; i < n; i++) {
         const expected = reference(expr, { a: a[i] as number, b: b[i] as number });
         closeTo(column[i] as number, expected, 1e-12, `${text} at row ${i}`);
@@ -351,7 +351,7 @@ describe("sr evaluation", () => {
 
   it("takes constants from slots in pre-order", () => {
     const expr = parseExpr("2 * a + 3 / (b - 5)");
-    const program = compileProgram(expr, variables);
+    const program = compileProgram(expr, { variables });
     assert.deepEqual(Array.from(program.constants), [2, 3, -5]);
     const column = new ColumnEvaluator([a, b]).run(program, Float64Array.from([7, 11, 13]));
     const other = parseExpr("7 * a + 11 / (b + 13)");
@@ -362,7 +362,9 @@ describe("sr evaluation", () => {
   it("fits the constants of c0·exp(c1·a) + c2 by Levenberg–Marquardt", () => {
     const x = Float64Array.from({ length: 80 }, (_, i) => -2 + i / 20);
     const y = Float64Array.from(x, (v) => 1.7 * Math.exp(-0.8 * v) + 0.3);
-    const program = compileProgram(parseExpr("1 * exp(0.1 * a) + 0"), new Map([["a", 0]]));
+    const program = compileProgram(parseExpr("1 * exp(0.1 * a) + 0"), {
+      variables: new Map([["a", 0]]),
+    });
     const evaluator = new ColumnEvaluator([x]);
     const fit = fitConstants(evaluator, program, y, { iterations: 100, lossFloor: 0 });
     closeTo(fit.constants[0] as number, 1.7, 1e-8, "c0");

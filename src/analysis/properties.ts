@@ -15,10 +15,10 @@ import { arrayFrom, takeValues } from "../engine/index.js";
 import type { Activation } from "../expr/ast.js";
 import { isPointwise } from "../expr/ast.js";
 import { buildActivationFn, initParams } from "../expr/compile.js";
+import { CONTEXT_WIDTH, standardNormalNeighbours } from "./context.js";
 
 export const DEFAULT_INTERVAL: readonly [number, number] = [-6, 6];
 export const DEFAULT_SAMPLES = 1201;
-export const CONTEXT_WIDTH = 64;
 
 export type Monotonicity = "increasing" | "decreasing" | "non-monotonic";
 
@@ -34,19 +34,6 @@ export interface ActivationProperties {
   /** max |f(b) − f(a)| / |b − a| over neighbouring grid points. */
   lipschitzEstimate: number;
   curve: { x: number[]; y: number[]; slope: number[] };
-}
-
-/** A fixed standard-normal sample (Box–Muller on a small LCG): the same neighbours every run. */
-function standardNormalNeighbours(count: number): number[] {
-  let state = 12345;
-  const uniform = (): number => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state + 0.5) / 4294967296;
-  };
-  return Array.from(
-    { length: count },
-    () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()),
-  );
 }
 
 /** Grid with an odd number of points symmetric around the interval's midpoint, so 0 is on it

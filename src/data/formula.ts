@@ -13,8 +13,8 @@
 import type { Expr } from "../expr/ast.js";
 import { dependsOnInput, paramNamesOf, someNode } from "../expr/ast.js";
 import { ExprSyntaxError } from "../expr/errors.js";
+import { pointFunction } from "../expr/evaluate.js";
 import { parseActivation } from "../expr/parse.js";
-import { applyScalarOp, integerPower } from "../expr/scalar.js";
 import { Rng } from "./rng.js";
 import type { Task, TaskSplit } from "./task.js";
 import { DataError } from "./task.js";
@@ -45,8 +45,6 @@ export interface CompiledFormula {
   readonly variables: number;
   evaluate(values: ArrayLike<number>, offset?: number): number;
 }
-
-type PointFn = (values: ArrayLike<number>, offset: number) => number;
 
 interface Analysed {
   readonly text: string;
@@ -87,38 +85,6 @@ function analyse(text: string, field: string): Analysed {
   return { text, field, expr, usesX, highestIndex: Math.max(usesX ? 1 : 0, ...indices) };
 }
 
-/** Closures over the tree, built once: the formula is evaluated for thousands of rows. */
-function compileNode(expr: Expr): PointFn {
-  switch (expr.kind) {
-    case "input":
-      return (values, offset) => values[offset] as number;
-    case "const": {
-      const value = expr.value;
-      return () => value;
-    }
-    case "param": {
-      const index = Number(VARIABLE.exec(expr.name)?.[1]) - 1;
-      return (values, offset) => values[offset + index] as number;
-    }
-    case "pow": {
-      const base = compileNode(expr.base);
-      const exponent = expr.exponent;
-      return (values, offset) => integerPower(base(values, offset), exponent);
-    }
-    case "call": {
-      const args = expr.args.map(compileNode);
-      const op = expr.op;
-      return (values, offset) =>
-        applyScalarOp(
-          op,
-          args.map((arg) => arg(values, offset)),
-        );
-    }
-    case "stat":
-      throw new DataError("statistics have no meaning in a formula of one point");
-  }
-}
-
 /**
  * Parses formulas that share variables x1..xd. `variables` defaults to the largest index used;
  * given, it may exceed it (inputs the target ignores) but not fall below it.
@@ -143,10 +109,13 @@ export function compileFormulas(
       );
     }
   }
-  return analysed.map((a) => {
-    const fn = compileNode(a.expr);
-    return { text: a.text, variables: count, evaluate: (values, offset = 0) => fn(values, offset) };
-  });
+  // x1..xd read columns 0..d−1; x alone (one variable) reads column 0
+  const columns = new Map(Array.from({ length: count }, (_, j) => [`x${j + 1}`, j]));
+  return analysed.map((a) => ({
+    text: a.text,
+    variables: count,
+    evaluate: pointFunction(a.expr, { variables: columns, input: 0 }, count),
+  }));
 }
 
 /** One [low, high] per variable, checked. */

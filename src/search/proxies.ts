@@ -31,17 +31,13 @@ import { keyFromSeed } from "../engine/random.js";
 import type { Activation } from "../expr/ast.js";
 import { isPointwise } from "../expr/ast.js";
 import { buildActivationFn, initParams } from "../expr/compile.js";
+import { scalarFunctionAndSlope } from "../expr/evaluate.js";
 import type { ArrayRecord } from "../nn/layer.js";
 import { disposeState, joinState, Model, splitState } from "../nn/model.js";
+import { gaussianExpectationMidpoint } from "../numeric/quadrature.js";
 import { lossFunction } from "../train/loss.js";
 import { rowsOf } from "../train/run-fit.js";
-import {
-  defaultProbeTask,
-  flattenParams,
-  probeBatch,
-  probeLayers,
-  scalarFunctionAndSlope,
-} from "./reject.js";
+import { defaultProbeTask, flattenParams, probeBatch, probeLayers } from "./probes.js";
 
 // ---- kernel moments -----------------------------------------------------------------------
 
@@ -69,24 +65,13 @@ export interface KernelOptions {
   seed?: number;
 }
 
-/** E[g(z)] for z ~ N(0, 1) by the midpoint rule (a kink or jump at 0 falls on a cell edge). */
-export function gaussianExpectation(g: (z: number) => number, limit = 10, cells = 4000): number {
-  const h = (2 * limit) / cells;
-  let sum = 0;
-  for (let i = 0; i < cells; i++) {
-    const z = -limit + (i + 0.5) * h;
-    sum += g(z) * Math.exp(-0.5 * z * z);
-  }
-  return (sum * h) / Math.sqrt(2 * Math.PI);
-}
-
 function kernelByQuadrature(activation: Activation, options: KernelOptions): KernelProxies {
   const { value, slope } = scalarFunctionAndSlope(activation);
   const limit = options.limit ?? 10;
   const cells = options.cells ?? 4000;
-  const mean = gaussianExpectation(value, limit, cells);
-  const meanSquare = gaussianExpectation((z) => value(z) ** 2, limit, cells);
-  const chi = gaussianExpectation((z) => slope(z) ** 2, limit, cells);
+  const mean = gaussianExpectationMidpoint(value, limit, cells);
+  const meanSquare = gaussianExpectationMidpoint((z) => value(z) ** 2, limit, cells);
+  const chi = gaussianExpectationMidpoint((z) => slope(z) ** 2, limit, cells);
   return { mean, meanSquare, chi, chiAtUnitFixedPoint: chi / meanSquare };
 }
 

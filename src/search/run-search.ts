@@ -15,8 +15,9 @@ import { activationModel, fitnessConfigs, REFERENCE, relativeFitness } from "./f
 import { Nsga2 } from "./nsga2.js";
 import { RandomSearch } from "./random-search.js";
 import { kendallTau } from "./rank-correlation.js";
-import type { RejectionStage, ScreeningRecord } from "./reject.js";
-import { summariseScreening } from "./reject.js";
+import type { ScreeningRecord } from "./screening/screener.js";
+import type { RejectionStage } from "./screening/stage.js";
+import { summarizeScreening } from "./screening/summary.js";
 import type { ScreenRequest, ScreenResult } from "./screen-job.js";
 import type { AskTellSearch, Genome } from "./search-state.js";
 import { AgingEvolution } from "./evolution.js";
@@ -63,7 +64,7 @@ export interface SearchProgress {
 
 export interface SearchOutcome {
   evaluated: EvaluatedCandidate[];
-  screening: ReturnType<typeof summariseScreening>;
+  screening: ReturnType<typeof summarizeScreening>;
   proxyCorrelations: { proxy: string; kendallTau: number; n: number }[];
   /** Best first, rejected and failed candidates excluded. */
   ranking: EvaluatedCandidate[];
@@ -226,7 +227,7 @@ async function searchLoop<T extends Subject>(
   const meanTraining = trained > 0 ? trainingSeconds / trained : 0;
   return {
     evaluated,
-    screening: summariseScreening(screenings, meanTraining, stages),
+    screening: summarizeScreening(screenings, meanTraining, stages),
     proxyCorrelations: proxyCorrelations(evaluated),
     ranking: evaluated
       .filter((e) => Number.isFinite(e.fitness))

@@ -8,8 +8,9 @@
  */
 import { parseActivation } from "../expr/parse.js";
 import { zeroCostProxies } from "./proxies.js";
-import type { RejectionStage, ScreeningRecord } from "./reject.js";
-import { Screener } from "./reject.js";
+import type { ScreeningRecord } from "./screening/screener.js";
+import { Screener } from "./screening/screener.js";
+import type { RejectionStage } from "./screening/stage.js";
 
 export interface ScreenRequest {
   /** The activation's canonical text. */

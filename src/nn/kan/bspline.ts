@@ -28,7 +28,7 @@ import {
   withInputGradient,
 } from "./bspline-basis.js";
 import { designMatrix } from "./bspline-scalar.js";
-import { leastSquares } from "./least-squares.js";
+import { leastSquares } from "../../numeric/least-squares.js";
 
 export const kanSpecSchema = z
   .object({

@@ -8,7 +8,7 @@ import { arrayFrom } from "../../engine/dtype.js";
 import { takeValues } from "../../engine/ownership.js";
 import type { LayerState } from "../layer.js";
 import type { KanLayer, KanSpec } from "./bspline.js";
-import { leastSquares } from "./least-squares.js";
+import { leastSquares } from "../../numeric/least-squares.js";
 import { forwardEdges, siluWithSlope } from "./plain/kernels.js";
 import { LocalBasis } from "./plain/local-basis.js";
 import type { PlainBase } from "./plain/support.js";

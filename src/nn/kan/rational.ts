@@ -13,9 +13,15 @@ import type { FloatDType } from "../../engine/dtype.js";
 import { arrayFrom, toJaxDType } from "../../engine/dtype.js";
 import type { Key } from "../../engine/random.js";
 import { normalSample } from "../../engine/random.js";
-import type { Expr } from "../../expr/ast.js";
 import { isPointwise } from "../../expr/ast.js";
-import { applyScalarOp, integerPower } from "../../expr/scalar.js";
+import { initialParamValues, scalarFunction } from "../../expr/evaluate.js";
+import type {
+  LeastSquaresProblem,
+  LevenbergMarquardtOptions,
+} from "../../numeric/levenberg-marquardt.js";
+import { levenbergMarquardt } from "../../numeric/levenberg-marquardt.js";
+import { householderLeastSquares } from "../../numeric/qr.js";
+import { gaussianExpectationSimpson } from "../../numeric/quadrature.js";
 import { resolveActivation } from "../../zoo/index.js";
 import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
@@ -57,27 +63,7 @@ export function scalarActivation(source: string, field = "init_fn"): (x: number)
     throw new LayerSpecError(
       `${field}: '${source}' depends on other units (a statistic); a rational fits pointwise functions only`,
     );
-  const params = activation.params;
-  const evaluate = (expr: Expr, x: number): number => {
-    switch (expr.kind) {
-      case "input":
-        return x;
-      case "const":
-        return expr.value;
-      case "param":
-        return params[expr.name]?.init ?? NaN;
-      case "pow":
-        return integerPower(evaluate(expr.base, x), expr.exponent);
-      case "call":
-        return applyScalarOp(
-          expr.op,
-          expr.args.map((arg) => evaluate(arg, x)),
-        );
-      case "stat":
-        return NaN;
-    }
-  };
-  return (x) => evaluate(activation.expr, x);
+  return scalarFunction(activation.expr, initialParamValues(activation));
 }
 
 /** P(x)/(1 + |B(x)|) with P = Σ a_j x^j and B = Σ_{j≥1} b_j x^j, in float64. */
@@ -93,53 +79,6 @@ export function rationalValue(
   return p / (1 + Math.abs(b));
 }
 
-/**
- * min ‖A·u − y‖ for A [rows, cols] (row-major, overwritten) by Householder QR: stable where the
- * normal equations of a power basis would square an already large condition number.
- */
-export function householderLeastSquares(
-  a: Float64Array,
-  y: Float64Array,
-  rows: number,
-  cols: number,
-): Float64Array {
-  const rhs = Float64Array.from(y);
-  const diagonal = new Float64Array(cols);
-  for (let k = 0; k < cols; k++) {
-    let norm = 0;
-    for (let r = k; r < rows; r++) norm += (a[r * cols + k] as number) ** 2;
-    norm = Math.sqrt(norm);
-    const head = a[k * cols + k] as number;
-    const alpha = head > 0 ? -norm : norm;
-    diagonal[k] = alpha;
-    if (norm === 0) continue;
-    // v = column − alpha·e_k, stored in place; H = I − 2vvᵀ/(vᵀv)
-    a[k * cols + k] = head - alpha;
-    let vv = 0;
-    for (let r = k; r < rows; r++) vv += (a[r * cols + k] as number) ** 2;
-    if (vv === 0) continue;
-    for (let c = k + 1; c < cols; c++) {
-      let dot = 0;
-      for (let r = k; r < rows; r++)
-        dot += (a[r * cols + k] as number) * (a[r * cols + c] as number);
-      const scale = (2 * dot) / vv;
-      for (let r = k; r < rows; r++) a[r * cols + c]! -= scale * (a[r * cols + k] as number);
-    }
-    let dot = 0;
-    for (let r = k; r < rows; r++) dot += (a[r * cols + k] as number) * (rhs[r] as number);
-    const scale = (2 * dot) / vv;
-    for (let r = k; r < rows; r++) rhs[r]! -= scale * (a[r * cols + k] as number);
-  }
-  const u = new Float64Array(cols);
-  for (let k = cols - 1; k >= 0; k--) {
-    let sum = rhs[k] as number;
-    for (let c = k + 1; c < cols; c++) sum -= (a[k * cols + c] as number) * (u[c] as number);
-    const pivot = diagonal[k] as number;
-    u[k] = Math.abs(pivot) > 1e-300 ? sum / pivot : 0;
-  }
-  return u;
-}
-
 export interface RationalFit {
   /** a_0..a_m */
   numerator: number[];
@@ -150,29 +89,18 @@ export interface RationalFit {
   rmsError: number;
 }
 
-interface Residual {
-  residual: Float64Array;
-  /** [samples, cols] row-major; empty when not asked for. */
-  jacobian: Float64Array;
-  sse: number;
-}
-
-/** Residual P(t)/(1 + |B(t)|) − f(t) and its Jacobian w.r.t. (a_0..a_m, b_1..b_d). */
-function safeResidual(
-  coef: Float64Array,
+/** The residuals P(t)/(1 + |B(t)|) − f(t) and their Jacobian w.r.t. (a_0..a_m, b_1..b_d). */
+function safeRationalProblem(
   t: readonly number[],
   target: Float64Array,
   na: number,
   nb: number,
-  withJacobian: boolean,
-): Residual {
+): LeastSquaresProblem {
   const cols = na + nb;
   const samples = t.length;
-  const residual = new Float64Array(samples);
-  const jacobian = new Float64Array(withJacobian ? samples * cols : 0);
   const pw = new Float64Array(Math.max(na, nb + 1));
-  let sse = 0;
-  for (let k = 0; k < samples; k++) {
+  // P(t_k), B(t_k) and t_k's powers, left in `pw` for the Jacobian
+  const evaluateAt = (coef: Float64Array, k: number): { p: number; b: number } => {
     const tk = t[k] as number;
     pw[0] = 1;
     for (let j = 1; j < pw.length; j++) pw[j] = (pw[j - 1] as number) * tk;
@@ -180,64 +108,47 @@ function safeResidual(
     for (let j = 0; j < na; j++) p += (coef[j] as number) * (pw[j] as number);
     let b = 0;
     for (let j = 1; j <= nb; j++) b += (coef[na + j - 1] as number) * (pw[j] as number);
-    const sign = b > 0 ? 1 : -1;
-    const q = 1 + b * sign;
-    const r = p / q - (target[k] as number);
-    residual[k] = r;
-    sse += r * r;
-    if (!withJacobian) continue;
-    for (let j = 0; j < na; j++) jacobian[k * cols + j] = (pw[j] as number) / q;
-    for (let j = 1; j <= nb; j++)
-      jacobian[k * cols + na + j - 1] = (-p * sign * (pw[j] as number)) / (q * q);
-  }
-  return { residual, jacobian, sse };
+    return { p, b };
+  };
+  return {
+    parameters: cols,
+    residuals: samples,
+    residualsAt(coef, into) {
+      let sse = 0;
+      for (let k = 0; k < samples; k++) {
+        const { p, b } = evaluateAt(coef, k);
+        const q = 1 + b * (b > 0 ? 1 : -1);
+        const r = p / q - (target[k] as number);
+        into[k] = r;
+        sse += r * r;
+      }
+      return sse;
+    },
+    jacobianAt(coef, _residual, into) {
+      for (let k = 0; k < samples; k++) {
+        const { p, b } = evaluateAt(coef, k);
+        const sign = b > 0 ? 1 : -1;
+        const q = 1 + b * sign;
+        for (let j = 0; j < na; j++) into[k * cols + j] = (pw[j] as number) / q;
+        for (let j = 1; j <= nb; j++)
+          into[k * cols + na + j - 1] = (-p * sign * (pw[j] as number)) / (q * q);
+      }
+    },
+  };
 }
 
-/** Levenberg–Marquardt (Marquardt's diagonal scaling), each step an augmented QR solve; only
- * improving steps are taken; stops when the sum of squares no longer drops by 1e-12 relative. */
-function levenbergMarquardt(
-  start: Float64Array,
-  residualOf: (coef: Float64Array, withJacobian: boolean) => Residual,
-  samples: number,
-  cols: number,
-): Float64Array {
-  let u = start;
-  let current = residualOf(u, true);
-  let damping = 1e-3;
-  for (let iteration = 0; iteration < 500 && current.sse > 1e-30; iteration++) {
-    const scales = new Float64Array(cols);
-    for (let c = 0; c < cols; c++) {
-      let sum = 0;
-      for (let k = 0; k < samples; k++) sum += (current.jacobian[k * cols + c] as number) ** 2;
-      scales[c] = Math.sqrt(Math.max(sum, 1e-30));
-    }
-    let next: Residual | undefined;
-    let trial = u;
-    while (damping < 1e12) {
-      const augmented = new Float64Array((samples + cols) * cols);
-      augmented.set(current.jacobian);
-      for (let c = 0; c < cols; c++)
-        augmented[(samples + c) * cols + c] = Math.sqrt(damping) * (scales[c] as number);
-      const right = new Float64Array(samples + cols);
-      for (let k = 0; k < samples; k++) right[k] = -(current.residual[k] as number);
-      const step = householderLeastSquares(augmented, right, samples + cols, cols);
-      trial = Float64Array.from(u, (v, c) => v + (step[c] as number));
-      const candidate = residualOf(trial, false);
-      if (candidate.sse < current.sse) {
-        next = candidate;
-        break;
-      }
-      damping *= 4;
-    }
-    if (!next) break;
-    const gain = (current.sse - next.sse) / current.sse;
-    u = trial;
-    current = residualOf(u, true);
-    damping = Math.max(damping / 3, 1e-12);
-    if (gain < 1e-12) break;
-  }
-  return u;
-}
+/** Levenberg–Marquardt as KAT's init fit uses it: Marquardt's diagonal scaling, each step an
+ * augmented QR solve, λ 4x per refused trial up to 1e12; stops when the sum of squares no longer
+ * drops by 1e-12 relative (or after 500 steps, or below 1e-30). */
+const RATIONAL_FIT_STEPS: LevenbergMarquardtOptions = {
+  step: "qr",
+  maxIterations: 500,
+  costFloor: 1e-30,
+  minRelativeGain: 1e-12,
+  dampingGrowth: 4,
+  dampingGrowthAcceleration: 1,
+  maxDamping: 1e12,
+};
 
 /**
  * Least-squares fit of P/(1 + |B|) to f on [low, high]. Method: (1) the linearised problem
@@ -293,16 +204,20 @@ export function fitRational(
   polynomialStart.set(householderLeastSquares(polynomial, target, samples, na));
   if (nb > 0) starts.push(polynomialStart);
   // (2) Levenberg–Marquardt from each start; the best wins
-  const residualOf = (coef: Float64Array, withJacobian: boolean): Residual =>
-    safeResidual(coef, t, target, na, nb, withJacobian);
+  const problem = safeRationalProblem(t, target, na, nb);
   let u = starts[0] as Float64Array;
   let best = Infinity;
   for (const start of starts) {
-    const refined = levenbergMarquardt(start, residualOf, samples, cols);
-    const sse = residualOf(refined, false).sse;
-    if (sse < best) {
-      best = sse;
-      u = refined;
+    const residual = new Float64Array(samples);
+    const cost = problem.residualsAt(start, residual);
+    const refined = levenbergMarquardt(
+      problem,
+      { parameters: start, residual, cost },
+      RATIONAL_FIT_STEPS,
+    );
+    if (refined.cost < best) {
+      best = refined.cost;
+      u = refined.parameters;
     }
   }
   const numerator = Array.from({ length: na }, (_, j) => (u[j] as number) / s ** j);
@@ -317,18 +232,6 @@ export function fitRational(
     squares += error * error;
   }
   return { numerator, denominator, maxError, rmsError: Math.sqrt(squares / checks) };
-}
-
-/** E[g(x)] for x ~ N(0, 1), by Simpson's rule on [-12, 12] (the tail beyond is < 1e-30). */
-export function gaussianExpectation(g: (x: number) => number, intervals = 4800): number {
-  const h = 24 / intervals;
-  let sum = 0;
-  for (let k = 0; k <= intervals; k++) {
-    const x = -12 + k * h;
-    const weight = k === 0 || k === intervals ? 1 : k % 2 === 1 ? 4 : 2;
-    sum += weight * g(x) * Math.exp(-0.5 * x * x);
-  }
-  return (sum * h) / 3 / Math.sqrt(2 * Math.PI);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,7 +264,9 @@ export class RationalKanLayer implements Layer {
     this.outputShape = [spec.units];
     this.fit = fitRational(scalarActivation(spec.init_fn), spec.numerator, spec.denominator);
     const { numerator, denominator } = this.fit;
-    this.secondMoment = gaussianExpectation((x) => rationalValue(numerator, denominator, x) ** 2);
+    this.secondMoment = gaussianExpectationSimpson(
+      (x) => rationalValue(numerator, denominator, x) ** 2,
+    );
     if (!(this.secondMoment > 1e-12) || !Number.isFinite(this.secondMoment))
       throw new LayerSpecError(
         `init_fn: '${spec.init_fn}' fits a rational with E[φ(x)²] = ${this.secondMoment}; it must be a nonzero finite function`,

@@ -17,7 +17,8 @@ import { printExpr } from "../../expr/print.js";
 import { canonicalCandidate } from "./canonical.js";
 import type { SrDataset } from "./dataset.js";
 import { splitRows } from "./dataset.js";
-import { ColumnEvaluator, compileProgram, meanSquaredError } from "./evaluate.js";
+import type { Program } from "../../expr/evaluate.js";
+import { ColumnEvaluator, compileProgram, meanSquaredError } from "../../expr/evaluate.js";
 import type { FrontEntry } from "./front.js";
 import { chooseBest, paretoFront } from "./front.js";
 import { fitConstants } from "./levenberg-marquardt.js";
@@ -176,6 +177,8 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
   const rng = new Rng(options.seed);
   const split = splitRows(dataset, options.valFraction, rng);
   const variables = new Map(dataset.names.map((name, j) => [name, j]));
+  // x³ as x·x·x: the rounding symbolic regression has always used
+  const compile = (expr: Expr): Program => compileProgram(expr, { variables, cubeAsProduct: true });
   const train = new ColumnEvaluator(split.trainColumns);
   const target = split.trainTarget;
   const trainVariance = Math.max(variance(target), Number.MIN_VALUE);
@@ -198,13 +201,13 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
     const cached = cache.get(text);
     if (cached !== undefined) return cached;
     if (cache.size > 500_000) cache.clear();
-    const loss = train.meanSquaredError(compileProgram(expr, variables), target);
+    const loss = train.meanSquaredError(compile(expr), target);
     cache.set(text, loss);
     return loss;
   };
 
   const fit = (member: Member, iterations: number, trials: number): Member => {
-    const program = compileProgram(member.expr, variables);
+    const program = compile(member.expr);
     if (program.constants.length === 0 || !Number.isFinite(member.loss))
       return { ...member, fitted: true };
     const result = fitConstants(train, program, target, {
@@ -354,7 +357,7 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
     if (member === undefined || !Number.isFinite(member.loss)) continue;
     const polished = fit(member, options.polishIterations, POLISH_TRIALS);
     const expr = canonicalCandidate(polished.expr);
-    const program = compileProgram(expr, variables);
+    const program = compile(expr);
     const loss = meanSquaredError(validation.run(program), split.valTarget);
     entries.push({
       expression: printExpr(expr),
