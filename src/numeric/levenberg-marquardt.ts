@@ -109,7 +109,8 @@ function normalEquationsStep(
   };
 }
 
-/** Refines `start` (whose residuals and cost the caller has evaluated); returns the best point. */
+/** Refines `start` (whose residuals and cost the caller has evaluated); returns the best point.
+ * `start.residual` serves as scratch space afterwards. */
 export function levenbergMarquardt(
   problem: LeastSquaresProblem,
   start: LeastSquaresPoint,
