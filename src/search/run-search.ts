@@ -12,15 +12,14 @@ import type { TrialResult } from "../bench/results.js";
 import { findTask } from "../data/catalog.js";
 import type { SearchConfig } from "./config.js";
 import { activationModel, fitnessConfigs, REFERENCE, relativeFitness } from "./fitness.js";
+import { createAlgorithm, driveAskTell } from "./driver.js";
 import { Nsga2 } from "./nsga2.js";
-import { RandomSearch } from "./random-search.js";
+import { searchOptionsOf } from "./options.js";
 import { kendallTau } from "./rank-correlation.js";
 import type { ScreeningRecord } from "./screening/screener.js";
 import type { RejectionStage } from "./screening/stage.js";
 import { summarizeScreening } from "./screening/summary.js";
 import type { ScreenRequest, ScreenResult } from "./screen-job.js";
-import type { AskTellSearch, Genome } from "./search-state.js";
-import { AgingEvolution } from "./evolution.js";
 import type { CandidateKind, Subject, SubjectKind } from "./subjects.js";
 import { activationSubjects, candidateModel, kanBasisSubjects } from "./subjects.js";
 import type { Objectives } from "./types.js";
@@ -71,24 +70,6 @@ export interface SearchOutcome {
   trainingSeconds: number;
 }
 
-function algorithmOf<T>(
-  config: SearchConfig,
-  genome: Genome<T>,
-): AskTellSearch<T, number> | Nsga2<T> {
-  if (config.algorithm === "random") return new RandomSearch(genome, { seed: config.seed });
-  if (config.algorithm === "nsga2")
-    return new Nsga2(genome, {
-      populationSize: config.population,
-      seed: config.seed,
-      objectiveNames: ["fitness", "complexity"],
-    });
-  return new AgingEvolution(genome, {
-    populationSize: config.population,
-    sampleSize: config.sample,
-    seed: config.seed,
-  });
-}
-
 export async function runSearch(
   config: SearchConfig,
   runConfigs: RunConfigs,
@@ -117,7 +98,11 @@ async function searchLoop<T extends Subject>(
     subjects.kind === "activation"
       ? (["static", "stability", "quality"] as const).filter((stage) => config.rejection[stage])
       : [];
-  const search = algorithmOf(config, subjects.genome);
+  const search = createAlgorithm(
+    subjects.genome,
+    searchOptionsOf(config),
+    config.algorithm === "nsga2" ? { objectiveNames: ["fitness", "complexity"] } : {},
+  );
   const evaluated: EvaluatedCandidate[] = [];
   const screenings: ScreeningRecord[] = [];
   let trained = 0;
@@ -170,18 +155,14 @@ async function searchLoop<T extends Subject>(
     return { record, screening };
   };
 
-  /** Tells the algorithm (in ask order) and reports progress. */
-  const conclude = (candidate: T, { record, screening }: Evaluation): void => {
+  /** Records a told candidate and reports progress. */
+  const conclude = (_candidate: T, { record, screening }: Evaluation): void => {
     if (screening) screenings.push(screening);
     if (!record.rejectedAt) {
       trained++;
       trainingSeconds += record.seconds.training;
     }
     evaluated.push(record);
-    if (search instanceof Nsga2) {
-      const objectives: Objectives = { fitness: record.fitness, complexity: record.complexity };
-      search.tell(candidate, objectives);
-    } else search.tell(candidate, record.fitness);
     const ranking = evaluated.filter((e) => Number.isFinite(e.fitness));
     const best = ranking.reduce<EvaluatedCandidate | undefined>(
       (b, e) => (!b || e.fitness < b.fitness ? e : b),
@@ -200,30 +181,25 @@ async function searchLoop<T extends Subject>(
   // Up to `parallel` candidates are in flight — asked, then screened and trained on the executor,
   // all at once — and told in ask order. A candidate is asked only when the one `parallel` places
   // before it has been told, and only while the told trainings plus those in flight stay within
-  // the budget (a rejected candidate frees its place when told). What each ask sees therefore
-  // depends on the config alone, never on timing or on the number of workers: a search stays a
-  // pure function of its config, whatever runs its jobs. `parallel: 1` is one at a time.
-  const inFlight: { candidate: T; evaluation: Promise<Evaluation> }[] = [];
-  for (;;) {
-    while (
-      inFlight.length < config.parallel &&
-      trained + inFlight.length < config.budget &&
-      evaluated.length + inFlight.length < maxConsidered
-    ) {
-      const candidate = search.ask();
-      // nothing to ask now (NSGA-II between generations, or a spent space): tell what is in flight
-      if (!candidate) break;
-      const evaluation = evaluate(candidate);
-      evaluation.catch(() => undefined); // awaited in ask order below; a failure there ends the search
-      inFlight.push({ candidate, evaluation });
-      // let the executor send this candidate's first job before the next ask (sampling computes
-      // proxies on this thread: asking 4 candidates in a row kept 2 workers idle for ~0.7 s)
-      await nextTurn();
-    }
-    const next = inFlight.shift();
-    if (!next) break; // nothing in flight and nothing to ask: the search is over
-    conclude(next.candidate, await next.evaluation);
-  }
+  // the budget (a rejected candidate spends none of it). What each ask sees therefore depends on
+  // the config alone, never on timing or on the number of workers: a search stays a pure
+  // function of its config, whatever runs its jobs. `parallel: 1` is one at a time.
+  await driveAskTell<T, number | Objectives, Evaluation>(search, {
+    budget: config.budget,
+    parallel: config.parallel,
+    maxEvaluations: maxConsidered,
+    ordering: "ask-order",
+    evaluate,
+    fitnessOf: ({ record }) =>
+      search instanceof Nsga2
+        ? { fitness: record.fitness, complexity: record.complexity }
+        : record.fitness,
+    spendsBudget: ({ record }) => !record.rejectedAt,
+    // let the executor send this candidate's first job before the next ask (sampling computes
+    // proxies on this thread: asking 4 candidates in a row kept 2 workers idle for ~0.7 s)
+    afterStart: nextTurn,
+    onEvaluated: conclude,
+  });
   const meanTraining = trained > 0 ? trainingSeconds / trained : 0;
   return {
     evaluated,
