@@ -6,6 +6,7 @@
  */
 import { loadavg } from "node:os";
 import { loadTask } from "../src/data/node/load-task.js";
+import { jaxEngine } from "../src/train/jax-engine.js";
 import { startEngine } from "../src/engine/index.js";
 import { readFitConfig } from "../src/cli/fit.js";
 import { chooseEvaluator } from "../src/train/fit-lbfgs.js";
@@ -18,7 +19,7 @@ const loadBefore = loadavg()[0]!;
 const started = performance.now();
 const cpuStarted = process.cpuUsage();
 const task = loadTask(config.task, "examples");
-const { results } = runFit(config, task);
+const { results } = await runFit(jaxEngine, config, task);
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuStarted);
 for (const r of results)

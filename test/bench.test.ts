@@ -18,6 +18,7 @@ import type { BenchResults } from "../src/bench/results.js";
 import { runBench } from "../src/bench/run.js";
 import { trialSeed } from "../src/bench/seeds.js";
 import { familyVerdicts, summarizeTask } from "../src/bench/summary.js";
+import { jaxEngine } from "../src/train/jax-engine.js";
 import { catalogEntry } from "../src/data/node/catalog.js";
 import { startEngine } from "../src/engine/index.js";
 import { openStore } from "../src/store/index.js";
@@ -26,9 +27,9 @@ import { killWhenDone } from "./support/kill-when-done.js";
 const makeTaskOf = (plan: ReturnType<typeof planBench>) => (t: number, seed: number) =>
   catalogEntry(plan.tasks[t]!.entry.name).make({ ...plan.tasks[t]!.request, seed });
 
-function run(input: BenchConfigInput): BenchResults {
+function run(input: BenchConfigInput): Promise<BenchResults> {
   const plan = planBench(parseBenchConfig(input));
-  return runBench(plan, makeTaskOf(plan));
+  return runBench(jaxEngine, plan, makeTaskOf(plan));
 }
 
 const SMALL: Partial<BenchConfigInput> = {
@@ -43,9 +44,9 @@ before(async () => {
 });
 
 describe("bench statistics on real trials", () => {
-  it("detects a planted difference: an MLP against the same MLP whose hidden layer outputs 0", () => {
+  it("detects a planted difference: an MLP against the same MLP whose hidden layer outputs 0", async () => {
     // `0*x` zeroes every hidden unit, so that network can only learn a constant: worse by construction
-    const results = run({
+    const results = await run({
       ...SMALL,
       tasks: ["relu-kan/sin-pi-x"],
       candidates: [
@@ -66,14 +67,14 @@ describe("bench statistics on real trials", () => {
     assert.ok(tanh.ci95[1] < dead.ci95[0], "the confidence intervals separate");
   });
 
-  it("finds no difference between two networks that differ only in their random draws", () => {
+  it("finds no difference between two networks that differ only in their random draws", async () => {
     // an identity layer in front changes how the init key is split, not what can be learnt
     const model = (extra: boolean) => [
       ...(extra ? [{ type: "activation", fn: "x" }] : []),
       { type: "dense", units: 8, activation: "tanh" },
       { type: "dense", units: "outputs" },
     ];
-    const results = run({
+    const results = await run({
       ...SMALL,
       tasks: ["relu-kan/sin-pi-x"],
       candidates: [
@@ -87,7 +88,7 @@ describe("bench statistics on real trials", () => {
     assert.equal(b.vsBaseline!.significant, false);
   });
 
-  it("gives the same result for every trial whatever the order of candidates and tasks", () => {
+  it("gives the same result for every trial whatever the order of candidates and tasks", async () => {
     const candidates = [
       { name: "relu", activation: "relu" },
       { name: "tanh", activation: "tanh" },
@@ -95,8 +96,8 @@ describe("bench statistics on real trials", () => {
     ];
     const tasks = ["relu-kan/sin-pi-x", "toy/xy"];
     const base = { ...SMALL, seeds: 2, fairness: { mode: "params" as const, budget: 60 } };
-    const first = run({ ...base, tasks, candidates });
-    const second = run({
+    const first = await run({ ...base, tasks, candidates });
+    const second = await run({
       ...base,
       tasks: [...tasks].reverse(),
       candidates: [candidates[2]!, candidates[0]!, candidates[1]!],
@@ -150,8 +151,8 @@ describe("bench statistics on real trials", () => {
       }
   });
 
-  it("matched training time: no epoch starts after the budget is spent", () => {
-    const results = run({
+  it("matched training time: no epoch starts after the budget is spent", async () => {
+    const results = await run({
       ...SMALL,
       tasks: ["toy/xy"],
       candidates: [{ activation: "tanh" }],

@@ -94,8 +94,8 @@ const screenedHere: ScreenResult[] = [];
 
 before(async () => {
   await startEngine("wasm");
-  for (const job of JOBS) reference.set(job.id, executeTrialJob(job));
-  for (const request of SCREENS) screenedHere.push(executeScreen(request));
+  for (const job of JOBS) reference.set(job.id, await executeTrialJob(job));
+  for (const request of SCREENS) screenedHere.push(await executeScreen(request));
 });
 
 describe("inline executor", () => {
@@ -206,7 +206,7 @@ describe("worker pool", { timeout: 120_000 }, () => {
     // the retried trial is the same trial: equal to running it here
     assert.deepStrictEqual(
       comparable(outcomes.get(victim.id)!.result!),
-      comparable(executeTrialJob(victim)),
+      comparable(await executeTrialJob(victim)),
     );
     assert.ok(!alive(killed));
     assert.equal(pool.pids.length, 2, "the killed worker was replaced");

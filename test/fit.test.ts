@@ -17,6 +17,7 @@ import {
 import { Model } from "../src/nn/model.js";
 import { decodeWeights, encodeWeights } from "../src/train/checkpoint.js";
 import { fitConfigSchema } from "../src/train/fit-spec.js";
+import { jaxEngine } from "../src/train/jax-engine.js";
 import { runFit } from "../src/train/run-fit.js";
 import { readFitConfig } from "../src/cli/fit.js";
 import { openStore } from "../src/store/index.js";
@@ -34,10 +35,10 @@ describe("training", () => {
     await startEngine("wasm");
   });
 
-  it("hello KAN (pykan's workload) reaches test RMSE ≤ 1e-3 with the shipped example", (t) => {
+  it("hello KAN (pykan's workload) reaches test RMSE ≤ 1e-3 with the shipped example", async (t) => {
     const { config } = readFitConfig("examples/hello-kan.yaml");
     const task = loadTask(config.task, "examples");
-    const { results } = runFit(config, task);
+    const { results } = await runFit(jaxEngine, config, task);
     const rmse = results.map((r) => r.test.rmse!);
     t.diagnostic(`test RMSE by phase: ${rmse.map((v) => v.toExponential(2)).join(" → ")}`);
     t.diagnostic(`widths after pruning: [${results[1]!.widths.join(", ")}]`);
@@ -46,7 +47,7 @@ describe("training", () => {
     assert.ok(results[1]!.widths[1]! < 5, "pruning removed hidden nodes");
   });
 
-  it("grid extension 3 → 10 → 20 on KAN [2, 1, 1] lowers the test RMSE at each step", (t) => {
+  it("grid extension 3 → 10 → 20 on KAN [2, 1, 1] lowers the test RMSE at each step", async (t) => {
     const config = fitConfigSchema.parse({
       task: { type: "formula", formula: "exp(sin(pi*x1) + x2^2)", train: 1000, val: 0, test: 1000 },
       model: {
@@ -65,7 +66,7 @@ describe("training", () => {
         { kind: "lbfgs", steps: 15 },
       ],
     });
-    const { results } = runFit(config, loadTask(config.task));
+    const { results } = await runFit(jaxEngine, config, loadTask(config.task));
     const rmse = [results[0]!, results[2]!, results[4]!].map((r) => r.test.rmse!);
     t.diagnostic(`test RMSE at grids 3, 10, 20: ${rmse.map((v) => v.toExponential(2)).join(", ")}`);
     assert.ok(rmse[1]! < rmse[0]! && rmse[2]! < rmse[1]!, rmse.join(" → "));
@@ -103,7 +104,7 @@ describe("training", () => {
     assert.ok(Math.abs(relu[9]!.variance - 1) > 0.5, `ReLU variance ${relu[9]!.variance}`);
   });
 
-  it("trains an MLP with Adam on iris and selects on validation only", () => {
+  it("trains an MLP with Adam on iris and selects on validation only", async () => {
     const config = fitConfigSchema.parse({
       task: { type: "csv", path: "test/fixtures/data/iris.csv", header: "sklearn" },
       model: {
@@ -116,7 +117,7 @@ describe("training", () => {
         { kind: "gradient", optimizer: { name: "adam", lr: 0.02 }, epochs: 40, batch_size: 32 },
       ],
     });
-    const { results } = runFit(config, loadTask(config.task));
+    const { results } = await runFit(jaxEngine, config, loadTask(config.task));
     assert.ok(results[0]!.val!.accuracy! > 0.85, `val accuracy ${results[0]!.val!.accuracy}`);
   });
 

@@ -283,7 +283,7 @@ describe("BullMQ executor with two worker processes", { timeout: 120_000 }, () =
     for (const job of JOBS) {
       const outcome = outcomes.get(job.id)!;
       assert.ok(outcome.result, `${job.id}: ${outcome.error}`);
-      assert.deepStrictEqual(comparable(outcome.result), comparable(executeTrialJob(job)));
+      assert.deepStrictEqual(comparable(outcome.result), comparable(await executeTrialJob(job)));
       assert.equal(outcome.attempts, job.id === victim ? 2 : 1, job.id);
       // a trial holds its lock longer than the lock lasts: only renewal keeps it
       const seconds = outcome.result.secondsPerEpoch * outcome.result.epochs;
@@ -346,7 +346,7 @@ describe("a coordinator without workers", { timeout: 60_000 }, () => {
       await running;
       const screened = await screening;
       await startEngine("wasm");
-      assert.deepStrictEqual(untimed(screened), untimed(executeScreen(SCREEN)));
+      assert.deepStrictEqual(untimed(screened), untimed(await executeScreen(SCREEN)));
       assert.equal(screened.screening?.passed, true);
     } finally {
       await executor.close();
@@ -502,7 +502,10 @@ describe("rediss:// (TLS)", { timeout: 60_000 }, () => {
     assert.deepEqual(outcomes.map((o) => o.job.id).sort(), jobs.map((j) => j.id).sort());
     await startEngine("wasm");
     for (const outcome of outcomes)
-      assert.deepStrictEqual(comparable(outcome.result!), comparable(executeTrialJob(outcome.job)));
+      assert.deepStrictEqual(
+        comparable(outcome.result!),
+        comparable(await executeTrialJob(outcome.job)),
+      );
     assert.ok(worker.lines.some((l) => l.startsWith(`worker ready: queue ${QUEUE} at rediss://`)));
     worker.kill("SIGTERM");
     assert.equal(await exited(worker), 0);

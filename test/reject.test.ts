@@ -174,29 +174,29 @@ describe("stability check", () => {
 describe("quality run and the pipeline", () => {
   const quality = new QualityRun();
 
-  test("rejects 0·x (a constant predictor: val loss ln 2) and accepts silu", () => {
-    const zero = quality.check(parseActivation("0 * x"));
+  test("rejects 0·x (a constant predictor: val loss ln 2) and accepts silu", async () => {
+    const zero = await quality.check(parseActivation("0 * x"));
     assert.equal(zero.passed, false);
     assert.equal(zero.stage, "quality");
     assert.equal(zero.code, "worse-than-baseline");
     assert.ok(Math.abs((zero.measures.valLoss as number) - Math.log(2)) < 2e-3, zero.reason);
     const baseline = zero.measures.baselineValLoss as number;
     assert.ok(baseline < 0.3, `relu's val loss ${baseline}`);
-    const silu = quality.check(act("silu"));
+    const silu = await quality.check(act("silu"));
     assert.equal(silu.passed, true, silu.reason);
     assert.ok((silu.measures.valLoss as number) <= 1.5 * baseline + 1e-3);
     // the baseline was trained once
-    assert.equal(quality.baselineResult(), quality.baselineResult());
+    assert.equal(await quality.baselineResult(), await quality.baselineResult());
     assert.equal(silu.measures.baselineValLoss, baseline);
   });
 
-  test("the screener stops at the first failure; the summary counts and saved time add up", () => {
+  test("the screener stops at the first failure; the summary counts and saved time add up", async () => {
     const screener = new Screener({ quality });
     const records: ScreeningRecord[] = [
-      screener.screen(parseActivation("exp(exp(x))")),
-      screener.screen(parseActivation("step(x)")),
-      screener.screen(act("relu")),
-      screener.screen(parseActivation("30 * x^3")),
+      await screener.screen(parseActivation("exp(exp(x))")),
+      await screener.screen(parseActivation("step(x)")),
+      await screener.screen(act("relu")),
+      await screener.screen(parseActivation("30 * x^3")),
     ];
     assert.deepEqual(
       records.map((r) => [r.passed, r.rejectedAt, r.stages.map((s) => s.stage)]),

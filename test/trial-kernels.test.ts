@@ -9,7 +9,7 @@ import type { BenchConfigInput } from "../src/bench/config.js";
 import { parseBenchConfig } from "../src/bench/config.js";
 import { planBench } from "../src/bench/plan.js";
 import type { TrialResult } from "../src/bench/results.js";
-import { shareTrialKernels, trialKernelCounts } from "../src/bench/trial-kernels.js";
+import { shareTrialKernels, trialKernelCounts } from "../src/train/trial-kernels.js";
 import { startEngine } from "../src/engine/device.js";
 import { executeTrialJob, jobsOf } from "../src/exec/job.js";
 
@@ -80,14 +80,15 @@ const deterministic = (t: TrialResult) => ({
   peakMemoryBytes: 0,
 });
 
-function runAll(input: BenchConfigInput, share: boolean): TrialResult[] {
+async function runAll(input: BenchConfigInput, share: boolean): Promise<TrialResult[]> {
   shareTrialKernels(share);
   const jobs = jobsOf(planBench(parseBenchConfig(input)));
   // each cell's seed 1 first, so its seed 0 runs on kernels a different initialisation compiled
   const order = [...jobs].sort(
     (a, b) => a.task - b.task || a.candidate - b.candidate || b.seedIndex - a.seedIndex,
   );
-  const results = new Map(order.map((job) => [job.id, executeTrialJob(job)]));
+  const results = new Map<string, TrialResult>();
+  for (const job of order) results.set(job.id, await executeTrialJob(job));
   return jobs.map((job) => results.get(job.id)!);
 }
 
@@ -99,10 +100,10 @@ describe("trials sharing compiled kernels", () => {
     ["vector tasks, every vector layer type", VECTOR],
     ["an image task, conv and conv-KAN nets with EvoNorm", IMAGE],
   ] as const) {
-    it(`gives bit-identical trials to fresh compiles: ${name}`, () => {
-      const fresh = runAll(input, false);
+    it(`gives bit-identical trials to fresh compiles: ${name}`, async () => {
+      const fresh = await runAll(input, false);
       const before = trialKernelCounts();
-      const shared = runAll(input, true);
+      const shared = await runAll(input, true);
       const after = trialKernelCounts();
       // half the trials (seed 0 of each cell) ran on kernels seed 1 compiled
       assert.equal(after.hits - before.hits, shared.length / 2);

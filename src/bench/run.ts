@@ -5,6 +5,7 @@
  * independent and seeded per trial, so the order changes no result. Statistics come at the end.
  */
 import type { Task } from "../data/task.js";
+import type { TrialEngine } from "../train/trial-engine.js";
 import type { BenchPlan } from "./plan.js";
 import type { BenchResults, BenchTaskInfo, TrialResult } from "./results.js";
 import { trialSeed } from "./seeds.js";
@@ -93,24 +94,25 @@ export function assembleResults(
   return results;
 }
 
-export function runBench(
+export async function runBench(
+  engine: TrialEngine,
   plan: BenchPlan,
   makeTask: (task: number, seed: number) => Task,
   hooks: BenchHooks = {},
-): BenchResults {
+): Promise<BenchResults> {
   const { config } = plan;
   const started = new Date().toISOString();
   const total = plan.tasks.length * config.seeds * plan.candidates.length;
   const trials: TrialResult[] = [];
   const tasks: BenchTaskInfo[] = [];
   let index = 0;
-  plan.tasks.forEach((planned, t) => {
+  for (const [t, planned] of plan.tasks.entries()) {
     let rows: Task | undefined;
     for (let s = 0; s < config.seeds; s++) {
       const seed = trialSeed(config.seed, planned.entry.name, s);
       const task = makeTask(t, seed);
       rows ??= task;
-      plan.candidates.forEach((candidate, c) => {
+      for (const [c, candidate] of plan.candidates.entries()) {
         const ref: TrialRef = {
           index: index++,
           total,
@@ -119,7 +121,8 @@ export function runBench(
           seedIndex: s,
         };
         hooks.onTrialStart?.(ref);
-        const result = runTrial(
+        const result = await runTrial(
+          engine,
           config,
           plan.cells[t]![c]!,
           task,
@@ -130,10 +133,10 @@ export function runBench(
         );
         trials.push(result);
         hooks.onTrialEnd?.(ref, result);
-      });
+      }
     }
     tasks.push(taskInfo(plan, t, rows));
-  });
+  }
   const machine = hooks.machine ?? {
     cpus: 0,
     platform: "unknown",

@@ -5,17 +5,14 @@
  * memory growth.
  */
 import type { Task } from "../data/task.js";
-import { keyFromSeed } from "../engine/random.js";
-import { disposeState, splitState } from "../nn/model.js";
 import type { GradientPhase } from "../train/fit-spec.js";
-import { fitGradient } from "../train/gradient-fit.js";
 import type { SplitMetrics } from "../train/run-fit.js";
-import { metricsFromPredictions, predictionsOf, rowsOf } from "../train/run-fit.js";
+import { metricsFromPredictions, rowsOf } from "../train/run-fit.js";
+import type { TrialEngine } from "../train/trial-engine.js";
 import type { BenchConfig } from "./config.js";
 import type { PlannedCell } from "./plan.js";
 import type { CurvePoint, TrialResult } from "./results.js";
 import { rocAucMacro } from "./stats.js";
-import { trialKernels } from "./trial-kernels.js";
 
 export interface TrialHooks {
   /** Current resident memory in bytes (the CLI passes process.memoryUsage().rss). */
@@ -74,7 +71,13 @@ export function trainingPhase(config: BenchConfig): GradientPhase {
   };
 }
 
-export function runTrial(
+/**
+ * Runs one trial on `engine`. The engine trains; everything else here — the curve's metrics, the
+ * selected epoch, the constant predictor of a diverged trial, test scored once, the AUC — is the
+ * protocol, the same for every engine.
+ */
+export async function runTrial(
+  engine: TrialEngine,
   config: BenchConfig,
   cell: PlannedCell,
   task: Task,
@@ -82,85 +85,66 @@ export function runTrial(
   seed: number,
   names: { task: string; candidate: string },
   hooks: TrialHooks = {},
-): TrialResult {
-  const inputShape = task.inputShape ?? [task.inputs];
-  const loss = task.kind === "regression" ? "mse" : "cross_entropy";
+): Promise<TrialResult> {
   const phase = trainingPhase(config);
-  const { kernels, release } = trialKernels({
-    layers: cell.layers,
-    inputShape,
-    dtype: config.dtype,
-    loss,
-    optimizer: phase.optimizer,
-  });
-  const { model, forward } = kernels;
   const train = rowsOf(task, task.train);
   const val = task.val.rows > 0 ? rowsOf(task, task.val) : undefined;
   const memoryStart = hooks.memory?.() ?? 0;
   let peakMemory = memoryStart;
   const curve: CurvePoint[] = [];
   let diverged = false;
-  const started = performance.now();
-  let evaluationSeconds = 0;
-  const initial = model.init(keyFromSeed(seed));
-  const state = fitGradient(
-    model,
-    initial,
-    train,
-    val,
-    phase,
-    loss,
-    seed,
-    (report, epochState) => {
-      const point: CurvePoint = { epoch: report.epoch, trainLoss: report.trainLoss };
-      if (report.valLoss !== undefined) {
-        point.valLoss = report.valLoss;
-        // scoring the curve is reporting, not training: its time is left out of s/epoch
-        const evalStart = performance.now();
+  const trained = await engine.train(
+    {
+      layers: cell.layers,
+      inputShape: task.inputShape ?? [task.inputs],
+      dtype: config.dtype,
+      loss: task.kind === "regression" ? "mse" : "cross_entropy",
+      phase,
+      train,
+      ...(val ? { val } : {}),
+      seed,
+      ...(config.fairness.mode === "time" ? { seconds: config.fairness.budget } : {}),
+      valOutputsEachEpoch: task.kind === "classification",
+    },
+    (outcome) => {
+      const point: CurvePoint = { epoch: outcome.epoch, trainLoss: outcome.trainLoss };
+      if (outcome.valLoss !== undefined) {
+        point.valLoss = outcome.valLoss;
         point.valMetric =
           task.kind === "regression"
-            ? Math.sqrt(report.valLoss)
-            : metricOf(
-                task,
-                metricsFromPredictions(
-                  task,
-                  task.val,
-                  predictionsOf(model, epochState, task.val, forward),
-                ),
-              );
-        evaluationSeconds += (performance.now() - evalStart) / 1000;
+            ? Math.sqrt(outcome.valLoss)
+            : metricOf(task, metricsFromPredictions(task, task.val, outcome.valOutputs!));
       }
       curve.push(point);
       peakMemory = Math.max(peakMemory, hooks.memory?.() ?? 0);
-      hooks.onEpoch?.(report.epoch + 1, phase.epochs, report.trainLoss);
-    },
-    {
-      forward,
-      step: kernels.step(splitState(initial).params),
-      ...(config.fairness.mode === "time" ? { seconds: config.fairness.budget } : {}),
+      hooks.onEpoch?.(outcome.epoch + 1, phase.epochs, outcome.trainLoss);
     },
   );
-  const trainingSeconds = Math.max(1e-9, (performance.now() - started) / 1000 - evaluationSeconds);
   const epochs = curve.length;
-  // fitGradient kept the epoch with the lowest validation loss (the last one without validation)
+  // the engine kept the epoch with the lowest validation loss (the last one without validation)
   let selectedEpoch = val ? 0 : epochs - 1;
   if (val)
     curve.forEach((p) => {
       if ((p.valLoss ?? Infinity) < (curve[selectedEpoch]?.valLoss ?? Infinity))
         selectedEpoch = p.epoch;
     });
-  const score = (split: Task["val"]) => {
-    let predictions = predictionsOf(model, state, split, forward);
+  const score = async (split: Task["val"]) => {
+    let predictions = await trained.predict(split.x, split.rows);
     if (diverged || !predictions.every(Number.isFinite)) {
       diverged = true;
       predictions = constantPredictions(task, split.rows);
     }
     return { predictions, metrics: metricsFromPredictions(task, split, predictions) };
   };
-  const valScore = val ? score(task.val) : undefined;
-  const testScore = score(task.test);
-  release();
-  disposeState(state);
+  let valScore: Awaited<ReturnType<typeof score>> | undefined;
+  let testScore: Awaited<ReturnType<typeof score>>;
+  try {
+    valScore = val ? await score(task.val) : undefined;
+    testScore = await score(task.test);
+  } finally {
+    trained.release();
+  }
+  const { trainingSeconds } = trained;
   const result: TrialResult = {
     task: names.task,
     candidate: names.candidate,

@@ -14,6 +14,7 @@ import { decodeWeights, encodeWeights } from "../train/checkpoint.js";
 import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
 import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
+import { jaxEngine } from "../train/jax-engine.js";
 import { runFit } from "../train/run-fit.js";
 import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { describeError, UsageError } from "./errors.js";
@@ -85,7 +86,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     await prepareTask(config.task);
     const task = loadTask(config.task, dirname(specPath));
     const outDir = options.out ?? options.resume;
-    let resume: Parameters<typeof runFit>[3];
+    let resume: Parameters<typeof runFit>[4];
     if (options.resume) {
       const specFile = join(options.resume, "checkpoint.json");
       if (!existsSync(specFile)) throw new UsageError(`--resume: ${specFile} not found`);
@@ -112,7 +113,8 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     output.say(
       `task ${task.name}: ${task.train.rows} train / ${task.val.rows} val / ${task.test.rows} test rows, ${task.inputs} inputs`,
     );
-    const { results } = runFit(
+    const { results } = await runFit(
+      jaxEngine,
       config,
       task,
       {

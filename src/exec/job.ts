@@ -13,6 +13,7 @@ import type { TrialResult } from "../bench/results.js";
 import { trialSeed } from "../bench/seeds.js";
 import type { TrialHooks } from "../bench/trial.js";
 import { runTrial } from "../bench/trial.js";
+import { jaxEngine } from "../train/jax-engine.js";
 import { catalogEntry } from "../data/node/catalog.js";
 import type { Task } from "../data/task.js";
 import type { ScreenRequest, ScreenResult } from "../search/screen-job.js";
@@ -161,7 +162,7 @@ export function planOf(config: BenchConfig): BenchPlan {
  * Runs one trial job (synchronously, in this process). The engine must be started. The task's
  * rows are cached for the last (task, seed) only — the next job usually shares them.
  */
-export function executeTrialJob(job: TrialJob, hooks: TrialHooks = {}): TrialResult {
+export function executeTrialJob(job: TrialJob, hooks: TrialHooks = {}): Promise<TrialResult> {
   const plan = planOf(job.config);
   const planned = plan.tasks[job.task]!;
   const seed = trialSeed(plan.config.seed, planned.entry.name, job.seedIndex);
@@ -173,6 +174,7 @@ export function executeTrialJob(job: TrialJob, hooks: TrialHooks = {}): TrialRes
     taskCache.set(key, task);
   }
   return runTrial(
+    jaxEngine,
     plan.config,
     plan.cells[job.task]![job.candidate]!,
     task,
@@ -221,9 +223,9 @@ export async function executeJob<J extends Job>(
   job: J,
   hooks: TrialHooks = {},
 ): Promise<ResultOf<J>> {
-  if (isScreenJob(job)) return executeScreen(job.request) as ResultOf<J>;
+  if (isScreenJob(job)) return (await executeScreen(job.request)) as ResultOf<J>;
   if (job.kind !== undefined && job.kind !== "trial")
     throw new RangeError(`job ${String((job as Job).id)}: unknown kind '${String(job.kind)}'`);
   await prepareTrialJob(job);
-  return executeTrialJob(job, hooks) as ResultOf<J>;
+  return (await executeTrialJob(job, hooks)) as ResultOf<J>;
 }

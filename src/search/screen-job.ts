@@ -35,14 +35,14 @@ export interface ScreenResult {
 const screeners = new Map<string, Screener>();
 
 /** Runs a screen request here. The engine must be started. */
-export function executeScreen(request: ScreenRequest): ScreenResult {
+export async function executeScreen(request: ScreenRequest): Promise<ScreenResult> {
   const activation = parseActivation(request.activation);
   const result: ScreenResult = {};
   if (request.stages.length > 0) {
     const key = request.stages.join(",");
     let screener = screeners.get(key);
     if (!screener) screeners.set(key, (screener = new Screener({ stages: request.stages })));
-    result.screening = screener.screen(activation);
+    result.screening = await screener.screen(activation);
   }
   if (request.proxies && (result.screening?.passed ?? true)) {
     const proxies = zeroCostProxies(activation);

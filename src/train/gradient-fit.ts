@@ -19,7 +19,7 @@ import type { LossName } from "./loss.js";
 import { lossFunction } from "./loss.js";
 import { applyUpdates, makeOptimizer } from "./optim/index.js";
 import type { GradientTransform, OptState } from "./optim/index.js";
-import { permutation } from "./shuffle.js";
+import { batchOrder } from "./shuffle.js";
 
 /** Rows of a split, as the model sees them: x [rows, ...inputShape], y [rows, outputs]. */
 export interface Rows {
@@ -145,7 +145,7 @@ export function fitGradient(
     if (options.seconds !== undefined && (performance.now() - started) / 1000 >= options.seconds)
       break;
     const order = phase.shuffle
-      ? permutation(train.rows, seed + epoch)
+      ? batchOrder(train.rows, seed, epoch)
       : Array.from({ length: train.rows }, (_, i) => i);
     let lossSum = 0;
     for (let b = 0; b < batches; b++) {

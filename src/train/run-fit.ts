@@ -15,9 +15,10 @@ import type { FitConfig, Phase } from "./fit-spec.js";
 import type { Forward } from "./forward.js";
 import { fitLbfgs } from "./fit-lbfgs.js";
 import type { Rows } from "./gradient-fit.js";
-import { fitGradient } from "./gradient-fit.js";
+import { hostStateOf, stateFromHost } from "./host-state.js";
 import { regridModel } from "./kan-grid.js";
 import type { LossName } from "./loss.js";
+import type { TrialEngine } from "./trial-engine.js";
 
 export interface SplitMetrics {
   loss: number;
@@ -122,12 +123,17 @@ export function buildModel(config: FitConfig, task: Task, layers?: LayerSpec[]):
   );
 }
 
-export function runFit(
+/**
+ * Runs the config's phases in order. Gradient phases train through `engine` (the trial-engine
+ * seam, from the current state); L-BFGS, prune and refine run on jax-js here.
+ */
+export async function runFit(
+  engine: TrialEngine,
   config: FitConfig,
   task: Task,
   hooks: FitHooks = {},
   resume?: { model: Model; state: ModelState; phasesDone: number },
-): { model: Model; state: ModelState; results: PhaseResult[] } {
+): Promise<{ model: Model; state: ModelState; results: PhaseResult[] }> {
   const loss = defaultLoss(config, task);
   let model = resume?.model ?? buildModel(config, task);
   const expected = task.kind === "regression" ? task.outputs : (task.classes ?? 2);
@@ -139,24 +145,34 @@ export function runFit(
   const train = rowsOf(task, task.train);
   const x = (): np.Array => arrayFrom(train.x, [train.rows, ...model.inputShape], model.dtype);
   const results: PhaseResult[] = [];
-  config.phases.forEach((phase, index) => {
-    if (resume && index < resume.phasesDone) return;
+  for (const [index, phase] of config.phases.entries()) {
+    if (resume && index < resume.phasesDone) continue;
     const started = performance.now();
     const progress = (at: number, of: number, value: number): void =>
       hooks.onProgress?.({ phase: index, kind: phase.kind, at, of, loss: value });
     switch (phase.kind) {
       case "gradient": {
         const val = task.val.rows > 0 ? rowsOf(task, task.val) : undefined;
-        state = fitGradient(
-          model,
-          state,
-          train,
-          val,
-          phase,
-          loss,
-          config.model.seed + 1000 * index,
+        const trained = await engine.train(
+          {
+            layers: model.specs,
+            inputShape: model.inputShape,
+            dtype: model.dtype,
+            loss,
+            phase,
+            train,
+            ...(val ? { val } : {}),
+            seed: config.model.seed + 1000 * index,
+            initial: hostStateOf(state),
+          },
           (r) => progress(r.epoch + 1, phase.epochs, r.trainLoss),
         );
+        try {
+          disposeState(state);
+          state = stateFromHost(await trained.state(), model.dtype);
+        } finally {
+          trained.release();
+        }
         break;
       }
       case "lbfgs": {
@@ -215,6 +231,6 @@ export function runFit(
     if (task.val.rows > 0) result.val = metricsOf(model, state, task, task.val);
     results.push(result);
     hooks.onPhase?.(result, model, state);
-  });
+  }
   return { model, state, results };
 }

@@ -1,5 +1,5 @@
 /** Seeded shuffles of training rows (Fisher–Yates on a mulberry32 stream): same seed, same order. */
-export function permutation(count: number, seed: number): number[] {
+function permutation(count: number, seed: number): number[] {
   let state = (seed ^ 0x9e3779b9) >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -14,4 +14,12 @@ export function permutation(count: number, seed: number): number[] {
     [order[i], order[j]] = [order[j] as number, order[i] as number];
   }
   return order;
+}
+
+/**
+ * The order of the training rows in epoch `epoch` of a trial with seed `seed`: part of the trial
+ * protocol, so every engine runs the same batches (src/train/trial-engine.ts).
+ */
+export function batchOrder(rows: number, seed: number, epoch: number): number[] {
+  return permutation(rows, seed + epoch);
 }

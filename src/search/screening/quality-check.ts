@@ -8,6 +8,7 @@ import { candidateLayers } from "../../bench/candidates.js";
 import { parseBenchConfig } from "../../bench/config.js";
 import type { TrialResult } from "../../bench/results.js";
 import { runTrial } from "../../bench/trial.js";
+import { jaxEngine } from "../../train/jax-engine.js";
 import type { Task } from "../../data/task.js";
 import type { FloatDType } from "../../engine/dtype.js";
 import type { Activation } from "../../expr/ast.js";
@@ -48,7 +49,7 @@ export const QUALITY_THRESHOLDS = {
 export class QualityRun {
   readonly task: Task;
   private readonly options: Required<Omit<QualityOptions, "task">>;
-  private baseline: TrialResult | undefined;
+  private baseline: Promise<TrialResult> | undefined;
   /** Seconds the baseline run took (spent once per QualityRun). */
   baselineSeconds = 0;
 
@@ -67,7 +68,7 @@ export class QualityRun {
   }
 
   /** One trial of the activation (a zoo name or expression text) on the task. */
-  trial(activationText: string): TrialResult {
+  trial(activationText: string): Promise<TrialResult> {
     const o = this.options;
     const config = parseBenchConfig({
       name: "quality-run",
@@ -93,6 +94,7 @@ export class QualityRun {
     const model = new Model(layers, inputShape, o.dtype);
     const flops = model.flops();
     return runTrial(
+      jaxEngine,
       config,
       {
         task: 0,
@@ -111,21 +113,23 @@ export class QualityRun {
   }
 
   /** The baseline's trial (run on first use). */
-  baselineResult(): TrialResult {
+  baselineResult(): Promise<TrialResult> {
     if (!this.baseline) {
       const started = performance.now();
-      this.baseline = this.trial(this.options.baseline);
-      this.baselineSeconds = (performance.now() - started) / 1000;
+      this.baseline = this.trial(this.options.baseline).then((result) => {
+        this.baselineSeconds = (performance.now() - started) / 1000;
+        return result;
+      });
     }
     return this.baseline;
   }
 
-  check(activation: Activation): StageRecord {
-    const reference = this.baselineResult().val.loss;
+  async check(activation: Activation): Promise<StageRecord> {
+    const reference = (await this.baselineResult()).val.loss;
     const started = performance.now();
     let result: TrialResult;
     try {
-      result = this.trial(printActivation(activation));
+      result = await this.trial(printActivation(activation));
     } catch (error) {
       return stageRecord(
         "quality",

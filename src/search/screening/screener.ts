@@ -68,7 +68,7 @@ export class Screener {
     return this.qualityRun;
   }
 
-  runStage(stage: RejectionStage, activation: Activation): StageRecord {
+  runStage(stage: RejectionStage, activation: Activation): StageRecord | Promise<StageRecord> {
     switch (stage) {
       case "static":
         return staticCheck(activation);
@@ -79,10 +79,10 @@ export class Screener {
     }
   }
 
-  screen(activation: Activation): ScreeningRecord {
+  async screen(activation: Activation): Promise<ScreeningRecord> {
     const stages: StageRecord[] = [];
     for (const stage of this.stages) {
-      const result = this.runStage(stage, activation);
+      const result = await this.runStage(stage, activation);
       stages.push(result);
       if (!result.passed) break;
     }

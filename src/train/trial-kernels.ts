@@ -13,12 +13,12 @@ import type { FloatDType } from "../engine/dtype.js";
 import type { ArrayRecord } from "../nn/layer.js";
 import type { LayerSpec } from "../nn/model.js";
 import { Model } from "../nn/model.js";
-import type { GradientPhase } from "../train/fit-spec.js";
-import type { Forward } from "../train/forward.js";
-import { compiledForward } from "../train/forward.js";
-import type { TrainStep } from "../train/gradient-fit.js";
-import { trainStep } from "../train/gradient-fit.js";
-import type { LossName } from "../train/loss.js";
+import type { GradientPhase } from "./fit-spec.js";
+import type { Forward } from "./forward.js";
+import { compiledForward } from "./forward.js";
+import type { TrainStep } from "./gradient-fit.js";
+import { trainStep } from "./gradient-fit.js";
+import type { LossName } from "./loss.js";
 
 export interface TrialKernels {
   model: Model;
