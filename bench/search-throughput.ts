@@ -11,7 +11,11 @@
  * uses the idle core through V8's background threads (compiler, GC), which 2 workers cannot.
  *
  * Reference measured in the same run: the machine's own scaling for two processes (machine-control).
+ * With `--reference DIR` (another checkout, built: e.g. the previous commit in a git worktree),
+ * each of 1 and 2 workers also runs that checkout's CLI, alternating with this one, and the ratio
+ * of trials per minute this / reference is printed per mode; both must find the same result.
  * Run: npm run build && node --import tsx bench/search-throughput.ts [--repeat N] [--preset P]
+ *      [--reference DIR]
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -31,8 +35,13 @@ const PRESET = option("--preset", "quick");
 const PARALLEL = option("--parallel", "");
 /** Candidate trainings (the preset's own when not given): a longer search amortises start-up. */
 const BUDGET = option("--budget", "");
-const cli = join(import.meta.dirname, "..", "dist", "src", "cli", "main.js");
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+const REFERENCE = option("--reference", "");
+const cliOf = (root: string) => {
+  const path = join(root, "dist", "src", "cli", "main.js");
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build there first`);
+  return path;
+};
+const cli = cliOf(join(import.meta.dirname, ".."));
 
 interface SearchRun {
   seconds: number;
@@ -45,7 +54,7 @@ const firstCore = /Cpus_allowed_list:\s*(\d+)/.exec(readFileSync("/proc/self/sta
 
 type Mode = "1" | "1 on one core" | "2";
 
-function search(mode: Mode): SearchRun {
+function search(mode: Mode, cliPath = cli): SearchRun {
   const workers = mode === "2" ? 2 : 1;
   const dir = mkdtempSync(join(tmpdir(), "nonlin-search-throughput-"));
   try {
@@ -59,7 +68,7 @@ function search(mode: Mode): SearchRun {
       [
         ...pin.slice(1),
         ...(pin.length > 0 ? [process.execPath] : []),
-        cli,
+        cliPath,
         ...["search", "--preset", PRESET, "--workers", String(workers), "--store", store],
         ...(PARALLEL ? ["--parallel", PARALLEL] : []),
         ...(BUDGET ? ["--budget", BUDGET] : []),
@@ -100,6 +109,36 @@ const perMinute = (r: SearchRun) => (r.trials / r.seconds) * 60;
 console.log(
   `nonlin search --preset ${PRESET}${PARALLEL ? ` --parallel ${PARALLEL}` : ""}${BUDGET ? ` --budget ${BUDGET}` : ""}, ${REPEAT} × (1 worker, 2 workers), alternating; ${availableParallelism()} cores; load average ${load()}`,
 );
+if (REFERENCE) {
+  const reference = cliOf(REFERENCE);
+  const trees = { this: cli, reference } as const;
+  const byTree: Record<string, SearchRun[]> = {};
+  for (let r = 0; r < REPEAT; r++)
+    for (const mode of ["1", "2"] as const) {
+      // alternate which tree goes first, so a drifting machine weighs on both alike
+      const order =
+        r % 2 === 0 ? (["this", "reference"] as const) : (["reference", "this"] as const);
+      for (const tree of order) {
+        const run = search(mode, trees[tree]);
+        (byTree[`${tree} ${mode}`] ??= []).push(run);
+        console.log(
+          `  ${tree} ${mode} worker(s): ${run.trials} trials in ${run.seconds.toFixed(1)} s = ${perMinute(run).toFixed(1)} trials/min`,
+        );
+      }
+    }
+  const found = new Set(Object.values(byTree).flatMap((runs) => runs.map((r) => r.found)));
+  if (found.size !== 1)
+    throw new Error(`the trees found different results:\n${[...found].join("\n")}`);
+  for (const mode of ["1", "2"] as const) {
+    const here = median(byTree[`this ${mode}`]!.map(perMinute));
+    const there = median(byTree[`reference ${mode}`]!.map(perMinute));
+    console.log(
+      `${mode} worker(s), this / reference (${REFERENCE}), median of ${REPEAT}: ${there.toFixed(1)} → ${here.toFixed(1)} trials/min = ${(here / there).toFixed(3)}x`,
+    );
+  }
+  console.log(`same ranking and headline in every run of both trees; load average ${load()}`);
+  process.exit(0);
+}
 const modes: Mode[] = firstCore === undefined ? ["1", "2"] : ["1", "1 on one core", "2"];
 const runs: Record<Mode, SearchRun[]> = { "1": [], "1 on one core": [], "2": [] };
 for (let r = 0; r < REPEAT; r++) {

@@ -1,5 +1,5 @@
 /**
- * Trials share what they compile (src/bench/trial-kernels.ts): a trial run with kernels another
+ * Trials share what they compile (src/train/trial-kernels.ts): a trial run with kernels another
  * seed compiled must be bit for bit the trial run with its own fresh compile — for every layer
  * type a bench can train, so no layer bakes per-initialisation state into a trace.
  */
