@@ -92,8 +92,9 @@ export class ChildWorker {
     const child = fork(file, [device, ...(options.ignoreInterrupt ? ["--ignore-sigint"] : [])], {
       execArgv,
       serialization: "advanced",
-      // stdout is never shared: `--json` keeps the parent's stdout for one document
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      // stdout is never shared: `--json` keeps the parent's stdout for one document; stdin is
+      // never written: it ends when this process dies, and the worker then exits (worker-process.ts)
+      stdio: ["pipe", "pipe", "pipe", "ipc"],
     });
     const worker = new ChildWorker(child);
     return new Promise((resolve, reject) => {
@@ -180,6 +181,7 @@ export class ChildWorker {
     const handles: Refable[] = [
       this.child,
       this.child.channel,
+      this.child.stdin,
       this.child.stdout,
       this.child.stderr,
     ];

@@ -3,6 +3,7 @@
  * it is sent (trials, screenings), one at a time, and reports epochs and the result over IPC.
  * Training is synchronous, so this process is busy for a whole job; its parent stays free.
  */
+import { Worker } from "node:worker_threads";
 import { parseDeviceName, startEngine } from "../engine/index.js";
 import { executeJob } from "./job.js";
 import type { Job } from "./job.js";
@@ -37,7 +38,20 @@ async function run(job: Job): Promise<void> {
   }
 }
 
-// an orphan (its parent was killed) finishes nothing more: it leaves when the channel closes
+/**
+ * The parent holds the other end of stdin (a pipe it never writes): the pipe ends when the parent
+ * dies, however it dies. A thread watches it, so the process ends even while its main thread is
+ * busy in a synchronous trial (the 'disconnect' event waits for the trial to finish).
+ */
+const PARENT_WATCH = `
+const { Socket } = require("node:net");
+const stdin = new Socket({ fd: 0, readable: true, writable: false });
+const leave = () => process.kill(process.pid, "SIGKILL");
+stdin.on("data", () => {}).on("end", leave).on("close", leave).on("error", leave);
+`;
+
+// an orphan (its parent was killed) finishes nothing more
+new Worker(PARENT_WATCH, { eval: true, execArgv: [] }).unref();
 process.on("disconnect", () => process.exit(0));
 // Ctrl-C reaches the whole process group; a Redis worker's parent decides what it means
 if (process.argv.includes("--ignore-sigint")) process.on("SIGINT", () => {});
