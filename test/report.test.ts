@@ -21,6 +21,7 @@ import { benchMarkdown, markdownText } from "../src/report/bench-markdown.js";
 import type { ReportCell } from "../src/report/bench-report-model.js";
 import { benchReportModel } from "../src/report/bench-report-model.js";
 import { benchTable } from "../src/report/bench-table.js";
+import { benchWarnings } from "../src/report/bench-warnings.js";
 import { paretoFront } from "../src/report/pareto.js";
 import { renderCurveSvg } from "../src/report/svg.js";
 import { resolveActivation } from "../src/zoo/index.js";
@@ -355,6 +356,54 @@ describe("bench report model", () => {
     assert.deepEqual(
       model.tasks.map((t) => t.table?.baselineRow),
       TASKS.map(() => 0),
+    );
+  });
+});
+
+describe("bench report warnings", () => {
+  const FLOOR =
+    "No candidate can be significantly better or worse than the baseline: with 3 seed(s) and 2 challenger(s) " +
+    "the smallest Holm-adjusted p of a paired Wilcoxon test is 2 × 2/2^3 = 0.5 (≥ 0.05). " +
+    "Run at least 7 seeds for a difference to be able to reach p < 0.05.";
+
+  it("say the Holm floor up front in the terminal, report.md and report.html", () => {
+    const results = fixture();
+    assert.equal(benchWarnings(results)[0], FLOOR);
+    const table = benchTable(results);
+    assert.ok(table.includes(`warning: ${FLOOR}`));
+    assert.ok(table.indexOf(FLOOR) < table.indexOf("toy/sin-sum"));
+    const md = benchMarkdown(results);
+    assert.ok(md.includes(`> **Warning:** ${markdownText(FLOOR)}`));
+    assert.ok(md.indexOf("Holm-adjusted p") < md.indexOf("## Setup"));
+    const html = benchHtml(results);
+    assert.ok(
+      html.includes(`<p class="warning"><strong>Warning:</strong> ${escapeHtml(FLOOR)}</p>`),
+    );
+    assert.ok(html.indexOf("Holm-adjusted p") < html.indexOf("<nav>"));
+  });
+
+  it("give the Holm floor for the issue's 6 seeds and 4 challengers, and none at 8 seeds", () => {
+    const five: BenchCandidateInfo[] = ["a", "b", "c", "d"].map((name) => ({
+      name,
+      kind: "activation",
+      group: "mlp",
+      description: name,
+    }));
+    const results = { ...fixture(), candidates: [...CANDIDATES.slice(0, 1), ...five] };
+    const [floor] = benchWarnings({ ...results, seeds: 6 });
+    assert.match(
+      floor ?? "",
+      /^No candidate can be .* 4 × 2\/2\^6 = 0\.125 \(≥ 0\.05\)\. Run at least 8 seeds/,
+    );
+    assert.equal(benchWarnings({ ...results, seeds: 7 }).length, 1);
+    assert.deepEqual(benchWarnings({ ...results, seeds: 8 }), []);
+    assert.ok(!benchTable({ ...results, seeds: 8 }).includes("warning"));
+    assert.ok(!benchMarkdown({ ...results, seeds: 8 }).includes("Warning"));
+    // one challenger, 5 seeds: 2/32 = 0.0625, but 5 equal differences reach 0.0369 (normal, ties)
+    const one = { ...fixture(), candidates: CANDIDATES.slice(0, 2), seeds: 5 };
+    assert.match(
+      benchWarnings(one)[0] ?? "",
+      /^Almost no candidate .* 1 × 2\/2\^5 = 0\.0625 \(≥ 0\.05\) unless all of a candidate's differences from the baseline are equal in size \(then the normal approximation reaches 0\.0369\)\. Run at least 6 seeds/,
     );
   });
 });

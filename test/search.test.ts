@@ -419,5 +419,27 @@ describe("held-out headline", () => {
     const headline = heldoutHeadline(results(trials), candidates);
     assert.equal(headline.winner, undefined);
     assert.match(headline.text, /^None of the 2 discovered activation\(s\) beat ReLU/);
+    assert.doesNotMatch(headline.text, /No candidate could have/, "12 pairs can reach p < 0.05");
+  });
+
+  it("says when too few task×seed pairs were pooled for any candidate to beat ReLU", () => {
+    // one seed on each of 2 tasks: 2 pairs, 2 comparisons; the floor 2 · 2/2^2 = 1
+    const trials: TrialResult[] = [];
+    for (const [task, base, better] of [
+      ["a", 0.2, 0.1],
+      ["b", 0.8, 0.9],
+    ] as const)
+      trials.push(
+        trial("relu", task, 0, base),
+        trial("found-1", task, 0, better),
+        trial("found-2", task, 0, better),
+      );
+    const headline = heldoutHeadline(results(trials), candidates);
+    assert.equal(headline.winner, undefined);
+    // 7 pairs are the fewest for 2 comparisons (2 · 2/128 < 0.05): 4 seeds on 2 tasks
+    assert.match(
+      headline.text,
+      /^None of the 2 discovered activation\(s\) beat ReLU .*\. No candidate could have: with 2 task×seed pairs and 2 comparisons with ReLU, the smallest Holm-adjusted p is 2 × 2\/2\^2 = 1 \(≥ 0\.05\); run at least 4 held-out seeds \(heldout\.seeds\) on 2 task\(s\)\.$/,
+    );
   });
 });

@@ -6,18 +6,21 @@ import {
   chiSquareSurvival,
   friedman,
   holm,
+  holmFloor,
   improvementOverRandom,
   logGamma,
   nemenyiCriticalDifference,
   nemenyiQ,
   normalCdf,
   normalQuantile,
+  pairsForHolm,
   parameterEfficiency,
   regularizedGammaP,
   regularizedGammaQ,
   regularizedIncompleteBeta,
   rocAucMacro,
   signedRankNullCounts,
+  smallestTwoSidedP,
   studentizedRangeCdf,
   studentizedRangeQuantile,
   studentTCdf,
@@ -387,6 +390,32 @@ describe("Holm adjustment", () => {
     assert.deepEqual(holm([0.3]), [0.3]);
     assert.deepEqual(holm([]), []);
     assert.throws(() => holm([0.1, 1.2]), /\[0, 1\]/);
+  });
+});
+
+describe("Holm floor", () => {
+  it("is the smallest p wilcoxonSignedRank gives, times the number of comparisons", () => {
+    for (let n = 1; n <= 30; n++) {
+      const zeros = new Array<number>(n).fill(0);
+      // every difference of one sign, sizes distinct (no ties) or all equal (one tie group)
+      const distinct = wilcoxonSignedRank(
+        Array.from({ length: n }, (_, i) => i + 1),
+        zeros,
+      ).pValue;
+      const equal = wilcoxonSignedRank(new Array<number>(n).fill(1), zeros).pValue;
+      const smallest = smallestTwoSidedP(n);
+      close(smallest.untied, distinct, 1e-15, `untied n = ${n}`);
+      close(smallest.tied, Math.min(distinct, equal), 1e-15, `tied n = ${n}`);
+      if (n <= 25) close(smallest.untied, 2 / 2 ** n, 1e-15, `2/2^${n}`);
+    }
+    // 6 seeds, 4 challengers: 4 · 2/2^6 = 0.125, what holm gives the best case
+    assert.equal(holmFloor(6, 4).untied, 0.125);
+    assert.deepEqual(holm(new Array<number>(4).fill(2 / 64)), [0.125, 0.125, 0.125, 0.125]);
+    assert.equal(holmFloor(3, 4).untied, 1);
+    // 8 seeds are the fewest that let 4 challengers reach p < 0.05 (4 · 2/256 = 0.031)
+    assert.equal(pairsForHolm(4), 8);
+    assert.ok(holmFloor(7, 4).untied >= 0.05 && holmFloor(8, 4).untied < 0.05);
+    assert.equal(pairsForHolm(1), 6);
   });
 });
 

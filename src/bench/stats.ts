@@ -7,12 +7,13 @@ export { summarize, type Summary } from "./stats/summary.js";
 export {
   wilcoxonSignedRank,
   signedRankNullCounts,
+  smallestTwoSidedP,
   WILCOXON_EXACT_MAX_N,
   type Alternative,
   type WilcoxonOptions,
   type WilcoxonResult,
 } from "./stats/wilcoxon.js";
-export { holm } from "./stats/holm.js";
+export { holm, holmFloor, pairsForHolm } from "./stats/holm.js";
 export {
   averageRanks,
   friedman,

@@ -79,6 +79,7 @@ svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 .shapes { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 16px; }
 code { background: #f4f4f4; padding: 1px 4px; border-radius: 3px; word-break: break-word; }
 .note { color: #666; font-style: italic; }
+.warning { border-left: 4px solid #c62828; background: #fdecea; padding: 6px 12px; }
 `;
 
 /** Sortable tables: click a header to sort by that column (numbers by data-value). */
@@ -400,6 +401,9 @@ export function benchHtml(results: BenchResults): string {
     `<body>`,
     `<header><h1>${escapeHtml(model.title)}</h1>`,
     `<p class="meta">${results.tasks.length} task(s) × ${results.candidates.length} candidate(s) × ${results.seeds} seed(s); ${escapeHtml(fairnessText(results.fairness))}; baseline ${escapeHtml(results.baseline)}</p></header>`,
+    ...model.warnings.map(
+      (warning) => `<p class="warning"><strong>Warning:</strong> ${escapeHtml(warning)}</p>`,
+    ),
     `<nav>${nav}</nav>`,
     setupSection(model.setup),
     `<section id="results"><h2>Results</h2>`,

@@ -88,6 +88,7 @@ export function benchMarkdown(results: BenchResults): string {
   return [
     `# ${markdownText(model.title)}`,
     "",
+    ...model.warnings.flatMap((warning) => [`> **Warning:** ${markdownText(warning)}`, ""]),
     ...setupSection(model.setup),
     "",
     "## Results",

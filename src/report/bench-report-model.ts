@@ -28,6 +28,7 @@ import {
   significanceMark,
   summariesOf,
 } from "./bench-format.js";
+import { benchWarnings } from "./bench-warnings.js";
 
 export interface ReportCell {
   text: string;
@@ -71,6 +72,8 @@ export interface ReportSection {
 
 export interface BenchReportModel {
   title: string;
+  /** What a reader must know before the numbers (the Holm floor…), said before everything else. */
+  warnings: string[];
   setup: {
     title: string;
     facts: [label: string, text: string][];
@@ -326,6 +329,7 @@ function verdictsOf(results: BenchResults): ReportSection {
 export function benchReportModel(results: BenchResults): BenchReportModel {
   return {
     title: `Benchmark: ${results.name}`,
+    warnings: benchWarnings(results),
     setup: setupOf(results),
     marks: MARK_LEGEND,
     tasks: results.tasks.map((task) => taskOf(results, task)),

@@ -21,6 +21,7 @@ import {
   significanceMark,
   summariesOf,
 } from "./bench-format.js";
+import { benchWarnings } from "./bench-warnings.js";
 
 export interface BenchTableOptions {
   /** ANSI colours and bold (only for a terminal). */
@@ -149,6 +150,9 @@ export function benchTable(results: BenchResults, options: BenchTableOptions = {
     [
       `${results.name}: ${results.tasks.length} task(s) × ${results.candidates.length} candidate(s) × ${results.seeds} seed(s); ${fairnessText(results.fairness)}; baseline ${results.baseline}`,
     ],
+    benchWarnings(results).map((warning) =>
+      color ? `${STYLE.red}warning:${RESET} ${warning}` : `warning: ${warning}`,
+    ),
     ...results.tasks.map((task) => taskBlock(results, task, color)),
     [MARK_LEGEND],
     rankBlock(results, color),

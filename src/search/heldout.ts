@@ -8,7 +8,7 @@
 import type { BenchConfig, BenchConfigInput } from "../bench/config.js";
 import { parseBenchConfig } from "../bench/config.js";
 import type { BenchResults, TrialResult } from "../bench/results.js";
-import { holm, wilcoxonSignedRank } from "../bench/stats.js";
+import { holm, holmFloor, pairsForHolm, wilcoxonSignedRank } from "../bench/stats.js";
 import { structuralHash } from "../expr/hash.js";
 import { canonicalActivation } from "../expr/simplify.js";
 import { printActivation } from "../expr/print.js";
@@ -260,8 +260,27 @@ export function heldoutHeadline(results: BenchResults, candidates: HeldoutCandid
         ? "; the ones that did are zoo entries."
         : ".");
   const text =
-    verdict + (basisSearch ? againstFirstBasis(results, candidates, winner?.candidate) : "");
+    verdict +
+    (winner ? "" : holmFloorSentence(verdicts, results.tasks.length)) +
+    (basisSearch ? againstFirstBasis(results, candidates, winner?.candidate) : "");
   return winner ? { verdicts, text, winner: winner.candidate } : { verdicts, text };
+}
+
+/**
+ * When too few task×seed pairs were pooled for any of the comparisons to reach Holm p < 0.05
+ * (the smallest is comparisons × 2/2^pairs), the headline says so and how many seeds would do.
+ */
+function holmFloorSentence(verdicts: HeldoutVerdict[], tasks: number): string {
+  if (verdicts.length === 0) return "";
+  const pairs = Math.min(...verdicts.map((v) => v.pairs));
+  const floor = holmFloor(pairs, verdicts.length).untied;
+  if (floor < 0.05) return "";
+  const seeds = Math.ceil(pairsForHolm(verdicts.length) / Math.max(1, tasks));
+  return (
+    ` No candidate could have: with ${pairs} task×seed pairs and ${verdicts.length} comparisons with ReLU, ` +
+    `the smallest Holm-adjusted p is ${verdicts.length} × 2/2^${pairs} = ${Number(floor.toPrecision(3))} (≥ 0.05); ` +
+    `run at least ${seeds} held-out seeds (heldout.seeds) on ${tasks} task(s).`
+  );
 }
 
 /**

@@ -1,3 +1,5 @@
+import { smallestTwoSidedP } from "./wilcoxon.js";
+
 /**
  * Holm's step-down adjustment (Holm 1979): sort the m p-values ascending, multiply the i-th
  * (1-based) by m − i + 1, take the running maximum so the adjusted values keep the order of the
@@ -21,4 +23,24 @@ export function holm(pValues: ArrayLike<number>): number[] {
     adjusted[index] = running;
   });
   return adjusted;
+}
+
+/**
+ * The Holm floor: the smallest Holm-adjusted p any of `comparisons` tests can reach is
+ * comparisons × the smallest raw p, here of a paired Wilcoxon test over `pairs` pairs
+ * (k·2/2ⁿ without ties; `tied` when every |difference| ties, see smallestTwoSidedP).
+ */
+export function holmFloor(pairs: number, comparisons: number): { untied: number; tied: number } {
+  const raw = smallestTwoSidedP(pairs);
+  return {
+    untied: Math.min(1, comparisons * raw.untied),
+    tied: Math.min(1, comparisons * raw.tied),
+  };
+}
+
+/** The fewest pairs whose Holm floor (without ties) is below alpha for `comparisons` tests. */
+export function pairsForHolm(comparisons: number, alpha = 0.05): number {
+  let pairs = 1;
+  while (holmFloor(pairs, comparisons).untied >= alpha) pairs++;
+  return pairs;
 }

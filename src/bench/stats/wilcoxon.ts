@@ -122,3 +122,20 @@ function normalPValue(
   const z = Math.max(0, Math.abs(statistic - mean) - correction) / se;
   return Math.min(1, 2 * normalSurvival(z));
 }
+
+/**
+ * The smallest two-sided p wilcoxonSignedRank ("auto") can give n non-zero paired differences:
+ * every difference of one sign. Without ties that is the exact 2/2ⁿ (n ≤ 25; the normal tail
+ * above); when every |difference| ties (one tie group of n, the smallest variance, n(n+1)²/16)
+ * the normal approximation can go lower.
+ */
+export function smallestTwoSidedP(n: number): { untied: number; tied: number } {
+  if (n < 1) return { untied: 1, tied: 1 };
+  const extreme = (n * (n + 1)) / 2;
+  const untied =
+    n <= WILCOXON_EXACT_MAX_N
+      ? exactPValue(extreme, n, "two-sided")
+      : normalPValue(extreme, n, [], "two-sided", true);
+  const tied = n === 1 ? untied : normalPValue(extreme, n, [n], "two-sided", true);
+  return { untied, tied: Math.min(untied, tied) };
+}
