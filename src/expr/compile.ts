@@ -27,13 +27,12 @@ export function initParams(
   sampleShape: readonly number[],
   dtype: FloatDType,
 ): ParamArrays {
-  const params: ParamArrays = {};
-  for (const [name, spec] of Object.entries(activation.params)) {
-    params[name] = np.full(paramShape(spec.sharing, sampleShape), spec.init, {
-      dtype: toJaxDType(dtype),
-    });
-  }
-  return params;
+  return Object.fromEntries(
+    Object.entries(activation.params).map(([name, spec]) => [
+      name,
+      np.full(paramShape(spec.sharing, sampleShape), spec.init, { dtype: toJaxDType(dtype) }),
+    ]),
+  );
 }
 
 function reductionAxes(axis: StatAxis, ndim: number): number[] {
@@ -61,7 +60,7 @@ class Evaluator {
       case "const":
         return this.constant(expr.value);
       case "param": {
-        const value = this.params[expr.name];
+        const value = Object.hasOwn(this.params, expr.name) ? this.params[expr.name] : undefined;
         if (!value) throw new Error(`no value for parameter '${expr.name}'`);
         return value.ref;
       }

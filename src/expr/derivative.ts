@@ -117,7 +117,8 @@ export function derivative(expr: Expr): Expr {
 /** The derivative as an activation with the parameters it still uses. */
 export function derivativeActivation(activation: Activation): Activation {
   const expr = derivative(activation.expr);
-  const params: Record<string, ParamSpec> = {};
-  for (const name of paramNamesOf(expr)) params[name] = activation.params[name] as ParamSpec;
+  const params: Record<string, ParamSpec> = Object.fromEntries(
+    paramNamesOf(expr).map((name) => [name, activation.params[name] as ParamSpec]),
+  );
   return { expr, params };
 }

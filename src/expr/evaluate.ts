@@ -111,7 +111,10 @@ export function compileProgram(expr: Expr, leaves: ProgramLeaves): Program {
           args.push(column);
           return;
         }
-        const value = leaves.params?.[node.name];
+        const value =
+          leaves.params && Object.hasOwn(leaves.params, node.name)
+            ? leaves.params[node.name]
+            : undefined;
         if (value === undefined)
           throw new UnsupportedNodeError(
             leaves.params

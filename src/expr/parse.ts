@@ -29,9 +29,19 @@ import { ExprSyntaxError } from "./errors.js";
 import type { Token } from "./lexer.js";
 import { tokenize } from "./lexer.js";
 
-const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E };
-const SUGAR_ARITY: Record<string, number> = { pow: 2, square: 1, cube: 1, reciprocal: 1 };
-const RESERVED = new Set(["x", "where", ...Object.keys(CONSTANTS)]);
+// Maps, not object literals: a parameter named `constructor` or `toString` must not find
+// Object.prototype's members.
+const CONSTANTS = new Map([
+  ["pi", Math.PI],
+  ["e", Math.E],
+]);
+const SUGAR_ARITY = new Map([
+  ["pow", 2],
+  ["square", 1],
+  ["cube", 1],
+  ["reciprocal", 1],
+]);
+const RESERVED = new Set(["x", "where", ...CONSTANTS.keys()]);
 const MODIFIERS = new Set(["fixed", "learnable", "scalar", "per_channel", "per_neuron"]);
 
 export const DEFAULT_PARAM: ParamSpec = { init: 1, learnable: true, sharing: "scalar" };
@@ -91,8 +101,9 @@ class Parser {
     for (const [name, { token }] of declared) {
       if (!used.includes(name)) this.fail(token, `parameter '${name}' is declared but not used`);
     }
-    const params: Record<string, ParamSpec> = {};
-    for (const name of used) params[name] = declared.get(name)?.spec ?? DEFAULT_PARAM;
+    const params: Record<string, ParamSpec> = Object.fromEntries(
+      used.map((name) => [name, declared.get(name)?.spec ?? DEFAULT_PARAM]),
+    );
     return { expr, params };
   }
 
@@ -197,13 +208,13 @@ class Parser {
     if (this.isOp("(")) this.fail(token, `unknown function '${name}'`);
     if (name === "x") return X;
     if (name === "where") this.fail(token, "expected an expression, found 'where'");
-    const constant = CONSTANTS[name];
+    const constant = CONSTANTS.get(name);
     if (constant !== undefined) return num(constant);
     return { kind: "param", name };
   }
 
   private isFunctionName(name: string): boolean {
-    return isCallOp(name) || isStatOp(name) || name in SUGAR_ARITY;
+    return isCallOp(name) || isStatOp(name) || SUGAR_ARITY.has(name);
   }
 
   private parseCall(nameToken: Token): Expr {
@@ -223,7 +234,7 @@ class Parser {
       args.push(this.parseExpr());
     }
     const closing = this.peek();
-    const arity = SUGAR_ARITY[name] ?? (isCallOp(name) ? arityOf(name) : 0);
+    const arity = SUGAR_ARITY.get(name) ?? (isCallOp(name) ? arityOf(name) : 0);
     if (args.length !== arity) {
       this.fail(
         nameToken,

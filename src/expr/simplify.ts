@@ -263,7 +263,8 @@ export function simplify(expr: Expr): Expr {
 /** The canonical form of an activation: its expression simplified, unused parameters dropped. */
 export function canonicalActivation(activation: Activation): Activation {
   const expr = simplify(activation.expr);
-  const params: Record<string, ParamSpec> = {};
-  for (const name of paramNamesOf(expr)) params[name] = activation.params[name] as ParamSpec;
+  const params: Record<string, ParamSpec> = Object.fromEntries(
+    paramNamesOf(expr).map((name) => [name, activation.params[name] as ParamSpec]),
+  );
   return { expr, params };
 }

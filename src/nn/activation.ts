@@ -79,13 +79,15 @@ export class ActivationApplier {
   /** Consumes x, borrows the state. */
   apply(state: LayerState, x: np.Array): np.Array {
     if (this.isIdentity) return x;
-    const values: ParamArrays = {};
-    for (const [name, spec] of Object.entries(this.activation.params)) {
-      const record: ArrayRecord = spec.learnable ? state.params : state.buffers;
-      const value = record[PREFIX + name];
-      if (!value) throw new Error(`missing activation parameter '${PREFIX + name}'`);
-      values[name] = value.ref;
-    }
+    // fromEntries, so a parameter named __proto__ is an own entry, not the prototype
+    const values: ParamArrays = Object.fromEntries(
+      Object.entries(this.activation.params).map(([name, spec]) => {
+        const record: ArrayRecord = spec.learnable ? state.params : state.buffers;
+        const value = record[PREFIX + name];
+        if (!value) throw new Error(`missing activation parameter '${PREFIX + name}'`);
+        return [name, value.ref];
+      }),
+    );
     return this.fn(x, values);
   }
 

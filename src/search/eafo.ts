@@ -70,10 +70,12 @@ function freshEpsName(base: Activation): string {
 /** base + ε·term, with ε declared as asked and the base's own parameters kept. */
 function corrected(base: Activation, term: Expr, eps: string, spec: ParamSpec): Activation {
   const expr = call("add", base.expr, call("mul", param(eps), term));
-  const params: Record<string, ParamSpec> = {};
-  for (const name of paramNamesOf(expr)) {
-    params[name] = name === eps ? spec : (base.params[name] as ParamSpec);
-  }
+  const params: Record<string, ParamSpec> = Object.fromEntries(
+    paramNamesOf(expr).map((name) => [
+      name,
+      name === eps ? spec : (base.params[name] as ParamSpec),
+    ]),
+  );
   return { expr, params };
 }
 

@@ -384,6 +384,10 @@ export function exportTypeScript(activation: Activation, name: string): string {
   const names = paramNamesOf(activation.expr);
   for (const param of names) {
     if (!IDENTIFIER.test(param)) throw new ExprError(`parameter '${param}' is not an identifier`);
+    if (param === "__proto__")
+      throw new ExprError(
+        "parameter '__proto__' cannot be a key of the js export's parameter object; rename it",
+      );
   }
   const emitter = new Emitter(activation);
   const scope: Scope = new Set();

@@ -168,10 +168,11 @@ const sameUnary = (a: UnaryPrimitive, b: UnaryPrimitive): boolean =>
  */
 export class ParamTable {
   private counter = 0;
-  readonly specs: Record<string, ParamSpec> = {};
+  readonly specs: Record<string, ParamSpec>;
 
   constructor(initial: Readonly<Record<string, ParamSpec>> = {}) {
-    Object.assign(this.specs, initial);
+    // a copy by spread, so a parameter named __proto__ stays an own entry
+    this.specs = { ...initial };
   }
 
   fresh(spec: ParamSpec): Expr {
