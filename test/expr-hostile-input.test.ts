@@ -1,6 +1,6 @@
 /**
  * The expression language against hostile text (issue 18): names that are members of
- * Object.prototype, and more defects added below.
+ * Object.prototype, numbers beyond float64's range.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { derivativeActivation } from "../src/expr/derivative.js";
 import { initialParamValues, scalarFunction } from "../src/expr/evaluate.js";
 import { canonicalText } from "../src/expr/hash.js";
+import { ExprSyntaxError } from "../src/expr/errors.js";
 import { parseActivation } from "../src/expr/parse.js";
 import { printActivation } from "../src/expr/print.js";
 
@@ -16,6 +17,16 @@ function nonlin(...args: string[]): { code: number; stdout: string; stderr: stri
     encoding: "utf8",
   });
   return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+}
+
+function syntaxErrorOf(text: string): ExprSyntaxError {
+  try {
+    parseActivation(text);
+  } catch (error) {
+    assert.ok(error instanceof ExprSyntaxError, `expected ExprSyntaxError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`'${text.slice(0, 60)}' parsed without error`);
 }
 
 describe("parameters named like members of Object.prototype", { timeout: 120_000 }, () => {
@@ -57,5 +68,45 @@ describe("parameters named like members of Object.prototype", { timeout: 120_000
   it("refuses an undeclared name that is a member of Object.prototype as a function", () => {
     assert.throws(() => parseActivation("constructor(x)"), /unknown function 'constructor'/);
     assert.throws(() => parseActivation("x * hasOwnProperty(x)"), /unknown function/);
+  });
+});
+
+describe("numbers beyond float64's range", { timeout: 120_000 }, () => {
+  const cases: [string, number, string][] = [
+    ["1e999*x", 1, "1e999"],
+    ["x*beta where beta = 1e999", 21, "1e999"],
+    ["x*beta where beta = -1e999", 22, "1e999"],
+    ["x ^ " + "9".repeat(400), 5, "9".repeat(400)],
+  ];
+  for (const [text, column, literal] of cases) {
+    it(`refuses ${JSON.stringify(text.slice(0, 40))} at line 1, column ${column}`, () => {
+      const error = syntaxErrorOf(text);
+      assert.equal(error.line, 1);
+      assert.equal(error.column, column);
+      assert.equal(
+        error.message,
+        `line 1, column ${column}: the number ${literal} is too large for a float64 (the largest is about 1.8e308): write a finite number`,
+      );
+    });
+  }
+
+  it("act show exits 2 for 1e999*x and x*beta where beta = 1e999, writing nothing", () => {
+    for (const [text, column] of [
+      ["1e999*x", 1],
+      ["x*beta where beta = 1e999", 21],
+    ] as const) {
+      const run = nonlin("act", "show", text);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        new RegExp(`line 1, column ${column}: the number 1e999 is too large`),
+      );
+      assert.equal(run.stdout, "");
+    }
+  });
+
+  it("still reads the largest finite numbers and underflow to 0", () => {
+    assert.equal(printActivation(parseActivation("1.7e308 * x")), "1.7e+308 * x");
+    assert.equal(parseActivation("x * b where b = 1e-999").params.b?.init, 0);
   });
 });

@@ -67,6 +67,18 @@ class Parser {
     throw new ExprSyntaxError(problem, token.line, token.column, this.source);
   }
 
+  /** The value of a number token. One beyond float64's range would print as `Infinity`, which
+   * reads back as a parameter of that name. */
+  private numberOf(token: Token): number {
+    const value = Number(token.text);
+    if (!Number.isFinite(value))
+      this.fail(
+        token,
+        `the number ${token.text} is too large for a float64 (the largest is about 1.8e308): write a finite number`,
+      );
+    return value;
+  }
+
   private describe(token: Token): string {
     return token.kind === "end" ? "the end of the input" : `'${token.text}'`;
   }
@@ -139,7 +151,7 @@ class Parser {
         sharing =
           modifier === "per_channel" ? "channel" : modifier === "per_neuron" ? "neuron" : "scalar";
     }
-    const init = (negative ? -1 : 1) * Number(valueToken.text);
+    const init = (negative ? -1 : 1) * this.numberOf(valueToken);
     declared.set(nameToken.text, { spec: { init, learnable, sharing }, token: nameToken });
   }
 
@@ -186,12 +198,12 @@ class Parser {
         `the exponent of '^' must be an integer literal, found ${this.describe(token)}`,
       );
     }
-    return (negative ? -1 : 1) * Number(token.text);
+    return (negative ? -1 : 1) * this.numberOf(token);
   }
 
   private parseAtom(): Expr {
     const token = this.next();
-    if (token.kind === "number") return num(Number(token.text));
+    if (token.kind === "number") return num(this.numberOf(token));
     if (token.kind === "op" && token.text === "(") {
       const inner = this.parseExpr();
       this.expect(")", "to close '('");
