@@ -6,7 +6,9 @@ import { dirname, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { loadTask, prepareTask } from "../data/node/load-task.js";
+import type { Task } from "../data/task.js";
 import { parseDeviceName, startEngine } from "../engine/index.js";
+import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
 import type { CheckpointSpec } from "../train/checkpoint.js";
@@ -15,7 +17,7 @@ import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
 import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
 import { jaxEngine } from "../train/jax-engine.js";
-import { runFit } from "../train/run-fit.js";
+import { buildModel, checkModelOutputs, FitDivergedError, runFit } from "../train/run-fit.js";
 import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { describeError, UsageError } from "./errors.js";
 import { readYamlFile, writeAtomically } from "./files.js";
@@ -52,11 +54,46 @@ function describePhase(r: PhaseResult): string {
   return `phase ${r.phase + 1} ${r.kind.padEnd(8)} widths [${r.widths.join(", ")}] params ${r.params}  train ${formatMetrics(r.train)}  val ${formatMetrics(r.val)}  test ${formatMetrics(r.test)}  (${r.seconds.toFixed(2)} s)`;
 }
 
+type FitResume = NonNullable<Parameters<typeof runFit>[4]>;
+
+/** The checkpoint in `dir` to continue from; errors name the folder. */
+function readCheckpoint(dir: string, configHash: string): FitResume {
+  const specFile = join(dir, "checkpoint.json");
+  if (!existsSync(specFile)) throw new UsageError(`--resume: ${specFile} not found`);
+  const saved = JSON.parse(readFileSync(specFile, "utf8")) as CheckpointSpec;
+  if (saved.configHash !== configHash)
+    throw new UsageError(
+      `--resume: ${dir} was written for another config (hash ${saved.configHash}, this one ${configHash})`,
+    );
+  const model = new Model(saved.layers, saved.inputShape, saved.dtype);
+  const bytes = readFileSync(join(dir, "weights.safetensors"));
+  const state = decodeWeights(new Uint8Array(bytes), model.layers.length, saved.dtype);
+  return { model, state, phasesDone: saved.phasesDone };
+}
+
+/** Builds the model (its layers and activations) and checks it against the task; errors name the spec. */
+function checkModel(specPath: string, build: () => Model, task: Task): void {
+  try {
+    checkModelOutputs(build(), task);
+  } catch (error) {
+    if (error instanceof LayerSpecError)
+      throw new UsageError(`${specPath}: model.${error.message}`);
+    throw error;
+  }
+}
+
 async function runFitCommand(specPath: string, options: FitOptions): Promise<void> {
   const output = makeOutput(Boolean(options.json));
   const device = parseDeviceName(options.device);
   const { config, text } = readFitConfig(specPath);
   const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);
+  // the device, the task, the model and the checkpoint are checked before the store is touched,
+  // so bad input exits 2 with no run recorded and no folder made
+  await startEngine(device);
+  await prepareTask(config.task);
+  const task = loadTask(config.task, dirname(specPath));
+  const resume = options.resume ? readCheckpoint(options.resume, configHash) : undefined;
+  checkModel(specPath, () => resume?.model ?? buildModel(config, task), task);
   // the store is opened (and checked) before any work, so a bad --store exits 2 with nothing run
   const store = openStore(options.store ?? defaultStorePath());
   const runId = store.createRun({
@@ -82,25 +119,8 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   }
 
   async function fitWithStore(): Promise<void> {
-    await startEngine(device);
-    await prepareTask(config.task);
-    const task = loadTask(config.task, dirname(specPath));
     const outDir = options.out ?? options.resume;
-    let resume: Parameters<typeof runFit>[4];
-    if (options.resume) {
-      const specFile = join(options.resume, "checkpoint.json");
-      if (!existsSync(specFile)) throw new UsageError(`--resume: ${specFile} not found`);
-      const saved = JSON.parse(readFileSync(specFile, "utf8")) as CheckpointSpec;
-      if (saved.configHash !== configHash)
-        throw new UsageError(
-          `--resume: ${options.resume} was written for another config (hash ${saved.configHash}, this one ${configHash})`,
-        );
-      const model = new Model(saved.layers, saved.inputShape, saved.dtype);
-      const bytes = readFileSync(join(options.resume, "weights.safetensors"));
-      const state = decodeWeights(new Uint8Array(bytes), model.layers.length, saved.dtype);
-      resume = { model, state, phasesDone: saved.phasesDone };
-      output.say(`resuming after phase ${saved.phasesDone} of ${config.phases.length}`);
-    }
+    if (resume) output.say(`resuming after phase ${resume.phasesDone} of ${config.phases.length}`);
     if (outDir) mkdirSync(outDir, { recursive: true });
     const bar = process.stderr.isTTY
       ? new SingleBar({
@@ -113,6 +133,16 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     output.say(
       `task ${task.name}: ${task.train.rows} train / ${task.val.rows} val / ${task.test.rows} test rows, ${task.inputs} inputs`,
     );
+    let checkpointed = resume?.phasesDone ?? 0;
+    // a diverged phase writes no checkpoint: the folder keeps the last finite one
+    const diverged = (error: unknown): never => {
+      if (bar && barPhase >= 0) bar.stop();
+      if (!(error instanceof FitDivergedError) || !outDir) throw error;
+      throw new FitDivergedError(
+        error.phase,
+        `${error.message}; ${checkpointed > 0 ? `${outDir} keeps the checkpoint after phase ${checkpointed}` : `no checkpoint was written to ${outDir}`}`,
+      );
+    };
     const { results } = await runFit(
       jaxEngine,
       config,
@@ -151,10 +181,11 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
             join(outDir, "checkpoint.json"),
             `${JSON.stringify(checkpoint, null, 2)}\n`,
           );
+          checkpointed = result.phase + 1;
         },
       },
       resume,
-    );
+    ).catch(diverged);
     const summary = {
       spec: specPath,
       task: task.name,

@@ -4,11 +4,13 @@
  * choose anything) and hands a checkpoint to `onCheckpoint` after each completed phase.
  */
 import type { numpy as np } from "@jax-js/jax";
+import { RunError } from "../base/errors.js";
 import type { Task, TaskSplit } from "../data/task.js";
 import { arrayFrom } from "../engine/dtype.js";
 import { takeValues } from "../engine/ownership.js";
 import { keyFromSeed } from "../engine/random.js";
 import { pruneKan } from "../nn/kan/prune.js";
+import { LayerSpecError } from "../nn/layer.js";
 import type { LayerSpec, ModelState } from "../nn/model.js";
 import { disposeState, Model } from "../nn/model.js";
 import type { FitConfig, Phase } from "./fit-spec.js";
@@ -123,6 +125,33 @@ export function buildModel(config: FitConfig, task: Task, layers?: LayerSpec[]):
   );
 }
 
+/** Refuses a model whose output does not match the task (the outputs, or the classes). */
+export function checkModelOutputs(model: Model, task: Task): void {
+  const expected = task.kind === "regression" ? task.outputs : (task.classes ?? 2);
+  if (model.outputShape.length !== 1 || model.outputShape[0] !== expected)
+    throw new LayerSpecError(
+      `layers: the last layer gives [${model.outputShape.join(", ")}] but the task needs ${expected} outputs`,
+    );
+}
+
+/** A phase ended with non-finite weights or training loss; nothing of that phase is kept. */
+export class FitDivergedError extends RunError {
+  override name = "FitDivergedError";
+  constructor(
+    readonly phase: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const finiteState = (state: ModelState): boolean =>
+  hostStateOf(state).every((layer) =>
+    [...Object.values(layer.params), ...Object.values(layer.buffers)].every((array) =>
+      array.values.every(Number.isFinite),
+    ),
+  );
+
 /**
  * Runs the config's phases in order. Gradient phases train through `engine` (the trial-engine
  * seam, from the current state); L-BFGS, prune and refine run on jax-js here.
@@ -136,11 +165,7 @@ export async function runFit(
 ): Promise<{ model: Model; state: ModelState; results: PhaseResult[] }> {
   const loss = defaultLoss(config, task);
   let model = resume?.model ?? buildModel(config, task);
-  const expected = task.kind === "regression" ? task.outputs : (task.classes ?? 2);
-  if (model.outputShape.length !== 1 || model.outputShape[0] !== expected)
-    throw new RangeError(
-      `model.layers: the last layer gives [${model.outputShape.join(", ")}] but the task needs ${expected} outputs`,
-    );
+  checkModelOutputs(model, task);
   let state = resume?.state ?? model.init(keyFromSeed(config.model.seed));
   const train = rowsOf(task, task.train);
   const x = (): np.Array => arrayFrom(train.x, [train.rows, ...model.inputShape], model.dtype);
@@ -216,16 +241,25 @@ export async function runFit(
         break;
       }
     }
+    const seconds = (performance.now() - started) / 1000;
+    const trainMetrics = metricsOf(model, state, task, task.train);
+    if (!Number.isFinite(trainMetrics.loss) || !finiteState(state)) {
+      disposeState(state);
+      throw new FitDivergedError(
+        index,
+        `phase ${index + 1} ${phase.kind} diverged (train loss ${trainMetrics.loss}, non-finite weights or outputs): try a smaller learning rate or an activation that does not overflow`,
+      );
+    }
     const result: PhaseResult = {
       phase: index,
       kind: phase.kind,
-      seconds: (performance.now() - started) / 1000,
+      seconds,
       widths: [
         model.inputShape[0] as number,
         ...model.layers.map((l) => l.outputShape[0] as number),
       ],
       params: model.paramCount(),
-      train: metricsOf(model, state, task, task.train),
+      train: trainMetrics,
       test: metricsOf(model, state, task, task.test),
     };
     if (task.val.rows > 0) result.val = metricsOf(model, state, task, task.val);
