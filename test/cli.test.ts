@@ -98,4 +98,19 @@ describe("exit codes", { timeout: 120_000 }, () => {
     assert.equal(run.stdout, "");
     assert.equal(existsSync(store), false);
   });
+
+  for (const args of [
+    ["bench", "--preset", "kan-vs-mlp", "--quick"],
+    ["search", "--preset", "quick"],
+  ])
+    it(`exits with 2 for --device cuda in ${args[0]}, with no store and no --out folder`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "nonlin-"));
+      const [store, out] = [join(dir, "runs.db"), join(dir, "out")];
+      const run = nonlin(...args, "--device", "cuda", "--store", store, "--out", out);
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr, "error: unknown device 'cuda': choose one of wasm, webgpu\n");
+      assert.equal(run.stdout, "");
+      assert.equal(existsSync(store), false);
+      assert.equal(existsSync(out), false);
+    });
 });
