@@ -395,15 +395,71 @@ describe("bench report warnings", () => {
       floor ?? "",
       /^No candidate can be .* 4 × 2\/2\^6 = 0\.125 \(≥ 0\.05\)\. Run at least 8 seeds/,
     );
-    assert.equal(benchWarnings({ ...results, seeds: 7 }).length, 1);
-    assert.deepEqual(benchWarnings({ ...results, seeds: 8 }), []);
-    assert.ok(!benchTable({ ...results, seeds: 8 }).includes("warning"));
-    assert.ok(!benchMarkdown({ ...results, seeds: 8 }).includes("Warning"));
+    assert.match(benchWarnings({ ...results, seeds: 7 })[0] ?? "", /2\/2\^7 = 0\.0625 /);
+    const eight = { ...results, seeds: 8 };
+    assert.ok(benchWarnings(eight).every((w) => !w.includes("Holm")));
+    assert.ok(!benchTable(eight).includes("smallest Holm-adjusted p"));
+    assert.ok(!benchMarkdown(eight).includes("smallest Holm-adjusted p"));
     // one challenger, 5 seeds: 2/32 = 0.0625, but 5 equal differences reach 0.0369 (normal, ties)
     const one = { ...fixture(), candidates: CANDIDATES.slice(0, 2), seeds: 5 };
     assert.match(
       benchWarnings(one)[0] ?? "",
       /^Almost no candidate .* 1 × 2\/2\^5 = 0\.0625 \(≥ 0\.05\) unless all of a candidate's differences from the baseline are equal in size \(then the normal approximation reaches 0\.0369\)\. Run at least 6 seeds/,
+    );
+  });
+});
+
+describe("widths and tiny splits", () => {
+  /** The fixture with kan at widths 3 and 4 (by seed) on the first task and a fixed spec on iris. */
+  function narrow(): BenchResults {
+    const results = fixture();
+    for (const t of results.trials) {
+      if (t.candidate !== "kan") continue;
+      if (t.task === "toy/sin-sum") t.width = 3 + (t.seedIndex % 2);
+      else delete t.width;
+    }
+    return results;
+  }
+
+  it("show the solved width of every candidate per task in the terminal and report.md", () => {
+    const results = narrow();
+    const table = benchTable(results);
+    const first = blockOf(table, "toy/sin-sum");
+    assert.match(first[1] ?? "", /width +params/);
+    assert.match(rowOf(first, "relu"), /\] +16 +1,001 /);
+    assert.match(rowOf(first, "kan"), /\] +3–4 +980 /);
+    assert.match(rowOf(blockOf(table, "tabular/iris"), "kan"), /\] +— +12,345 /);
+    const md = benchMarkdown(results);
+    assert.match(md, /\| test AUC \| width \| params \|/);
+    assert.match(md, /\| 0\.9900 \| 16 \| 515 \|/);
+    assert.match(md, /\| 3–4 \| 980 \|/);
+    assert.ok(benchHtml(results).includes('<td class="num" data-value="3">3–4</td>'));
+  });
+
+  it("warn up front about a width below 8 and a test split below 100 rows", () => {
+    const results = narrow();
+    const warnings = benchWarnings(results);
+    const width =
+      "toy/sin-sum: kan at width 3 — fewer than 8 hidden units, so the budget rather than the " +
+      "nonlinearity may decide the score; raise fairness.budget (or the task's budget).";
+    const split =
+      "tabular/iris: the test split has only 30 row(s) (fewer than 100): one row is 3.3% of the " +
+      "test accuracy, so candidates within that of each other may tie; give a sampled task more " +
+      "test rows (the task's test in the config).";
+    assert.deepEqual(warnings.slice(1), [width, split]);
+    const table = benchTable(results);
+    for (const warning of [width, split]) {
+      assert.ok(table.includes(`warning: ${warning}`));
+      assert.ok(table.indexOf(warning) < table.indexOf("  candidate"));
+      assert.ok(benchMarkdown(results).includes(`> **Warning:** ${markdownText(warning)}`));
+      assert.ok(benchHtml(results).includes(escapeHtml(warning)));
+    }
+    // at width 16 and with 100 test rows, nothing to say but the Holm floor of 3 seeds
+    const wide = fixture();
+    wide.tasks = wide.tasks.map((t) => ({ ...t, rows: { ...t.rows, test: 100 } }));
+    assert.deepEqual(
+      benchWarnings(wide).map((w) => w.slice(0, 20)),
+      ["No candidate can be "],
     );
   });
 });

@@ -28,7 +28,7 @@ import {
   significanceMark,
   summariesOf,
 } from "./bench-format.js";
-import { benchWarnings } from "./bench-warnings.js";
+import { benchWarnings, trialWidths, widthText } from "./bench-warnings.js";
 
 export interface ReportCell {
   text: string;
@@ -140,6 +140,12 @@ function setupOf(results: BenchResults): BenchReportModel["setup"] {
   };
 }
 
+/** The hidden width the solver gave a candidate on a task (sorts by the narrowest seed). */
+function widthCell(results: BenchResults, task: string, candidate: string): ReportCell {
+  const widths = trialWidths(results, task, candidate);
+  return widths.length > 0 ? numberCell(widthText(widths), Math.min(...widths)) : cell(MISSING);
+}
+
 function taskOf(results: BenchResults, task: BenchTaskInfo): ReportSection {
   const summaries = summariesOf(results, task.name);
   const best = bestIndex(summaries, task.metric);
@@ -151,6 +157,7 @@ function taskOf(results: BenchResults, task: BenchTaskInfo): ReportSection {
     "95% CI",
     "vs baseline (p, Holm)",
     ...(classification ? ["test AUC"] : []),
+    "width",
     "params",
     "FLOPs",
     "s/epoch",
@@ -175,6 +182,7 @@ function taskOf(results: BenchResults, task: BenchTaskInfo): ReportSection {
       ...(classification
         ? [auc === undefined ? cell(MISSING) : numberCell(formatValue(auc), auc)]
         : []),
+      widthCell(results, task.name, s.candidate),
       numberCell(formatCount(s.params), s.params),
       numberCell(formatCompact(s.flops), s.flops),
       numberCell(formatSeconds(s.secondsPerEpoch), s.secondsPerEpoch),

@@ -21,7 +21,7 @@ import {
   significanceMark,
   summariesOf,
 } from "./bench-format.js";
-import { benchWarnings } from "./bench-warnings.js";
+import { benchWarnings, trialWidths, widthText } from "./bench-warnings.js";
 
 export interface BenchTableOptions {
   /** ANSI colours and bold (only for a terminal). */
@@ -82,6 +82,7 @@ function taskBlock(results: BenchResults, task: BenchTaskInfo, color: boolean): 
     `test ${task.metric} (mean ± sd)`,
     "",
     "95% CI",
+    "width",
     "params",
     "FLOPs",
     "s/epoch",
@@ -95,6 +96,7 @@ function taskBlock(results: BenchResults, task: BenchTaskInfo, color: boolean): 
       { text: meanAndSd(s, decimals), ...(i === best ? { style: STYLE.bold } : {}) },
       { text: mark, ...(mark ? { style: mark === "*" ? STYLE.green : STYLE.red } : {}) },
       { text: ciText(s, decimals) },
+      { text: widthText(trialWidths(results, task.name, s.candidate)) },
       { text: formatCount(s.params) },
       { text: formatCompact(s.flops) },
       { text: formatSeconds(s.secondsPerEpoch) },
@@ -107,7 +109,7 @@ function taskBlock(results: BenchResults, task: BenchTaskInfo, color: boolean): 
     ...alignRows(
       header,
       rows,
-      ["left", "right", "left", "right", "right", "right", "right", "right"],
+      ["left", "right", "left", "right", "right", "right", "right", "right", "right"],
       color,
     ).map((line) => `  ${line}`),
   ];
