@@ -541,6 +541,47 @@ describe("CSV tasks", () => {
     assert.equal(error.message, "bad-cell.csv line 4, column 'petal_width': 'abc' is not a number");
   });
 
+  it("refuses a non-finite number (1e999, inf, -Infinity) in a feature or target, naming its cell", () => {
+    const rows = "a,y\n1,1\n2,2\n3,3\n4,4\n";
+    for (const [text, where, cell] of [
+      [`${rows}1e999,5\n`, "line 6, column 'a'", "1e999"],
+      [`${rows}5,-1e400\n`, "line 6, column 'y'", "-1e400"],
+      [`a,y\n1,1\ninf,2\n3,3\n4,4\n`, "line 3, column 'a'", "inf"],
+      [`${rows}5,-Infinity\n`, "line 6, column 'y'", "-Infinity"],
+    ] as const) {
+      assert.equal(
+        errorOf(() => csv(text, {})).message,
+        `data.csv ${where}: '${cell}' is not a finite number (a float64 is at most 1.8e308 in ` +
+          "size); correct it, or empty it and set missing: drop to leave its row out",
+      );
+    }
+    // the largest finite float64 is a number like any other
+    const huge = csv(`${rows}1.7e308,5\n`, { normalize: "none" });
+    assert.ok([huge.train, huge.val, huge.test].some((split) => split.x.includes(1.7e308)));
+  });
+
+  it("refuses too few rows to give every split with a fraction above 0 a row, saying how many it takes", () => {
+    assert.equal(
+      errorOf(() => csv("a,y\n1,2\n", {})).message,
+      "data.csv: 1 row is too few for split val 0.15 / test 0.15 (they give 1 train, 0 " +
+        "validation and 0 test rows); it takes at least 4 rows",
+    );
+    assert.equal(
+      errorOf(() => csv("a,y\n1,2\n2,3\n3,4\n", { split: { val: 0, test: 0.1, seed: 0 } })).message,
+      "data.csv: 3 rows are too few for split val 0 / test 0.1 (they give 3 train, 0 validation " +
+        "and 0 test rows); it takes at least 5 rows",
+    );
+    assert.match(
+      errorOf(() => csv("a,y\n1,2\n?,3\n3,4\n4,5\n", { missing: "drop" })).message,
+      /^data\.csv: 3 rows are too few .* at least 4 rows \(after dropping 1 with missing values\)$/,
+    );
+    // the fewest rows it names are enough, and a split of fraction 0 may stay empty
+    const four = csv("a,y\n1,2\n2,3\n3,4\n4,5\n", {});
+    assert.deepEqual([four.train.rows, four.val.rows, four.test.rows], [2, 1, 1]);
+    const one = csv("a,y\n1,2\n", { split: { val: 0, test: 0, seed: 0 } });
+    assert.deepEqual([one.train.rows, one.val.rows, one.test.rows], [1, 0, 0]);
+  });
+
   it("names the line with the wrong number of fields", () => {
     assert.equal(
       errorOf(() => csvTask(fixture("ragged.csv"), "ragged.csv", CSV_DEFAULTS)).message,

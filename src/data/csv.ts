@@ -11,7 +11,7 @@
 import type { Normalization, Scaling } from "./normalize.js";
 import { applyScaling, fitScaling } from "./normalize.js";
 import type { SplitFractions } from "./split.js";
-import { shuffledSplit } from "./split.js";
+import { fewestRowsFor, shuffledSplit, splitSizes, splitsFilled } from "./split.js";
 import type { Task, TaskSplit } from "./task.js";
 import { DataError, takeRows } from "./task.js";
 
@@ -195,15 +195,22 @@ function columnIndices(
   });
 }
 
+/** How other tools write infinities (numpy, R, spreadsheets): refused like 1e999. */
+const INFINITY = /^[+-]?(?:inf|infinity)$/i;
+
 function numberAt(record: CsvRecord, index: number, columns: readonly string[], source: string) {
   const cell = (record.fields[index] as string).trim();
-  if (!NUMBER.test(cell)) {
-    throw new DataError(
-      `${source} line ${record.line}, column '${columns[index]}': ` +
-        (cell === "" ? "empty value" : `'${cell}' is not a number`),
-    );
-  }
-  return Number(cell);
+  const value = Number(cell);
+  if (NUMBER.test(cell) && Number.isFinite(value)) return value;
+  throw new DataError(
+    `${source} line ${record.line}, column '${columns[index]}': ` +
+      (cell === ""
+        ? "empty value"
+        : NUMBER.test(cell) || INFINITY.test(cell)
+          ? `'${cell}' is not a finite number (a float64 is at most 1.8e308 in size); ` +
+            "correct it, or empty it and set missing: drop to leave its row out"
+          : `'${cell}' is not a number`),
+  );
 }
 
 /** Distinct labels in order: numerically when every label is a number, else by text. */
@@ -428,6 +435,7 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
     throw new DataError(`${source}: every row has a missing value, so missing: drop leaves none`);
   }
   const rows = kept.length;
+  const dropped = records.length - rows;
   const x = takeRows(allX, inputs, kept);
   const y = takeRows(allY, outputs, kept);
 
@@ -456,6 +464,17 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
     });
   }
 
+  // (fractions summing to 1 or more leave no train rows whatever the count: shuffledSplit says so)
+  if (options.split.val + options.split.test < 1 && !splitsFilled(rows, options.split)) {
+    const sizes = splitSizes(rows, options.split);
+    throw new DataError(
+      `${source}: ${rows} ${rows === 1 ? "row is" : "rows are"} too few for split val ` +
+        `${options.split.val} / test ${options.split.test} (they give ${sizes.train} train, ` +
+        `${sizes.val} validation and ${sizes.test} test rows); it takes at least ` +
+        `${fewestRowsFor(options.split)} rows` +
+        (dropped > 0 ? ` (after dropping ${dropped} with missing values)` : ""),
+    );
+  }
   const indices = shuffledSplit(rows, options.split);
   // The shuffled training rows are in random order, so their first max_train are a seeded random
   // subset; val and test do not change with the cap.
@@ -511,7 +530,6 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
   [train, val, test] = [scaled(train), scaled(val), scaled(test)];
   const { split } = options;
   const categorical = layout.filter((column) => column.categories);
-  const dropped = records.length - rows;
   return {
     name: options.name ?? baseName(source),
     inputs,

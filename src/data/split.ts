@@ -16,14 +16,44 @@ export interface SplitIndices {
   readonly test: number[];
 }
 
+/** How many rows each split takes of `rows` (see shuffledSplit). */
+export function splitSizes(
+  rows: number,
+  fractions: SplitFractions,
+): { train: number; val: number; test: number } {
+  const test = Math.round(rows * fractions.test);
+  const val = Math.round(rows * fractions.val);
+  return { train: rows - val - test, val, test };
+}
+
+/**
+ * Whether every split has a row: train always, val and test whenever their fraction is above 0
+ * (an empty test split has nothing to score).
+ */
+export function splitsFilled(rows: number, fractions: SplitFractions): boolean {
+  const sizes = splitSizes(rows, fractions);
+  return (
+    sizes.train >= 1 &&
+    (fractions.val === 0 || sizes.val >= 1) &&
+    (fractions.test === 0 || sizes.test >= 1)
+  );
+}
+
+/** The fewest rows that fill every split (splitsFilled); fractions sum below 1. */
+export function fewestRowsFor(fractions: SplitFractions): number {
+  // below 0.5 / fraction rows, a split of that fraction rounds to none
+  const nonzero = [fractions.val, fractions.test].filter((fraction) => fraction > 0);
+  let rows = Math.max(1, ...nonzero.map((fraction) => Math.floor(0.5 / fraction)));
+  while (!splitsFilled(rows, fractions)) rows++;
+  return rows;
+}
+
 /**
  * Fisher–Yates shuffle of 0..rows−1, then the first rows for train, the next for val, the last for
  * test. Split sizes: test = round(rows·test), val = round(rows·val), train = the rest (at least 1).
  */
 export function shuffledSplit(rows: number, fractions: SplitFractions): SplitIndices {
-  const testRows = Math.round(rows * fractions.test);
-  const valRows = Math.round(rows * fractions.val);
-  const trainRows = rows - valRows - testRows;
+  const { train: trainRows, val: valRows } = splitSizes(rows, fractions);
   if (trainRows < 1) {
     throw new DataError(
       `split: ${rows} rows leave no training rows with val ${fractions.val} and test ${fractions.test}`,
