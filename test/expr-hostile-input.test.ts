@@ -1,6 +1,6 @@
 /**
  * The expression language against hostile text (issue 18): names that are members of
- * Object.prototype, numbers beyond float64's range.
+ * Object.prototype, numbers beyond float64's range, statistics of a constant.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -108,5 +108,47 @@ describe("numbers beyond float64's range", { timeout: 120_000 }, () => {
   it("still reads the largest finite numbers and underflow to 0", () => {
     assert.equal(printActivation(parseActivation("1.7e308 * x")), "1.7e+308 * x");
     assert.equal(parseActivation("x * b where b = 1e-999").params.b?.init, 0);
+  });
+});
+
+describe("statistics of an argument that is one number", { timeout: 120_000 }, () => {
+  const message = (op: string): string =>
+    `the argument of ${op} depends neither on x nor on a per_channel or per_neuron parameter, so it is one number with no axis to reduce: take ${op} of an expression in x, or write the value itself`;
+  const cases: [string, number, number, string][] = [
+    ["x + mean(1)", 1, 5, "mean"],
+    ["rms(2, instance)", 1, 1, "rms"],
+    ["x *\n  std(beta * pi, batch) where beta = 2", 2, 3, "std"],
+    ["var(exp(-3)) + amax(x)", 1, 1, "var"],
+    ["x + amax(c) where c = 1 fixed scalar", 1, 5, "amax"],
+  ];
+  for (const [text, line, column, op] of cases) {
+    it(`refuses ${JSON.stringify(text)} at line ${line}, column ${column}`, () => {
+      const error = syntaxErrorOf(text);
+      assert.equal(error.line, line);
+      assert.equal(error.column, column);
+      assert.equal(error.message, `line ${line}, column ${column}: ${message(op)}`);
+    });
+  }
+
+  it("keeps statistics of x and of per-channel or per-neuron parameters", () => {
+    for (const text of [
+      "x - mean(x)",
+      "x / std(a * x, instance)",
+      "x + mean(v, batch) where v = 1 per_channel",
+      "x * rms(w) where w = 2 per_neuron",
+    ])
+      assert.doesNotThrow(() => parseActivation(text), text);
+  });
+
+  it("act show exits 2 for x + mean(1) and rms(2, instance), naming the position", () => {
+    for (const [text, column, op] of [
+      ["x + mean(1)", 5, "mean"],
+      ["rms(2, instance)", 1, "rms"],
+    ] as const) {
+      const run = nonlin("act", "show", text);
+      assert.equal(run.code, 2, run.stderr);
+      assert.ok(run.stderr.includes(`line 1, column ${column}: ${message(op)}`), run.stderr);
+      assert.equal(run.stdout, "");
+    }
   });
 });

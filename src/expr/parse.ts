@@ -17,6 +17,7 @@ import {
   STAT_AXES,
   arityOf,
   call,
+  dependsOnInput,
   isCallOp,
   isStatOp,
   num,
@@ -46,8 +47,12 @@ const MODIFIERS = new Set(["fixed", "learnable", "scalar", "per_channel", "per_n
 
 export const DEFAULT_PARAM: ParamSpec = { init: 1, learnable: true, sharing: "scalar" };
 
+type StatNode = Extract<Expr, { kind: "stat" }>;
+
 class Parser {
   private position = 0;
+  /** Every statistic read, with its name's token, checked once the declarations are known. */
+  private readonly statistics: { node: StatNode; token: Token }[] = [];
   constructor(
     private readonly tokens: Token[],
     private readonly source: string,
@@ -112,6 +117,19 @@ class Parser {
     const used = paramNamesOf(expr);
     for (const [name, { token }] of declared) {
       if (!used.includes(name)) this.fail(token, `parameter '${name}' is declared but not used`);
+    }
+    const sharingOf = (name: string): ParamSharing =>
+      (declared.get(name)?.spec ?? DEFAULT_PARAM).sharing;
+    for (const { node, token } of this.statistics) {
+      // a scalar argument has no axis to reduce (jax-js fails with "Axis -1 out of bounds")
+      const varies =
+        dependsOnInput(node.arg) ||
+        paramNamesOf(node.arg).some((name) => sharingOf(name) !== "scalar");
+      if (!varies)
+        this.fail(
+          token,
+          `the argument of ${node.op} depends neither on x nor on a per_channel or per_neuron parameter, so it is one number with no axis to reduce: take ${node.op} of an expression in x, or write the value itself`,
+        );
     }
     const params: Record<string, ParamSpec> = Object.fromEntries(
       used.map((name) => [name, declared.get(name)?.spec ?? DEFAULT_PARAM]),
@@ -288,7 +306,9 @@ class Parser {
     if (closing.text === ",")
       this.fail(nameToken, `${op} takes an expression and an optional axis`);
     this.expect(")", `to close ${op}(`);
-    return stat(op, arg, axis);
+    const node = stat(op, arg, axis) as StatNode;
+    this.statistics.push({ node, token: nameToken });
+    return node;
   }
 }
 
