@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -394,6 +394,35 @@ describe("Redis connection failures are quick and clear", { timeout: 60_000 }, (
       assert.ok(seconds < 15, `${seconds} s`);
     }
   });
+
+  for (const args of [
+    ["bench", "--preset", "kan-vs-mlp", "--quick"],
+    ["search", "--preset", "quick"],
+  ])
+    it(`${args[0]} refuses a wrong password before it records a run: exit 2, no store, no --out`, () => {
+      const dir = mkdtempSync(join(temp, "cli-"));
+      const [store, out] = [join(dir, "runs.db"), join(dir, "out")];
+      const run = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "src/cli/main.ts",
+          ...args,
+          "--redis",
+          `redis://:wrong@127.0.0.1:${port}`,
+        ].concat(["--store", store, "--out", out]),
+        { encoding: "utf8" },
+      );
+      assert.equal(run.status, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        /error: cannot use Redis at .*password \(or user name\) was refused/,
+      );
+      assert.doesNotMatch(run.stderr, /wrong@/, "the password is not printed");
+      assert.equal(existsSync(store), false, "no store made");
+      assert.equal(existsSync(out), false, "no --out folder made");
+    });
 });
 
 /** A throw-away CA and a server certificate for 127.0.0.1, made with openssl. */

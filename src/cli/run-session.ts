@@ -65,6 +65,8 @@ export async function withRunSession(
   let store: RunStore;
   let runId: string;
   try {
+    // a wrong Redis address or password is refused before the store records a run
+    await executor.open?.();
     store = openStore(options.store ?? defaultStorePath());
   } catch (error) {
     await executor.close();

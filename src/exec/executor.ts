@@ -23,6 +23,11 @@ export interface ExecutorHooks<J extends Job = TrialJob> {
 export interface Executor {
   /** Runs every job; resolves when each has been reported through onResult. */
   run<J extends Job>(jobs: J[], hooks: ExecutorHooks<J>): Promise<void>;
+  /**
+   * Connects and checks what the executor needs before any job (Redis: the server, the password),
+   * so a caller can refuse a wrong setting before it records anything; run() opens it otherwise.
+   */
+  open?(): Promise<void>;
   /** Stops workers and closes connections; the executor cannot run again. */
   close(): Promise<void>;
   /**

@@ -155,7 +155,8 @@ export class RedisExecutor implements Executor {
     };
   }
 
-  private open(): Promise<void> {
+  /** Probes the server (address, password) once, then opens the queue and its events. */
+  open(): Promise<void> {
     this.opening ??= (async () => {
       const { queueName, connection, connectTimeoutMs } = this.options;
       await probeRedis(this.url, connection, connectTimeoutMs);
