@@ -51,6 +51,11 @@ function checkPath(path: string, options: OpenDatabaseOptions): boolean {
     return false;
   }
   if (!stats.isFile()) throw new StoreError(`${path} is not a run store: it is not a file`);
+  // SQLite would make an empty file a store; where none may be created, it is no store yet
+  if (stats.size === 0 && (options.readonly || options.mustExist))
+    throw new StoreError(
+      `no run store at ${path}: the file is empty (fit, bench and search create one; --store PATH names another)`,
+    );
   // an empty file is an empty SQLite database; anything else must start with SQLite's header
   if (stats.size > 0 && readHeader(path) !== SQLITE_HEADER)
     throw new StoreError(`${path} is not a run store: it is not an SQLite database`);
