@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -26,6 +26,25 @@ function nonlin(args: string[]): { code: number; stderr: string; seconds: number
 }
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "nonlin-bad-files-"));
+
+describe("config files", { timeout: 300_000 }, () => {
+  it("refuses a folder given as the config with exit 2, saying so", () => {
+    const dir = tempDir();
+    const folder = join(dir, "configs");
+    mkdirSync(folder);
+    for (const command of ["bench", "fit", "search"]) {
+      const store = join(dir, `${command}.db`);
+      const run = nonlin([command, folder, "--store", store]);
+      assert.equal(run.code, 2, `${command}: ${run.stderr}`);
+      assert.match(
+        run.stderr,
+        /configs: is a directory; give the config file \(YAML or JSON\) itself/,
+      );
+      assert.doesNotMatch(run.stderr, /EISDIR/);
+      assert.equal(existsSync(store), false, "no store");
+    }
+  });
+});
 
 describe("runs on a 0-byte store", { timeout: 120_000 }, () => {
   it("runs ls and runs show refuse an empty file with exit 2 and leave it 0 bytes", () => {

@@ -1,5 +1,6 @@
 /** File helpers of the CLI: config reading with named errors, writes that never leave half a file. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { Stats } from "node:fs";
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "./errors.js";
 
@@ -10,9 +11,23 @@ export function writeAtomically(path: string, data: string | Uint8Array): void {
   renameSync(aside, path);
 }
 
+/** The file's stats, or undefined where nothing is (a missing name, or a file named as a folder). */
+function statIfAny(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw new UsageError(`${path}: cannot be read (${code ?? (error as Error).message})`);
+  }
+}
+
 /** Reads a YAML or JSON file; errors name the file (and the YAML position). */
 export function readYamlFile(path: string): { raw: unknown; text: string } {
-  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+  const stats = statIfAny(path);
+  if (!stats) throw new UsageError(`${path}: no such file`);
+  if (stats.isDirectory())
+    throw new UsageError(`${path}: is a directory; give the config file (YAML or JSON) itself`);
   const text = readFileSync(path, "utf8");
   try {
     return { raw: parseYaml(text), text };
