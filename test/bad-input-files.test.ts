@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { MAX_CONFIG_BYTES, readYamlFile } from "../src/cli/files.js";
 
 const main = join(import.meta.dirname, "../src/cli/main.ts");
 
@@ -28,6 +29,44 @@ function nonlin(args: string[]): { code: number; stderr: string; seconds: number
 const tempDir = () => mkdtempSync(join(tmpdir(), "nonlin-bad-files-"));
 
 describe("config files", { timeout: 300_000 }, () => {
+  it("refuses a 50 MB config (a 25-million-item list) with exit 2 and the limit, in under 2 s", () => {
+    const dir = tempDir();
+    const big = join(dir, "big.yaml");
+    writeFileSync(big, `name: big\njunk: [${"1,".repeat(25_000_000)}1]\n`);
+    const bytes = statSync(big).size;
+    assert.ok(bytes > 50_000_000);
+    const refusal = new RegExp(
+      `big\\.yaml: ${bytes} bytes, more than a config may have \\(1048576 bytes, 1 MiB\\)`,
+    );
+
+    const inProcess = performance.now();
+    assert.throws(() => readYamlFile(big), refusal);
+    assert.ok(performance.now() - inProcess < 500, "refused by its size, not parsed");
+
+    for (const command of ["bench", "fit", "search"]) {
+      // the CLI's own start (loading its modules) is measured by refusing a missing file
+      const start = nonlin([command, join(dir, "missing.yaml")]);
+      assert.equal(start.code, 2, start.stderr);
+      const store = join(dir, `${command}.db`);
+      const run = nonlin([command, big, "--store", store]);
+      assert.equal(run.code, 2, `${command}: ${run.stderr}`);
+      assert.match(run.stderr, refusal);
+      assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+      assert.ok(
+        run.seconds < start.seconds + 2,
+        `${command} took ${run.seconds} s, a missing file ${start.seconds} s`,
+      );
+      assert.equal(existsSync(store), false, "no store");
+    }
+  });
+
+  it("reads a config of exactly the limit", () => {
+    const path = join(tempDir(), "padded.yaml");
+    const head = "name: padded\n";
+    writeFileSync(path, head + "#".repeat(MAX_CONFIG_BYTES - head.length - 1) + "\n");
+    assert.deepEqual(readYamlFile(path).raw, { name: "padded" });
+  });
+
   it("refuses a folder given as the config with exit 2, saying so", () => {
     const dir = tempDir();
     const folder = join(dir, "configs");

@@ -22,12 +22,22 @@ function statIfAny(path: string): Stats | undefined {
   }
 }
 
+/**
+ * The largest config file read (1 MiB): real configs are a few kB, and parsing a file of tens of
+ * MB (a list of millions of items) takes gigabytes of memory before V8 aborts.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** Reads a YAML or JSON file; errors name the file (and the YAML position). */
 export function readYamlFile(path: string): { raw: unknown; text: string } {
   const stats = statIfAny(path);
   if (!stats) throw new UsageError(`${path}: no such file`);
   if (stats.isDirectory())
     throw new UsageError(`${path}: is a directory; give the config file (YAML or JSON) itself`);
+  if (stats.size > MAX_CONFIG_BYTES)
+    throw new UsageError(
+      `${path}: ${stats.size} bytes, more than a config may have (${MAX_CONFIG_BYTES} bytes, 1 MiB); give the config file, not data`,
+    );
   const text = readFileSync(path, "utf8");
   try {
     return { raw: parseYaml(text), text };
