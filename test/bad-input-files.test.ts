@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { stringify } from "yaml";
 import { MAX_CONFIG_BYTES, readYamlFile } from "../src/cli/files.js";
 
 const main = join(import.meta.dirname, "../src/cli/main.ts");
@@ -27,6 +28,15 @@ function nonlin(args: string[]): { code: number; stderr: string; seconds: number
 }
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "nonlin-bad-files-"));
+
+const tinyBench = {
+  tasks: ["toy/xy"],
+  candidates: [{ activation: "relu" }, { activation: "tanh" }],
+  seeds: 2,
+  fairness: { mode: "params", budget: 100 },
+  rows: { train: 100, val: 50, test: 100 },
+  training: { epochs: 3, batch_size: 50 },
+};
 
 describe("config files", { timeout: 300_000 }, () => {
   it("refuses a 50 MB config (a 25-million-item list) with exit 2 and the limit, in under 2 s", () => {
@@ -82,6 +92,62 @@ describe("config files", { timeout: 300_000 }, () => {
       assert.doesNotMatch(run.stderr, /EISDIR/);
       assert.equal(existsSync(store), false, "no store");
     }
+  });
+});
+
+describe("--out checked before any work", { timeout: 300_000 }, () => {
+  it("bench, fit and search refuse an --out that is a file with exit 2, writing nothing", () => {
+    const dir = tempDir();
+    const config = join(dir, "bench.yaml");
+    writeFileSync(config, stringify(tinyBench));
+    const file = join(dir, "taken");
+    writeFileSync(file, "a file\n");
+    for (const args of [
+      ["bench", config, "--workers", "1"],
+      ["fit", "examples/hello-kan.yaml"],
+      ["search", "--preset", "quick", "--budget", "1", "--workers", "1"],
+    ]) {
+      const store = join(dir, `${args[0]}.db`);
+      const run = nonlin([...args, "--out", file, "--store", store]);
+      assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
+      assert.match(run.stderr, /--out .*taken: .*taken is a file, not a folder/);
+      assert.doesNotMatch(run.stderr, /EEXIST/);
+      assert.equal(existsSync(store), false, `${args[0]}: no store`);
+    }
+    // a folder below a file cannot be made either
+    const below = nonlin([
+      "bench",
+      config,
+      "--out",
+      join(file, "sub"),
+      "--store",
+      join(dir, "b.db"),
+    ]);
+    assert.equal(below.code, 2, below.stderr);
+    assert.match(below.stderr, /--out .*taken\/sub: .*taken is a file, not a folder/);
+    assert.deepEqual(readdirSync(dir).sort(), ["bench.yaml", "taken"]);
+  });
+
+  it("bench refuses an --out that cannot be created (/proc/nope) with exit 2, at once", (t) => {
+    if (!existsSync("/proc/self")) return t.skip("needs Linux's /proc");
+    const dir = tempDir();
+    const config = join(dir, "bench.yaml");
+    writeFileSync(config, stringify(tinyBench));
+    const store = join(dir, "runs.db");
+    const run = nonlin([
+      "bench",
+      config,
+      "--out",
+      "/proc/nope",
+      "--store",
+      store,
+      "--workers",
+      "1",
+    ]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /--out \/proc\/nope: cannot write in \/proc \(ENOENT\)/);
+    assert.equal(existsSync(store), false, "no store");
+    assert.equal(existsSync("/proc/nope"), false);
   });
 });
 

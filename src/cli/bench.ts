@@ -33,7 +33,7 @@ import { runRecorded } from "./recorded-trials.js";
 import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
 import { machineOf, withRunSession } from "./run-session.js";
-import { readYamlFile, writeAtomically } from "./files.js";
+import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import type { Output } from "./output.js";
 import { makeOutput } from "./output.js";
 
@@ -122,6 +122,7 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
   const config = readConfig(file, options);
   // everything is checked before the store is touched or any training starts
   const plan = planBench(config);
+  checkOutputFolder(options.out ?? "runs", options.out ? "--out" : "the default --out");
   const configHash = hashOf(config);
   const executor = chooseExecutor(options, device);
   const session = {

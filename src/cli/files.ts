@@ -1,6 +1,10 @@
-/** File helpers of the CLI: config reading with named errors, writes that never leave half a file. */
+/**
+ * File helpers of the CLI: config reading with named errors, output folders checked before any
+ * work, writes that never leave half a file.
+ */
 import type { Stats } from "node:fs";
-import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "./errors.js";
 
@@ -43,5 +47,31 @@ export function readYamlFile(path: string): { raw: unknown; text: string } {
     return { raw: parseYaml(text), text };
   } catch (error) {
     throw new UsageError(`${path}: not valid YAML: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Checks before any work that `dir` can become an output folder (it is a folder we may write in,
+ * or can be created), leaving nothing behind; `what` names it in messages (e.g. "--out").
+ */
+export function checkOutputFolder(dir: string, what: string): void {
+  let existing = resolve(dir);
+  let stats = statIfAny(existing);
+  while (!stats) {
+    existing = dirname(existing);
+    stats = statIfAny(existing);
+  }
+  const shown = existing === resolve(dir) ? dir : existing;
+  if (!stats.isDirectory())
+    throw new UsageError(
+      `${what} ${dir}: ${shown} is a file, not a folder; name a folder to write the results in`,
+    );
+  // a folder made and removed at once: access(2) says yes to root even where mkdir fails (/proc)
+  try {
+    rmdirSync(mkdtempSync(join(existing, ".nonlin-out-check-")));
+  } catch (error) {
+    throw new UsageError(
+      `${what} ${dir}: cannot write in ${shown} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); name a folder you can write to`,
+    );
   }
 }

@@ -20,7 +20,7 @@ import { jaxEngine } from "../train/jax-engine.js";
 import { buildModel, checkModelOutputs, FitDivergedError, runFit } from "../train/run-fit.js";
 import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { describeError, UsageError } from "./errors.js";
-import { readYamlFile, writeAtomically } from "./files.js";
+import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
 import { bestEffort } from "./run-session.js";
 
@@ -86,6 +86,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   const output = makeOutput(Boolean(options.json));
   const device = parseDeviceName(options.device);
   const { config, text } = readFitConfig(specPath);
+  if (options.out) checkOutputFolder(options.out, "--out");
   const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);
   // the device, the task, the model and the checkpoint are checked before the store is touched,
   // so bad input exits 2 with no run recorded and no folder made

@@ -30,7 +30,7 @@ import type { ScreenRequest } from "../search/screen-job.js";
 import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
 import { machineOf, withRunSession } from "./run-session.js";
-import { readYamlFile, writeAtomically } from "./files.js";
+import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
 import { runRecorded, runRecordedPlans } from "./recorded-trials.js";
 
@@ -91,6 +91,7 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
   const config = readConfig(file, options);
   await startEngine(device); // proxies guide the sampling of candidates in this process
   checkConfig(config);
+  checkOutputFolder(options.out ?? "runs", options.out ? "--out" : "the default --out");
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
   const executor = chooseExecutor(options, device);
   const machine = machineOf(device);
