@@ -434,7 +434,7 @@ describe("sr data", () => {
 });
 
 describe("nonlin sr: bad input exits 2 with a message naming it", { timeout: 120_000 }, () => {
-  it("missing file, missing column, bad cells, bad names, too few rows, bad options", async () => {
+  it("missing file, missing column, bad cells, bad names, too few rows, a huge target, bad options", async () => {
     const good = writeCsv(
       "good.csv",
       ["a,b,y", ...Array.from({ length: 20 }, (_, i) => `${i},${i % 3},${2 * i}`)].join("\n"),
@@ -465,6 +465,18 @@ describe("nonlin sr: bad input exits 2 with a message naming it", { timeout: 120
           "y",
         ],
         message: /column 'x': not usable as a variable name/,
+      },
+      {
+        args: [
+          writeCsv(
+            "huge.csv",
+            ["a,y", ...Array.from({ length: 12 }, (_, i) => `${i},${i + 1}e300`)].join("\n"),
+          ),
+          "--target",
+          "y",
+        ],
+        message:
+          /column 'y': values as large as 1\.20e\+301 overflow float64 in sr's squared errors; divide the column by 1e301 and multiply the formula found by 1e301/,
       },
       {
         args: [good, "--target", "y", "--budget", "lots"],

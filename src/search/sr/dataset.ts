@@ -65,6 +65,21 @@ export function makeDataset(
   if (rows < MIN_ROWS) {
     throw new DataError(`too few rows: ${rows}, sr needs at least ${MIN_ROWS}`);
   }
+  // Every loss sums squared errors: if the target's own squares overflow, every loss is infinite.
+  let sumOfSquares = 0;
+  let largest = 0;
+  for (const value of target) {
+    sumOfSquares += value * value;
+    largest = Math.max(largest, Math.abs(value));
+  }
+  if (!Number.isFinite(sumOfSquares)) {
+    const scale = `1e${Math.floor(Math.log10(largest))}`;
+    throw new DataError(
+      `column '${targetName}': values as large as ${largest.toExponential(2)} overflow float64 ` +
+        `in sr's squared errors; divide the column by ${scale} and multiply the formula found ` +
+        `by ${scale}`,
+    );
+  }
   return { names: [...names], columns, targetName, target, rows };
 }
 
