@@ -4,6 +4,8 @@
  * ReLU with its paired test, cost), the shapes of the top candidates, their exported code, what
  * each rejection stage removed and the time it saved, and each proxy's Kendall τ with fitness.
  */
+import temml from "temml";
+import type { Activation } from "../expr/ast.js";
 import { parseActivation } from "../expr/parse.js";
 import { exportActivation } from "../expr/export/index.js";
 import { stringify as stringifyYaml } from "yaml";
@@ -13,6 +15,7 @@ import { activationCurve } from "./activation-curve.js";
 import { REPORT_CSS } from "./bench-html.js";
 import { escapeXml } from "./plot.js";
 import { renderCurveSvg } from "./svg.js";
+import { resolveActivation } from "../zoo/index.js";
 
 const fmt = (value: number | undefined, digits = 4): string =>
   value === undefined || !Number.isFinite(value) ? "–" : value.toPrecision(digits);
@@ -38,9 +41,7 @@ function leaderboard(results: SearchResults): LeaderRow[] {
     const row: LeaderRow = {
       name: c.name,
       formula: basis ? kanBasisTitle(c.activation) : c.activation,
-      latex: basis
-        ? kanBasisLatex(c.activation)
-        : exportActivation(parseActivationOrName(c.activation), "latex", c.name),
+      latex: basis ? kanBasisLatex(c.activation) : activationLatex(c.activation, c.name),
       role: c.role,
     };
     if (c.fitness !== undefined) row.fitness = c.fitness;
@@ -62,13 +63,29 @@ function kanBasisLatex(text: string): string {
   return `\\phi_{ij}(x) = \\sum_{s \\in \\{${spaces.join(", ")}\\}} \\operatorname{softmax}(\\alpha_j/\\tau)_s \\, \\phi^{(s)}_{ij}(x)`;
 }
 
-/** Baselines are zoo names; discovered ones are expressions. */
-function parseActivationOrName(text: string) {
+/** Baselines are zoo names (their zoo expression), discovered ones expressions. */
+function activationOf(text: string): Activation | undefined {
   try {
-    return parseActivation(text);
+    return resolveActivation(text).activation;
   } catch {
-    return parseActivation("x");
+    return undefined;
   }
+}
+
+/** The LaTeX of a held-out activation; its text as \\text when it cannot be resolved. */
+function activationLatex(text: string, name: string): string {
+  const activation = activationOf(text);
+  return activation
+    ? exportActivation(activation, "latex", name)
+    : `\\text{${text.replace(/[\\{}$&#^_%~]/g, "")}}`;
+}
+
+/**
+ * LaTeX typeset as MathML when the report is written (temml): the page needs no script, font or
+ * style sheet to show it, and the source stays in the MathML annotation.
+ */
+function latexHtml(latex: string): string {
+  return temml.renderToString(latex, { annotate: true, throwOnError: false, trust: false });
 }
 
 export function searchMarkdown(results: SearchResults, options: { brief?: boolean } = {}): string {
@@ -76,8 +93,9 @@ export function searchMarkdown(results: SearchResults, options: { brief?: boolea
   const lines: string[] = [];
   lines.push(`# Search ${config.name} (run ${results.run})`, "");
   lines.push(`**Headline (held-out tasks):** ${results.headline.text}`, "");
+  lines.push(`${SCORE_NOTE}`, "");
   lines.push(
-    "| candidate | activation or basis set | role | search fitness | held-out score vs ReLU | p (Holm) | beats ReLU |",
+    "| candidate | activation or basis set | role | search fitness (lower is better) | held-out score vs ReLU (lower is better) | p (Holm) | beats ReLU |",
   );
   lines.push("| --- | --- | --- | --- | --- | --- | --- |");
   for (const row of leaderboard(results))
@@ -134,6 +152,10 @@ export function searchMarkdown(results: SearchResults, options: { brief?: boolea
   return `${lines.join("\n")}\n`;
 }
 
+/** What the leaderboard's numbers mean, said at the table. */
+const SCORE_NOTE =
+  "Scores are relative to ReLU on the same trial (log RMSE ratio; accuracy difference): lower is better, ReLU = 0, below 0 better than ReLU. Beats ReLU: below 0 with a Holm-adjusted p < 0.05.";
+
 function shapeSvg(title: string, text: string): string {
   try {
     const curve = activationCurve(parseActivation(text));
@@ -155,10 +177,11 @@ export function searchHtml(results: SearchResults): string {
     (c) => c.role === "found" && c.kind === "kan_basis",
   );
   const table = [
-    "<table><thead><tr><th>candidate</th><th>activation</th><th>LaTeX</th><th>role</th><th>search fitness</th><th>held-out vs ReLU</th><th>p (Holm)</th><th>beats ReLU</th><th>s/epoch</th></tr></thead><tbody>",
+    `<p id="score-note">${escapeXml(SCORE_NOTE)}</p>`,
+    "<table><thead><tr><th>candidate</th><th>activation</th><th>formula</th><th>role</th><th>search fitness (lower is better)</th><th>held-out vs ReLU (lower is better)</th><th>p (Holm)</th><th>beats ReLU</th><th>s/epoch</th></tr></thead><tbody>",
     ...rows.map(
       (r) =>
-        `<tr><td>${escapeXml(r.name)}</td><td><code>${escapeXml(r.formula)}</code></td><td><code>${escapeXml(r.latex)}</code></td><td>${escapeXml(r.role)}${r.zoo ? ` (zoo: ${escapeXml(r.zoo)})` : ""}</td><td>${fmt(r.fitness)}</td><td>${fmt(r.meanScore)}</td><td>${fmt(r.pHolm, 2)}</td><td>${r.beats === undefined ? "–" : r.beats ? "<b>yes</b>" : "no"}</td><td>${fmt(r.secondsPerEpoch, 3)}</td></tr>`,
+        `<tr><td>${escapeXml(r.name)}</td><td><code>${escapeXml(r.formula)}</code></td><td class="latex">${latexHtml(r.latex)}</td><td>${escapeXml(r.role)}${r.zoo ? ` (zoo: ${escapeXml(r.zoo)})` : ""}</td><td>${fmt(r.fitness)}</td><td>${fmt(r.meanScore)}</td><td>${fmt(r.pHolm, 2)}</td><td>${r.beats === undefined ? "–" : r.beats ? "<b>yes</b>" : "no"}</td><td>${fmt(r.secondsPerEpoch, 3)}</td></tr>`,
     ),
     "</tbody></table>",
   ].join("\n");
@@ -167,7 +190,8 @@ export function searchHtml(results: SearchResults): string {
     .join("\n");
   const code = found
     .map((c) => {
-      const activation = parseActivationOrName(c.activation);
+      const activation = activationOf(c.activation);
+      if (!activation) return "";
       return `<h3>${escapeXml(c.name)}</h3><pre>${escapeXml(exportActivation(activation, "torch", c.name.replace(/[^A-Za-z0-9]/g, "_")))}</pre><pre>${escapeXml(exportActivation(activation, "jax", c.name.replace(/[^A-Za-z0-9]/g, "_")))}</pre>`;
     })
     .join("\n");
@@ -185,7 +209,7 @@ export function searchHtml(results: SearchResults): string {
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>nonlin search ${escapeXml(results.config.name)}</title>`,
-    `<style>${REPORT_CSS} figure{display:inline-block;margin:8px} pre{background:#f6f6f6;padding:8px;overflow:auto}</style>`,
+    `<style>${REPORT_CSS} figure{display:inline-block;margin:8px} td.latex math{font-size:1.15em} pre{background:#f6f6f6;padding:8px;overflow:auto}</style>`,
     "</head><body>",
     `<h1>Search ${escapeXml(results.config.name)}</h1>`,
     `<p class="meta">run ${escapeXml(results.run)} · ${escapeXml(results.config.algorithm)} over ${escapeXml(results.config.space)} · ${results.outcome.ranking.length} trained of ${results.outcome.evaluated.length} considered · ${results.seconds.toFixed(0)} s</p>`,

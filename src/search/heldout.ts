@@ -261,9 +261,35 @@ export function heldoutHeadline(results: BenchResults, candidates: HeldoutCandid
         : ".");
   const text =
     verdict +
+    othersThatBeatRelu(verdicts, candidates, basisSearch ? "the ReLU MLP" : "ReLU") +
     (winner ? "" : holmFloorSentence(verdicts, results.tasks.length)) +
     (basisSearch ? againstFirstBasis(results, candidates, winner?.candidate) : "");
   return winner ? { verdicts, text, winner: winner.candidate } : { verdicts, text };
+}
+
+/**
+ * The table marks every candidate that beats ReLU, not only discovered ones: the headline names
+ * the baselines and EAFO variants that did too, so it never reads against the table.
+ */
+function othersThatBeatRelu(
+  verdicts: HeldoutVerdict[],
+  candidates: HeldoutCandidate[],
+  reference: string,
+): string {
+  const roles = new Map(candidates.map((c) => [c.name, c]));
+  const others = verdicts.filter((v) => v.beatsRelu && roles.get(v.candidate)?.role !== "found");
+  if (others.length === 0) return "";
+  const described = others.map((v) => {
+    const c = roles.get(v.candidate)!;
+    const base = c.name.match(/^eafo\((.*)\)$/)?.[1];
+    const zoo = c.role === "eafo" ? zooNameOf(c.activation) : undefined;
+    const what =
+      c.role === "eafo"
+        ? `the EAFO-corrected variant${base ? ` of ${base}` : ""}${zoo ? `, zoo: ${zoo}` : ""}`
+        : "a baseline";
+    return `${v.candidate} (${what}) beats ${reference}: mean relative score ${v.meanScore.toPrecision(3)} over ${v.pairs} task×seed pairs, Holm p = ${v.pHolm.toPrecision(2)}`;
+  });
+  return ` Among the candidates the search did not find, ${described.join("; ")}.`;
 }
 
 /**
