@@ -1,15 +1,15 @@
 /**
  * The expression language against hostile text (issue 18): names that are members of
- * Object.prototype, numbers beyond float64's range, statistics of a constant.
+ * Object.prototype, numbers beyond float64's range, statistics of a constant, deep nesting.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { derivativeActivation } from "../src/expr/derivative.js";
+import { derivative, derivativeActivation } from "../src/expr/derivative.js";
 import { initialParamValues, scalarFunction } from "../src/expr/evaluate.js";
 import { canonicalText } from "../src/expr/hash.js";
 import { ExprSyntaxError } from "../src/expr/errors.js";
-import { parseActivation } from "../src/expr/parse.js";
+import { MAX_EXPR_DEPTH, MAX_EXPR_NODES, parseActivation, parseExpr } from "../src/expr/parse.js";
 import { printActivation } from "../src/expr/print.js";
 
 function nonlin(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -149,6 +149,75 @@ describe("statistics of an argument that is one number", { timeout: 120_000 }, (
       assert.equal(run.code, 2, run.stderr);
       assert.ok(run.stderr.includes(`line 1, column ${column}: ${message(op)}`), run.stderr);
       assert.equal(run.stdout, "");
+    }
+  });
+});
+
+describe("limits on nesting and size", { timeout: 120_000 }, () => {
+  const deep = `line 1, column COLUMN: the expression nests more than ${MAX_EXPR_DEPTH} levels deep (parentheses, calls, unary minuses and each operator of a chain such as x + x + … count): write it with fewer levels`;
+  const groups = Array.from({ length: 20 }, () => `(${Array(100).fill("x").join(" + ")})`);
+  const cases: [string, string, string][] = [
+    [
+      "2,000 nested parentheses",
+      `${"(".repeat(2000)}x${")".repeat(2000)}`,
+      deep.replace("COLUMN", "201"),
+    ],
+    ["5,000 terms x+x+…", Array(5000).fill("x").join("+"), deep.replace("COLUMN", "400")],
+    ["5,000 unary minuses", `${"-".repeat(5000)}x`, deep.replace("COLUMN", "200")],
+    [
+      // the 2,001st node is the second x of the 11th sum
+      "20 sums of 100 terms",
+      groups.join(" + "),
+      `line 1, column 4026: the expression has more than ${MAX_EXPR_NODES} nodes (numbers, names, operators and calls): write a shorter one`,
+    ],
+  ];
+  for (const [name, text, message] of cases) {
+    it(`refuses ${name} quickly, naming the position`, () => {
+      const start = performance.now();
+      const error = syntaxErrorOf(text);
+      assert.ok(performance.now() - start < 500, `${performance.now() - start} ms`);
+      assert.equal(error.message, message);
+    });
+  }
+
+  it("act show exits 2 with the message for each, writing nothing", () => {
+    for (const [, text, message] of cases) {
+      const run = nonlin("act", "show", "--", text);
+      assert.equal(run.code, 2, run.stderr);
+      assert.ok(run.stderr.includes(message), run.stderr.slice(0, 300));
+      assert.doesNotMatch(run.stderr, /call stack/);
+      assert.equal(run.stdout, "");
+    }
+  });
+
+  it("reads, prints and differentiates expressions within the limits", () => {
+    for (const text of [
+      `${"(".repeat(MAX_EXPR_DEPTH - 1)}x${")".repeat(MAX_EXPR_DEPTH - 1)}`,
+      `${"sin(".repeat(MAX_EXPR_DEPTH - 1)}x${")".repeat(MAX_EXPR_DEPTH - 1)}`,
+      Array(MAX_EXPR_DEPTH).fill("x").join(" * "),
+      `${"-".repeat(MAX_EXPR_DEPTH - 1)}x`,
+    ]) {
+      const activation = parseActivation(text);
+      assert.equal(
+        printActivation(parseActivation(printActivation(activation))),
+        printActivation(activation),
+      );
+      assert.doesNotThrow(() => derivative(activation.expr));
+    }
+  });
+
+  it("differentiates sin nested 100 deep in under 0.2 s, matching finite differences", () => {
+    const expr = parseExpr(`${"sin(".repeat(100)}x${")".repeat(100)}`);
+    const start = performance.now();
+    const slope = derivative(expr);
+    const seconds = (performance.now() - start) / 1000;
+    assert.ok(seconds < 0.2, `${seconds} s`);
+    const f = scalarFunction(expr, {});
+    const df = scalarFunction(slope, {});
+    for (const x of [-1.3, 0.4, 2]) {
+      const h = 1e-5;
+      const difference = (f(x + h) - f(x - h)) / (2 * h);
+      assert.ok(Math.abs(df(x) - difference) < 1e-8, `${x}: ${df(x)} vs ${difference}`);
     }
   });
 });

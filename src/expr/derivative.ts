@@ -62,7 +62,20 @@ function chainFactor(expr: Extract<Expr, { kind: "call" }>): Expr | undefined {
   }
 }
 
+// d/dx of each node is kept (trees are immutable): a subtree shared within an expression, or by
+// an expression and its derivative, is differentiated once.
+const derived = new WeakMap<Expr, Expr>();
+
 function differentiate(expr: Expr): Expr {
+  let result = derived.get(expr);
+  if (result === undefined) {
+    result = differentiateNode(expr);
+    derived.set(expr, result);
+  }
+  return result;
+}
+
+function differentiateNode(expr: Expr): Expr {
   switch (expr.kind) {
     case "input":
       return num(1);

@@ -11,12 +11,14 @@
  *
  * Names that are not functions or constants are parameters; undeclared ones are learnable scalars
  * initialised to 1. `square`, `cube`, `reciprocal` and `pow(a, n)` are read as powers and division.
+ * Text nests at most MAX_EXPR_DEPTH levels and makes at most MAX_EXPR_NODES nodes.
  */
 import type { Activation, Expr, ParamSharing, ParamSpec, StatAxis } from "./ast.js";
 import {
   STAT_AXES,
   arityOf,
   call,
+  childrenOf,
   dependsOnInput,
   isCallOp,
   isStatOp,
@@ -47,12 +49,22 @@ const MODIFIERS = new Set(["fixed", "learnable", "scalar", "per_channel", "per_n
 
 export const DEFAULT_PARAM: ParamSpec = { init: 1, learnable: true, sharing: "scalar" };
 
+/** Levels of nesting text may have: parentheses, calls, unary minuses and each operator of a
+ * chain such as x + x + … (far above real activations; the parser, printer and derivative
+ * recurse once a level). */
+export const MAX_EXPR_DEPTH = 200;
+/** Nodes an expression's tree may have. */
+export const MAX_EXPR_NODES = 2000;
+
 type StatNode = Extract<Expr, { kind: "stat" }>;
 
 class Parser {
   private position = 0;
   /** Every statistic read, with its name's token, checked once the declarations are known. */
   private readonly statistics: { node: StatNode; token: Token }[] = [];
+  private nesting = 0;
+  private nodes = 0;
+  private readonly depths = new WeakMap<Expr, number>();
   constructor(
     private readonly tokens: Token[],
     private readonly source: string,
@@ -82,6 +94,35 @@ class Parser {
         `the number ${token.text} is too large for a float64 (the largest is about 1.8e308): write a finite number`,
       );
     return value;
+  }
+
+  private tooDeep(token: Token): never {
+    this.fail(
+      token,
+      `the expression nests more than ${MAX_EXPR_DEPTH} levels deep (parentheses, calls, unary minuses and each operator of a chain such as x + x + … count): write it with fewer levels`,
+    );
+  }
+
+  /** Counts one more level of nesting while reading text (undone by `ascend`). */
+  private descend(token: Token): void {
+    if (++this.nesting > MAX_EXPR_DEPTH) this.tooDeep(token);
+  }
+
+  private ascend(): void {
+    this.nesting--;
+  }
+
+  /** A new node of the tree, read at `token`, counted against the depth and size limits. */
+  private node(token: Token, expr: Expr): Expr {
+    const depth = 1 + Math.max(0, ...childrenOf(expr).map((child) => this.depths.get(child) ?? 1));
+    if (depth > MAX_EXPR_DEPTH) this.tooDeep(token);
+    if (++this.nodes > MAX_EXPR_NODES)
+      this.fail(
+        token,
+        `the expression has more than ${MAX_EXPR_NODES} nodes (numbers, names, operators and calls): write a shorter one`,
+      );
+    this.depths.set(expr, depth);
+    return expr;
   }
 
   private describe(token: Token): string {
@@ -174,28 +215,39 @@ class Parser {
   }
 
   private parseExpr(): Expr {
+    this.descend(this.peek());
     let left = this.parseTerm();
     while (this.isOp("+") || this.isOp("-")) {
-      const operator = this.next().text;
+      const operator = this.next();
       const right = this.parseTerm();
-      left = call("add", left, operator === "+" ? right : negate(right));
+      left = this.node(
+        operator,
+        call("add", left, operator.text === "+" ? right : this.node(operator, negate(right))),
+      );
     }
+    this.ascend();
     return left;
   }
 
   private parseTerm(): Expr {
     let left = this.parseUnary();
     while (this.isOp("*") || this.isOp("/")) {
-      const operator = this.next().text;
-      left = call(operator === "*" ? "mul" : "div", left, this.parseUnary());
+      const operator = this.next();
+      left = this.node(
+        operator,
+        call(operator.text === "*" ? "mul" : "div", left, this.parseUnary()),
+      );
     }
     return left;
   }
 
   private parseUnary(): Expr {
     if (this.isOp("-")) {
-      this.next();
-      return negate(this.parseUnary());
+      const minus = this.next();
+      this.descend(minus);
+      const negated = this.node(minus, negate(this.parseUnary()));
+      this.ascend();
+      return negated;
     }
     return this.parsePower();
   }
@@ -203,8 +255,8 @@ class Parser {
   private parsePower(): Expr {
     const base = this.parseAtom();
     if (!this.isOp("^")) return base;
-    this.next();
-    return pow(base, this.parseIntegerExponent());
+    const caret = this.next();
+    return this.node(caret, pow(base, this.parseIntegerExponent()));
   }
 
   private parseIntegerExponent(): number {
@@ -221,7 +273,7 @@ class Parser {
 
   private parseAtom(): Expr {
     const token = this.next();
-    if (token.kind === "number") return num(this.numberOf(token));
+    if (token.kind === "number") return this.node(token, num(this.numberOf(token)));
     if (token.kind === "op" && token.text === "(") {
       const inner = this.parseExpr();
       this.expect(")", "to close '('");
@@ -236,11 +288,11 @@ class Parser {
       return this.parseCall(token);
     }
     if (this.isOp("(")) this.fail(token, `unknown function '${name}'`);
-    if (name === "x") return X;
+    if (name === "x") return this.node(token, X);
     if (name === "where") this.fail(token, "expected an expression, found 'where'");
     const constant = CONSTANTS.get(name);
-    if (constant !== undefined) return num(constant);
-    return { kind: "param", name };
+    if (constant !== undefined) return this.node(token, num(constant));
+    return this.node(token, { kind: "param", name });
   }
 
   private isFunctionName(name: string): boolean {
@@ -256,7 +308,7 @@ class Parser {
       this.expect(",", "between the arguments of pow");
       const exponent = this.parseIntegerExponent();
       this.expect(")", "to close pow(");
-      return pow(base, exponent);
+      return this.node(nameToken, pow(base, exponent));
     }
     const args: Expr[] = [this.parseExpr()];
     while (this.isOp(",")) {
@@ -276,12 +328,12 @@ class Parser {
     }
     this.next();
     const [first, second, third] = args as [Expr, Expr, Expr];
-    if (name === "square") return pow(first, 2);
-    if (name === "cube") return pow(first, 3);
-    if (name === "reciprocal") return call("div", num(1), first);
-    if (name === "neg") return negate(first);
+    if (name === "square") return this.node(nameToken, pow(first, 2));
+    if (name === "cube") return this.node(nameToken, pow(first, 3));
+    if (name === "reciprocal") return this.node(nameToken, call("div", num(1), first));
+    if (name === "neg") return this.node(nameToken, negate(first));
     if (!isCallOp(name)) this.fail(nameToken, `unknown function '${name}'`);
-    return call(name, ...[first, second, third].slice(0, arity));
+    return this.node(nameToken, call(name, ...[first, second, third].slice(0, arity)));
   }
 
   private parseStat(nameToken: Token): Expr {
@@ -306,7 +358,7 @@ class Parser {
     if (closing.text === ",")
       this.fail(nameToken, `${op} takes an expression and an optional axis`);
     this.expect(")", `to close ${op}(`);
-    const node = stat(op, arg, axis) as StatNode;
+    const node = this.node(nameToken, stat(op, arg, axis)) as StatNode;
     this.statistics.push({ node, token: nameToken });
     return node;
   }

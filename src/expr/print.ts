@@ -65,8 +65,17 @@ function printCall(expr: Extract<Expr, { kind: "call" }>, required: number): str
   }
 }
 
+// Trees are immutable, so a node's text is kept: simplify compares factors and terms by their
+// text, and without this a derivative's shared subtrees were printed again for every comparison.
+const printed = new WeakMap<Expr, string>();
+
 export function printExpr(expr: Expr): string {
-  return printAt(expr, 0);
+  let text = printed.get(expr);
+  if (text === undefined) {
+    text = printAt(expr, 0);
+    printed.set(expr, text);
+  }
+  return text;
 }
 
 export function printParamSpec(name: string, spec: ParamSpec): string {

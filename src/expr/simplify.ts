@@ -246,8 +246,21 @@ function simplifyNode(expr: Expr): Expr {
   }
 }
 
+// The canonical form of each node is kept (trees are immutable): a derivative shares the
+// subtrees of its expression, and each is simplified once.
+const simplified = new WeakMap<Expr, Expr>();
+
 /** The canonical form of an expression. */
 export function simplify(expr: Expr): Expr {
+  let result = simplified.get(expr);
+  if (result === undefined) {
+    result = simplifyTree(expr);
+    simplified.set(expr, result);
+  }
+  return result;
+}
+
+function simplifyTree(expr: Expr): Expr {
   switch (expr.kind) {
     case "pow":
       return simplifyNode(pow(simplify(expr.base), expr.exponent));
