@@ -46,6 +46,28 @@ describe("nonlin act", { timeout: 120_000 }, () => {
     assert.equal(picture.match(/<polyline /g)?.length, 2);
   });
 
+  it("says an activation that overflows on the grid is unbounded there, not Lipschitz NaN", () => {
+    const run = nonlin("act", "show", "exp(exp(x))");
+    assert.equal(run.code, 0, run.stderr);
+    assert.doesNotMatch(run.stdout, /NaN \(largest/);
+    // f(x) = exp(exp(x)) is not finite from x = 4.49 on (the engine's exp overflows there)
+    assert.match(
+      run.stdout,
+      /Lipschitz {4}unbounded on \[-6, 6\]: f overflows or is NaN at \d+ of 1201 points \(x = [\d.]+ … 6\)/,
+    );
+    assert.match(run.stdout, /monotonic {4}increasing \(where f is finite\)/);
+    const json = nonlin("act", "show", "exp(exp(x))", "--json");
+    const shown = JSON.parse(json.stdout) as {
+      properties: {
+        lipschitzEstimate: number | null;
+        nonFinite?: { count: number; lastX: number };
+      };
+    };
+    assert.equal(shown.properties.lipschitzEstimate, null, "Infinity in JSON");
+    assert.ok(shown.properties.nonFinite && shown.properties.nonFinite.count > 0);
+    assert.equal(shown.properties.nonFinite.lastX, 6);
+  });
+
   it("shows an expression given as text, with its parameters", () => {
     const run = nonlin("act", "show", "x * sigmoid(beta * x) where beta = 2");
     assert.equal(run.code, 0, run.stderr);

@@ -31,8 +31,13 @@ export interface ActivationProperties {
   monotonicity: Monotonicity;
   valueAtZero: number;
   slopeAtZero: number;
-  /** max |f(b) − f(a)| / |b − a| over neighbouring grid points. */
+  /**
+   * max |f(b) − f(a)| / |b − a| over neighbouring grid points; Infinity when f is not finite
+   * somewhere on the grid (it is unbounded on the interval: see nonFinite).
+   */
   lipschitzEstimate: number;
+  /** The grid points where f is not finite (it overflows, or is NaN), if any. */
+  nonFinite?: { count: number; firstX: number; lastX: number };
   curve: { x: number[]; y: number[]; slope: number[] };
 }
 
@@ -66,12 +71,22 @@ function evaluateWithSlopes(
   return { y: Array.from(y), slope };
 }
 
+/** Judged on the steps between neighbouring grid points where f is finite. */
 function monotonicityOf(y: number[]): Monotonicity {
   const steps = y.slice(1).map((value, i) => value - (y[i] as number));
   const tolerance = (i: number): number => 1e-6 * (1 + Math.abs(y[i] as number));
-  if (steps.every((step, i) => step >= -tolerance(i))) return "increasing";
-  if (steps.every((step, i) => step <= tolerance(i))) return "decreasing";
+  const judged = (i: number): boolean =>
+    Number.isFinite(y[i] as number) && Number.isFinite(y[i + 1] as number);
+  if (steps.every((step, i) => !judged(i) || step >= -tolerance(i))) return "increasing";
+  if (steps.every((step, i) => !judged(i) || step <= tolerance(i))) return "decreasing";
   return "non-monotonic";
+}
+
+function nonFiniteOf(x: number[], y: number[]): ActivationProperties["nonFinite"] {
+  const at = x.filter((_, i) => !Number.isFinite(y[i] as number));
+  return at.length === 0
+    ? undefined
+    : { count: at.length, firstX: at[0] as number, lastX: at[at.length - 1] as number };
 }
 
 export function measureProperties(
@@ -83,9 +98,11 @@ export function measureProperties(
   const { y, slope } = evaluateWithSlopes(activation, x);
   const atZero = evaluateWithSlopes(activation, [0]);
   const spacing = (interval[1] - interval[0]) / (samples - 1);
-  const lipschitzEstimate = Math.max(
-    ...y.slice(1).map((value, i) => Math.abs(value - (y[i] as number)) / spacing),
-  );
+  const nonFinite = nonFiniteOf(x, y);
+  // Infinity − Infinity is NaN: a function that overflows on the grid is unbounded there
+  const lipschitzEstimate = nonFinite
+    ? Infinity
+    : Math.max(...y.slice(1).map((value, i) => Math.abs(value - (y[i] as number)) / spacing));
   return {
     interval,
     samples,
@@ -96,6 +113,7 @@ export function measureProperties(
     valueAtZero: atZero.y[0] as number,
     slopeAtZero: atZero.slope[0] as number,
     lipschitzEstimate,
+    ...(nonFinite ? { nonFinite } : {}),
     curve: { x, y, slope },
   };
 }

@@ -23,6 +23,9 @@ function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(6);
 }
 
+/** A grid point without float noise: 4.49, not 4.49000 or 4.4900000000000002. */
+const gridX = (x: number): string => String(Number(x.toPrecision(6)));
+
 function identifierFor(entry: ZooEntry | undefined): string {
   return entry
     ? entry.name.replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase())
@@ -55,9 +58,11 @@ function renderShow(
     `  measured on [${p.interval.join(", ")}] with ${p.samples} points${p.contextDependent ? " (context-dependent: one unit among standard-normal neighbours)" : ""}:`,
     `    range        [${formatNumber(p.range.min)}, ${formatNumber(p.range.max)}]`,
     `    slope        [${formatNumber(p.slope.min)}, ${formatNumber(p.slope.max)}]`,
-    `    monotonic    ${p.monotonicity}`,
+    `    monotonic    ${p.monotonicity}${p.nonFinite ? " (where f is finite)" : ""}`,
     `    f(0), f'(0)  ${formatNumber(p.valueAtZero)}, ${formatNumber(p.slopeAtZero)}`,
-    `    Lipschitz    ${formatNumber(p.lipschitzEstimate)} (largest difference quotient on the grid)`,
+    p.nonFinite
+      ? `    Lipschitz    unbounded on [${p.interval.join(", ")}]: f overflows or is NaN at ${p.nonFinite.count} of ${p.samples} points (x = ${gridX(p.nonFinite.firstX)} … ${gridX(p.nonFinite.lastX)})`
+      : `    Lipschitz    ${formatNumber(p.lipschitzEstimate)} (largest difference quotient on the grid)`,
   ];
   return lines.filter((line) => line !== "").join("\n");
 }
