@@ -186,8 +186,21 @@ describe("limits on nesting and size", { timeout: 120_000 }, () => {
       assert.equal(run.code, 2, run.stderr);
       assert.ok(run.stderr.includes(message), run.stderr.slice(0, 300));
       assert.doesNotMatch(run.stderr, /call stack/);
+      assert.ok(run.stderr.length < 1000, "the long line is not echoed whole");
       assert.equal(run.stdout, "");
     }
+  });
+
+  it("points into a long line with 80 characters around the column", () => {
+    const error = syntaxErrorOf(Array(5000).fill("x").join("+"));
+    const [, shown, caret] = error.pointer().split("\n") as [string, string, string];
+    assert.equal(shown, `  …${"+x".repeat(40)}…`);
+    assert.equal(caret, `${" ".repeat(43)}^`);
+    assert.equal(shown[caret.indexOf("^")], "+");
+    assert.equal(
+      syntaxErrorOf("x +").pointer(),
+      "line 1, column 4: expected an expression, found the end of the input\n  x +\n     ^",
+    );
   });
 
   it("reads, prints and differentiates expressions within the limits", () => {
