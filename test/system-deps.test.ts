@@ -1,0 +1,62 @@
+/**
+ * The README's test command sets up what the tests use: `npm test` first runs
+ * scripts/system-deps.sh (package.json "pretest"), which finds missing system programs and installs
+ * them from Debian's packages; .ci/run calls the same script. Here the script runs for real with
+ * PATH pointing at folders that do or do not hold programs of those names.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+
+const SCRIPT = join(import.meta.dirname, "..", "scripts", "system-deps.sh");
+const folder = mkdtempSync(join(tmpdir(), "nonlin-system-deps-"));
+after(() => rmSync(folder, { recursive: true, force: true }));
+
+/** A folder holding executables of these names (each exits 0), for PATH. */
+function programs(name: string, names: string[]): string {
+  const dir = join(folder, name);
+  mkdirSync(dir, { recursive: true });
+  for (const program of names) {
+    writeFileSync(join(dir, program), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(dir, program), 0o755);
+  }
+  return dir;
+}
+
+const run = (path: string, args: string[] = []) =>
+  spawnSync("/bin/sh", [SCRIPT, ...args], { env: { PATH: path }, encoding: "utf8" });
+
+describe("scripts/system-deps.sh (what npm test sets up)", () => {
+  it("does nothing when chromium, redis-server and openssl are there", () => {
+    const result = run(programs("all", ["chromium", "redis-server", "openssl", "id"]));
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout + result.stderr, "");
+  });
+
+  it("names exactly the missing programs and the command that installs them", () => {
+    const result = run(programs("some", ["chromium"]), ["--dry-run"]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(
+      result.stdout,
+      "would install: redis-server openssl (apt-get install -y redis-server openssl)\n",
+    );
+  });
+
+  it("exits 2 with the install command where there is no apt-get", () => {
+    const result = run(programs("none", ["id"]));
+    assert.equal(result.status, 2);
+    assert.equal(
+      result.stderr,
+      "error: the tests need chromium redis-server openssl; install them with your system's package manager (on Debian: apt-get install -y chromium redis-server openssl)\n",
+    );
+  });
+
+  it("runs before the tests (npm's pretest) and in CI", () => {
+    const scripts = JSON.parse(readFileSync("package.json", "utf8")).scripts;
+    assert.equal(scripts.pretest, "sh scripts/system-deps.sh");
+    assert.match(readFileSync(".ci/run", "utf8"), /^sh scripts\/system-deps\.sh$/m);
+  });
+});
