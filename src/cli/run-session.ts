@@ -5,6 +5,7 @@
  * user, and close everything whatever happens.
  */
 import { cpus, platform } from "node:os";
+import { RunError } from "../base/errors.js";
 import type { DeviceName } from "../engine/device.js";
 import type { Executor } from "../exec/executor.js";
 import type { RunStore } from "../store/index.js";
@@ -12,6 +13,11 @@ import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js"
 import { noticeAboveProgress } from "./bench-progress.js";
 import { describeError, UsageError } from "./errors.js";
 import type { Output } from "./output.js";
+
+/** A run that finished with trials that failed after their retries: its results are kept. */
+export class TrialsFailedError extends RunError {
+  override name = "TrialsFailedError";
+}
 
 export interface RunSessionOptions {
   command: "bench" | "search";
@@ -54,7 +60,8 @@ function startOrResume(store: RunStore, options: RunSessionOptions, output: Outp
 
 /**
  * Runs `work` inside a recorded run; the run ends "done" (or "failed" when `work` says trials
- * failed or throws, the error recorded as an event) and the store and executor are closed.
+ * failed or throws, the error recorded as an event) and the store and executor are closed. Failed
+ * trials end the command with TrialsFailedError (exit 1) once everything is written.
  */
 export async function withRunSession(
   options: RunSessionOptions,
@@ -94,8 +101,10 @@ export async function withRunSession(
     noticeAboveProgress(output, message);
     bestEffort(() => store.recordEvent(runId, { level: "info", message }));
   };
+  let status: "done" | "failed";
   try {
-    store.finishRun(runId, await work(store, runId));
+    status = await work(store, runId);
+    store.finishRun(runId, status);
   } catch (error) {
     if (error instanceof StoreWriteError) throw withResumeHint(error, runId);
     // the original error is what the user needs; a store that cannot record it must not hide it
@@ -110,6 +119,10 @@ export async function withRunSession(
     await executor.close();
     store.close();
   }
+  if (status === "failed")
+    throw new TrialsFailedError(
+      `run ${runId} finished with failed trials (\`nonlin runs show ${runId}\` says why; \`--resume ${runId}\` runs them again)`,
+    );
 }
 
 /** Runs a store write whose failure must not replace the error being reported. */
