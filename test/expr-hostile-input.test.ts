@@ -5,6 +5,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { startEngine } from "../src/engine/device.js";
+import { arrayFrom } from "../src/engine/dtype.js";
+import { takeValues } from "../src/engine/ownership.js";
+import { buildActivationFn } from "../src/expr/compile.js";
 import { derivative, derivativeActivation } from "../src/expr/derivative.js";
 import { initialParamValues, scalarFunction } from "../src/expr/evaluate.js";
 import { canonicalText } from "../src/expr/hash.js";
@@ -232,5 +236,23 @@ describe("limits on nesting and size", { timeout: 120_000 }, () => {
       const difference = (f(x + h) - f(x - h)) / (2 * h);
       assert.ok(Math.abs(df(x) - difference) < 1e-8, `${x}: ${df(x)} vs ${difference}`);
     }
+  });
+});
+
+describe("integer exponents beyond 32 bits", { timeout: 120_000 }, () => {
+  it("compiles x^3000000000 (the power read the exponent as a 32-bit integer and crashed)", async () => {
+    await startEngine("wasm");
+    const f = buildActivationFn(parseActivation("x ^ 3000000000"), "float64");
+    const y = takeValues(f(arrayFrom(new Float64Array([1, -1, 0.5]), [3], "float64"), {}));
+    // 3e9 is even: 1 and (-1)^3e9 = 1; 0.5^3e9 underflows to 0
+    assert.deepEqual([...y], [1, 1, 0]);
+    const result = nonlin("act", "show", "x ^ 3000000000");
+    assert.equal(result.code, 0, result.stderr);
+  });
+
+  it("refuses an exponent that is not a safe integer, at its position", () => {
+    const error = syntaxErrorOf("x ^ 99999999999999999999");
+    assert.equal(error.column, 5);
+    assert.match(error.message, /the exponent of '\^' must be at most 9007199254740991 in size/);
   });
 });

@@ -86,9 +86,10 @@ class Evaluator {
     let result: np.Array | undefined;
     let square = base;
     let remaining = exponent;
+    // arithmetic, not bit operations: those read the exponent as a 32-bit integer
     while (remaining > 0) {
-      if (remaining & 1) result = result ? result.mul(square.ref) : square.ref;
-      remaining >>= 1;
+      if (remaining % 2 === 1) result = result ? result.mul(square.ref) : square.ref;
+      remaining = Math.floor(remaining / 2);
       if (remaining > 0) square = square.ref.mul(square);
     }
     square.dispose();

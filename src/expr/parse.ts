@@ -268,7 +268,10 @@ class Parser {
         `the exponent of '^' must be an integer literal, found ${this.describe(token)}`,
       );
     }
-    return (negative ? -1 : 1) * this.numberOf(token);
+    const magnitude = this.numberOf(token);
+    if (!Number.isSafeInteger(magnitude))
+      this.fail(token, `the exponent of '^' must be at most ${Number.MAX_SAFE_INTEGER} in size`);
+    return (negative ? -1 : 1) * magnitude;
   }
 
   private parseAtom(): Expr {
