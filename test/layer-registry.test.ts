@@ -286,6 +286,23 @@ const CASES: Record<string, LayerCase[]> = {
       forwardFlops: 256,
     },
   ],
+  // moves no numbers; -1 takes what the other sizes leave (12 / 3 = 4)
+  reshape: [
+    {
+      spec: { type: "reshape", shape: [2, 3, 2] },
+      inputShape: [12],
+      outputShape: [2, 3, 2],
+      params: 0,
+      forwardFlops: 0,
+    },
+    {
+      spec: { type: "reshape", shape: [-1, 3] },
+      inputShape: [2, 2, 3],
+      outputShape: [4, 3],
+      params: 0,
+      forwardFlops: 0,
+    },
+  ],
 };
 
 const BATCH = 3;

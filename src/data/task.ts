@@ -7,7 +7,8 @@ import type { Scaling } from "./normalize.js";
 
 export type TaskKind = "regression" | "classification";
 
-/** One split: `x` is row-major [rows, inputs], `y` is row-major [rows, outputs]. */
+/** One split: `x` is row-major [rows, inputs] (an image row is [height, width, channels], HWC),
+ * `y` is row-major [rows, outputs]. */
 export interface TaskSplit {
   readonly x: Float64Array;
   readonly y: Float64Array;
@@ -18,7 +19,8 @@ export interface Task {
   readonly name: string;
   /** Number of features per row. */
   readonly inputs: number;
-  /** Shape of one row when it is not flat, e.g. [1, 28, 28] for images (product = inputs). */
+  /** Shape of one row when it is not flat, e.g. [28, 28, 1] for images (channels last; product =
+   * inputs). */
   readonly inputShape?: readonly number[];
   /** Number of targets per row; 1 for classification (y holds the class index). */
   readonly outputs: number;

@@ -14,6 +14,7 @@ import { ADVANCED_KAN_LAYERS } from "./kan/advanced-layers.js";
 import { BASIS_KAN_LAYERS } from "./kan/basis-layers.js";
 import { KAN_DEFINITION } from "./kan/bspline.js";
 import { QUADRATIC_AND_NORM_LAYERS } from "./norm-layers.js";
+import { RESHAPE_DEFINITION } from "./reshape.js";
 
 const DENSE_DEFINITION = defineLayer({
   type: "dense",
@@ -51,6 +52,7 @@ export const LAYER_DEFINITIONS: readonly LayerDefinition[] = [
   ...QUADRATIC_AND_NORM_LAYERS,
   ...CONV_LAYERS,
   makeConvKanDefinition(buildInnerLayer),
+  RESHAPE_DEFINITION,
 ];
 
 export function findLayerDefinition(type: string): LayerDefinition | undefined {

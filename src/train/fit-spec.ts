@@ -68,6 +68,12 @@ export const fitConfigSchema = z
       .object({
         dtype: z.enum(["float32", "float64"]).default("float32"),
         seed: z.number().int().min(0).max(0xffffffff).default(0),
+        /**
+         * Shape of one input row, e.g. [28, 28, 1] for flat CSV rows of images (channels last);
+         * its product must be the task's inputs. Default: the task's own shape (flat for CSV and
+         * formula tasks, [height, width, channels] for the image catalog).
+         */
+        input_shape: z.array(positiveInt).min(1).optional(),
         /** Layer specs; each is validated against its type's own schema when the model is built. */
         layers: z.array(z.looseObject({ type: z.string() })).min(1),
       })

@@ -10,7 +10,7 @@ import { arrayFrom } from "../engine/dtype.js";
 import { takeValues } from "../engine/ownership.js";
 import { keyFromSeed } from "../engine/random.js";
 import { pruneKan } from "../nn/kan/prune.js";
-import { LayerSpecError } from "../nn/layer.js";
+import { LayerSpecError, product } from "../nn/layer.js";
 import type { LayerSpec, ModelState } from "../nn/model.js";
 import { disposeState, Model } from "../nn/model.js";
 import type { FitConfig, Phase } from "./fit-spec.js";
@@ -34,6 +34,7 @@ export interface PhaseResult {
   phase: number;
   kind: Phase["kind"];
   seconds: number;
+  /** Values in one sample: the input's, then each layer's output (a flat layer's width). */
   widths: number[];
   params: number;
   train: SplitMetrics;
@@ -116,11 +117,27 @@ export function defaultLoss(config: FitConfig, task: Task): LossName {
   return config.loss ?? (task.kind === "regression" ? "mse" : "cross_entropy");
 }
 
+/**
+ * The shape of one input row: the config's `model.input_shape`, else the task's own shape (images:
+ * [height, width, channels]), else flat [inputs]. An input_shape that does not hold the task's
+ * row is refused, naming the field.
+ */
+export function inputShapeOf(config: FitConfig, task: Task): number[] {
+  const shape = config.model.input_shape;
+  if (!shape) return [...(task.inputShape ?? [task.inputs])];
+  const values = product(shape);
+  if (values !== task.inputs)
+    throw new LayerSpecError(
+      `input_shape: [${shape.join(", ")}] holds ${values} values but a row of task ${task.name} has ${task.inputs}`,
+    );
+  return [...shape];
+}
+
 /** Builds the model of a config for a task (output width from the task is the user's job). */
 export function buildModel(config: FitConfig, task: Task, layers?: LayerSpec[]): Model {
   return new Model(
     (layers ?? config.model.layers) as LayerSpec[],
-    [task.inputs],
+    inputShapeOf(config, task),
     config.model.dtype,
   );
 }
@@ -254,10 +271,7 @@ export async function runFit(
       phase: index,
       kind: phase.kind,
       seconds,
-      widths: [
-        model.inputShape[0] as number,
-        ...model.layers.map((l) => l.outputShape[0] as number),
-      ],
+      widths: [model.inputShape, ...model.layers.map((l) => l.outputShape)].map(product),
       params: model.paramCount(),
       train: trainMetrics,
       test: metricsOf(model, state, task, task.test),

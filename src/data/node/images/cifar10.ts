@@ -3,7 +3,7 @@
  * training and 10 000 test colour images, 32×32, 10 classes. The "binary version" archive is
  * downloaded once into the cache (src/data/node/download.ts); each record of its data_batch_1..5.bin
  * and test_batch.bin is 1 label byte and 3072 pixel bytes (1024 red, 1024 green, 1024 blue,
- * each row-major), which is already the [3, 32, 32] channel-first layout of a row.
+ * each row-major): the channel-first [3, 32, 32] layout, which `imageRows` makes channels last.
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
