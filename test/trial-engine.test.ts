@@ -170,7 +170,7 @@ describe("the trial-engine seam", () => {
     const task = formulaTask({ ...SQUARE_MINUS, box: [-1, 1], noise: 0 });
     const { model, state, results } = await runFit(jaxEngine, config, task);
     // the same phase by hand: fitGradient from the seed's initial state, op-by-op validation
-    const direct = fitGradient(
+    const direct = await fitGradient(
       model,
       model.init(keyFromSeed(config.model.seed)),
       rowsOf(task, task.train),

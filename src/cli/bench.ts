@@ -32,6 +32,7 @@ import { makeProgress } from "./bench-progress.js";
 import { runRecorded } from "./recorded-trials.js";
 import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
+import { THREADS_HELP } from "./threads.js";
 import { machineOf, withRunSession } from "./run-session.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import type { Output } from "./output.js";
@@ -44,6 +45,7 @@ interface BenchOptions {
   resume?: string;
   seeds?: string;
   device: string;
+  threads?: string;
   json?: boolean;
   listTasks?: boolean;
   store?: string;
@@ -223,6 +225,7 @@ export function registerBenchCommand(program: Command): void {
     )
     .option("--redis <url>", "run trials on `nonlin worker --redis URL` processes on any machine")
     .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--threads <n>", THREADS_HELP)
     .option("--list-tasks", "list the task catalog and exit")
     .option("--json", "print the results as one JSON document")
     .addHelpText(

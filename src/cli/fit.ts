@@ -23,9 +23,11 @@ import { describeError, UsageError } from "./errors.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
 import { bestEffort } from "./run-session.js";
+import { applyThreads, THREADS_HELP } from "./threads.js";
 
 interface FitOptions {
   device: string;
+  threads?: string;
   store?: string;
   json?: boolean;
   out?: string;
@@ -85,6 +87,7 @@ function checkModel(specPath: string, build: () => Model, task: Task): void {
 async function runFitCommand(specPath: string, options: FitOptions): Promise<void> {
   const output = makeOutput(Boolean(options.json));
   const device = parseDeviceName(options.device);
+  applyThreads(options.threads, 1);
   const { config, text } = readFitConfig(specPath);
   if (options.out) checkOutputFolder(options.out, "--out");
   const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);
@@ -217,6 +220,7 @@ export function registerFitCommand(program: Command): void {
     .description("train one model on one task (phases: gradient, lbfgs, prune, refine)")
     .argument("<spec>", "fit config (YAML or JSON)")
     .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--threads <n>", THREADS_HELP)
     .option("--out <dir>", "write checkpoint.json, weights.safetensors and results.json here")
     .option("--resume <dir>", "continue a run from its checkpoint directory")
     .option("--store <path>", "run store (SQLite) to record the run in", "nonlin.db")

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `nonlin` command. */
+// first: jax-js looks for a Worker when it is imported (--threads)
+import "../exec/threads-preload.js";
 import { Command, CommanderError } from "commander";
 import { EXIT_BAD_INPUT } from "../base/errors.js";
 import { registerActCommands } from "./act.js";

@@ -29,6 +29,7 @@ import { runSearch } from "../search/run-search.js";
 import type { ScreenRequest } from "../search/screen-job.js";
 import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
+import { THREADS_HELP } from "./threads.js";
 import { machineOf, withRunSession } from "./run-session.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
@@ -44,6 +45,7 @@ interface SearchOptions {
   store?: string;
   out?: string;
   device: string;
+  threads?: string;
   json?: boolean;
 }
 
@@ -213,6 +215,7 @@ export function registerSearchCommand(program: Command): void {
       "write results.json, report.md, report.html, heldout.html (default runs/RUN)",
     )
     .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--threads <n>", THREADS_HELP)
     .option("--json", "print the results as one JSON document")
     .addHelpText(
       "after",

@@ -9,12 +9,14 @@ import { parseDeviceName } from "../engine/index.js";
 import { DEFAULT_QUEUE } from "../exec/redis.js";
 import { runWorker } from "../exec/redis-worker.js";
 import { UsageError } from "./errors.js";
+import { applyThreads, THREADS_HELP } from "./threads.js";
 
 interface WorkerOptions {
   redis: string;
   concurrency?: string;
   queue: string;
   device: string;
+  threads?: string;
   lockDuration: string;
   stalledInterval: string;
 }
@@ -28,12 +30,14 @@ function positiveInt(flag: string, text: string): number {
 
 async function runWorkerCommand(options: WorkerOptions): Promise<void> {
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  const concurrency =
+    options.concurrency === undefined
+      ? availableParallelism()
+      : positiveInt("--concurrency", options.concurrency);
+  applyThreads(options.threads, concurrency);
   const handle = await runWorker(options.redis, {
     queueName: options.queue,
-    concurrency:
-      options.concurrency === undefined
-        ? availableParallelism()
-        : positiveInt("--concurrency", options.concurrency),
+    concurrency,
     device: parseDeviceName(options.device),
     lockDurationMs: positiveInt("--lock-duration", options.lockDuration),
     stalledIntervalMs: positiveInt("--stalled-interval", options.stalledInterval),
@@ -71,6 +75,7 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option("--queue <name>", "queue name", DEFAULT_QUEUE)
     .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--threads <n>", THREADS_HELP)
     .option("--lock-duration <ms>", "job lock, renewed every half of it", "30000")
     .option(
       "--stalled-interval <ms>",

@@ -3,8 +3,10 @@
  * it is sent (trials, screenings), one at a time, and reports epochs and the result over IPC.
  * Training is synchronous, so this process is busy for a whole job; its parent stays free.
  */
+// first: jax-js looks for a Worker when it is imported (NONLIN_THREADS from the parent)
+import { settingFromEnv } from "./threads-preload.js";
 import { Worker } from "node:worker_threads";
-import { parseDeviceName, startEngine } from "../engine/index.js";
+import { parseDeviceName, setThreadSetting, startEngine } from "../engine/index.js";
 import { executeJob } from "./job.js";
 import type { Job } from "./job.js";
 import type { ChildMessage, ParentMessage } from "./protocol.js";
@@ -55,6 +57,7 @@ new Worker(PARENT_WATCH, { eval: true, execArgv: [] }).unref();
 process.on("disconnect", () => process.exit(0));
 // Ctrl-C reaches the whole process group; a Redis worker's parent decides what it means
 if (process.argv.includes("--ignore-sigint")) process.on("SIGINT", () => {});
+setThreadSetting(settingFromEnv(process.env));
 await startEngine(parseDeviceName(process.argv[2] ?? "wasm"));
 process.on("message", (message: ParentMessage) => {
   if (message.type === "run") void run(message.job);

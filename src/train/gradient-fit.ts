@@ -8,7 +8,8 @@
 import type { JsTree } from "@jax-js/jax";
 import { jit, numpy as np, valueAndGrad } from "@jax-js/jax";
 import { arrayFrom } from "../engine/dtype.js";
-import { borrowTree, disposeTree, takeScalar } from "../engine/ownership.js";
+import { borrowTree, disposeTree } from "../engine/ownership.js";
+import { readScalar, settle } from "../engine/threads.js";
 import type { ArrayRecord } from "../nn/layer.js";
 import type { Model, ModelState } from "../nn/model.js";
 import { joinState, splitState } from "../nn/model.js";
@@ -43,17 +44,20 @@ function multipliersOf(model: Model, params: ArrayRecord[]): JsTree<number> {
   }) as JsTree<number>;
 }
 
-/** Mean loss of the model on a whole split (borrowed state); op by op unless `forward` is given. */
-export function splitLoss(
+/**
+ * Mean loss of the model on a whole split (borrowed state); op by op unless `forward` is given.
+ * Read with `readScalar` (asynchronously where threads are in use, and on WebGPU).
+ */
+export async function splitLoss(
   model: Model,
   state: ModelState,
   rows: Rows,
   loss: LossName,
   forward: Forward = eagerForward(model, loss),
-): number {
+): Promise<number> {
   const x = arrayFrom(rows.x, [rows.rows, ...model.inputShape], model.dtype);
   const y = arrayFrom(rows.y, [rows.rows, rows.y.length / rows.rows], model.dtype);
-  return takeScalar(forward.loss(state, x, y));
+  return readScalar(forward.loss(state, x, y));
 }
 
 export interface FitGradientOptions {
@@ -115,9 +119,11 @@ export function trainStep(
 
 /**
  * Trains and returns the selected state. `onEpoch` also gets the epoch's state, borrowed: read it
- * (e.g. to score the validation split) during the call only.
+ * (e.g. to score the validation split) during the call only. Asynchronous: each step's loss is
+ * read with `readScalar` (engine/threads.ts), through jax-js's worker pool where threads are in
+ * use and on WebGPU; the same kernels run either way, so the numbers are the same.
  */
-export function fitGradient(
+export async function fitGradient(
   model: Model,
   state: ModelState,
   train: Rows,
@@ -125,9 +131,9 @@ export function fitGradient(
   phase: GradientPhase,
   loss: LossName,
   seed: number,
-  onEpoch?: (report: EpochReport, state: ModelState) => void,
+  onEpoch?: (report: EpochReport, state: ModelState) => void | Promise<void>,
   options: FitGradientOptions = {},
-): ModelState {
+): Promise<ModelState> {
   const split = splitState(state);
   let params = split.params;
   const buffers = split.buffers;
@@ -167,18 +173,22 @@ export function fitGradient(
       params = nextParams;
       optState = nextOpt;
       // reading the loss every step also keeps jax-js's lazy queue short
-      lossSum += takeScalar(value) * ids.length;
+      lossSum += (await readScalar(value)) * ids.length;
     }
+    // the pool may still be writing the step's other outputs: synchronous work below must not
+    // see them pending
+    await settle([params, optState] as JsTree<np.Array>);
     const report: EpochReport = { epoch, trainLoss: lossSum / train.rows, step: stepCount };
     if (val && val.rows > 0) {
-      report.valLoss = splitLoss(model, joinState(params, buffers), val, loss, options.forward);
+      const epochState = joinState(params, buffers);
+      report.valLoss = await splitLoss(model, epochState, val, loss, options.forward);
       if (!best || report.valLoss < best.loss) {
         if (best) disposeTree(best.params);
         best = { loss: report.valLoss, params: borrowTree(params) };
         sinceBest = 0;
       } else sinceBest++;
     }
-    onEpoch?.(report, joinState(params, buffers));
+    await onEpoch?.(report, joinState(params, buffers));
     if (!Number.isFinite(report.trainLoss)) break;
     if (phase.patience > 0 && sinceBest >= phase.patience) break;
   }
