@@ -15,9 +15,10 @@ import type { Model, ModelState } from "../nn/model.js";
 import { joinState, splitState } from "../nn/model.js";
 import type { GradientPhase } from "./fit-spec.js";
 import type { Forward } from "./forward.js";
-import { eagerForward } from "./forward.js";
+import { eagerForward, evaluationSlices, rowSlice } from "./forward.js";
 import type { LossName } from "./loss.js";
 import { lossFunction } from "./loss.js";
+import { evaluationRows } from "./memory.js";
 import { applyUpdates, makeOptimizer } from "./optim/index.js";
 import type { GradientTransform, OptState } from "./optim/index.js";
 import { batchOrder } from "./shuffle.js";
@@ -46,7 +47,10 @@ function multipliersOf(model: Model, params: ArrayRecord[]): JsTree<number> {
 
 /**
  * Mean loss of the model on a whole split (borrowed state); op by op unless `forward` is given.
- * Read with `readScalar` (asynchronously where threads are in use, and on WebGPU).
+ * Read with `readScalar` (asynchronously where threads are in use, and on WebGPU). Scored in
+ * evaluation batches of `batchRows` rows (default `evaluationRows`): the mean of the batches'
+ * means weighted by their rows (equal to the one-pass mean to float rounding); a split that fits
+ * in one batch is one pass.
  */
 export async function splitLoss(
   model: Model,
@@ -54,10 +58,25 @@ export async function splitLoss(
   rows: Rows,
   loss: LossName,
   forward: Forward = eagerForward(model, loss),
+  batchRows: number = evaluationRows(model, state),
 ): Promise<number> {
-  const x = arrayFrom(rows.x, [rows.rows, ...model.inputShape], model.dtype);
-  const y = arrayFrom(rows.y, [rows.rows, rows.y.length / rows.rows], model.dtype);
-  return readScalar(forward.loss(state, x, y));
+  // evaluation batches bound peak memory (forward.ts); a split that fits is one pass, as before
+  const slices = evaluationSlices(rows.rows, batchRows);
+  const outputs = rows.y.length / rows.rows;
+  let sum = 0;
+  for (const [start, count] of slices) {
+    const x = arrayFrom(
+      rowSlice(rows.x, rows.rows, start, count),
+      [count, ...model.inputShape],
+      model.dtype,
+    );
+    const y = arrayFrom(rowSlice(rows.y, rows.rows, start, count), [count, outputs], model.dtype);
+    const mean = await readScalar(forward.loss(state, x, y));
+    if (count === rows.rows) return mean;
+    // both losses are means over rows (MSE: over rows × outputs, the same outputs each row)
+    sum += mean * count;
+  }
+  return sum / rows.rows;
 }
 
 export interface FitGradientOptions {

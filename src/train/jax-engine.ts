@@ -4,11 +4,11 @@
  * `fitGradient`; predictions run through the compiled forward pass.
  */
 import type { FloatDType } from "../engine/dtype.js";
-import { arrayFrom } from "../engine/dtype.js";
 import { keyFromSeed } from "../engine/random.js";
 import { readValues, useThreadsFor } from "../engine/threads.js";
 import type { LayerSpec, ModelState } from "../nn/model.js";
 import { disposeState, Model, splitState } from "../nn/model.js";
+import { outputsInBatches } from "./forward.js";
 import { fitGradient } from "./gradient-fit.js";
 import { hostStateOf, stateFromHost } from "./host-state.js";
 import { trialKernels } from "./trial-kernels.js";
@@ -59,8 +59,9 @@ async function train(
   });
   const { model, forward } = kernels;
   useThreadsFor(threadsHelp(request.layers));
+  // in evaluation batches (forward.ts): peak memory set by the batch, not the split
   const outputsOf = (state: ModelState, x: Float64Array, rows: number): Promise<Float64Array> =>
-    readValues(forward.apply(state, arrayFrom(x, [rows, ...model.inputShape], model.dtype)));
+    outputsInBatches(forward, model, state, x, rows, readValues);
   let evaluationSeconds = 0;
   const started = performance.now();
   const initial = request.initial

@@ -7,7 +7,6 @@ import type { numpy as np } from "@jax-js/jax";
 import { RunError } from "../base/errors.js";
 import type { Task, TaskSplit } from "../data/task.js";
 import { arrayFrom } from "../engine/dtype.js";
-import { takeValues } from "../engine/ownership.js";
 import { keyFromSeed } from "../engine/random.js";
 import { pruneKan } from "../nn/kan/prune.js";
 import { LayerSpecError, product } from "../nn/layer.js";
@@ -15,6 +14,7 @@ import type { LayerSpec, ModelState } from "../nn/model.js";
 import { disposeState, Model } from "../nn/model.js";
 import type { FitConfig, Phase } from "./fit-spec.js";
 import type { Forward } from "./forward.js";
+import { outputsInBatchesSync } from "./forward.js";
 import { fitLbfgs } from "./fit-lbfgs.js";
 import type { Rows } from "./gradient-fit.js";
 import { hostStateOf, stateFromHost } from "./host-state.js";
@@ -65,16 +65,17 @@ export function rowsOf(task: Task, split: TaskSplit): Rows {
   return { x: split.x, y, rows: split.rows };
 }
 
-/** The model's outputs on a split, row-major [rows, outputs] (borrowed state). */
+/**
+ * The model's outputs on a split, row-major [rows, outputs] (borrowed state), in evaluation
+ * batches (forward.ts: peak memory set by the batch, not the split; one pass when it fits).
+ */
 export function predictionsOf(
   model: Model,
   state: ModelState,
   split: TaskSplit,
   forward: Pick<Forward, "apply"> = model,
 ): Float64Array {
-  return takeValues(
-    forward.apply(state, arrayFrom(split.x, [split.rows, ...model.inputShape], model.dtype)),
-  );
+  return outputsInBatchesSync(forward, model, state, split.x, split.rows);
 }
 
 export function metricsOf(
