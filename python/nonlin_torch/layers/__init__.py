@@ -1,0 +1,39 @@
+"""The layer types of the torch engine, by the spec's ``type`` (src/nn/registry.ts's names)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Mapping, Sequence
+
+import torch
+
+from ..errors import InputError
+from .activation import ActivationLayer
+from .base import Layer
+from .dense import Dense
+
+LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype], Layer]] = {
+    "dense": Dense,
+    "activation": ActivationLayer,
+}
+
+
+def build_layers(specs: Any, input_shape: Sequence[int], dtype: torch.dtype) -> List[Layer]:
+    """The layers of a model spec, each built for the previous one's output shape."""
+    if not isinstance(specs, list) or not specs:
+        raise InputError("layers must be a non-empty list of layer specs")
+    layers: List[Layer] = []
+    shape = list(input_shape)
+    for index, spec in enumerate(specs):
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("type"), str):
+            raise InputError(f"layers[{index}] must be an object with a string 'type'")
+        kind = spec["type"]
+        build = LAYER_TYPES.get(kind)
+        if build is None:
+            raise InputError(
+                f"layers[{index}]: layer type '{kind}' is not available on the torch engine yet; "
+                "--engine jax runs it"
+            )
+        layer = build(dict(spec), f"layers[{index}] ({kind})", shape, dtype)
+        layers.append(layer)
+        shape = layer.output_shape
+    return layers

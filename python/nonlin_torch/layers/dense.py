@@ -1,0 +1,73 @@
+"""Dense layer (src/nn/dense.ts): y = f(x·W + b), W stored [in, out] as nonlin stores it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Sequence
+
+import torch
+
+from ..errors import InputError
+from ..expression import Literals
+from .activation import ActivationApplier
+from .base import Layer, spec_field
+
+IDENTITY = {"expr": {"kind": "input"}, "params": {}}
+WEIGHT_INITS = ("lecun_normal", "he_normal", "glorot_uniform", "glorot_normal", "torch_uniform", "zeros")
+
+
+class Dense(Layer):
+    kind = "dense"
+
+    def __init__(self, spec: Dict[str, Any], where: str, input_shape: Sequence[int], dtype: torch.dtype) -> None:
+        super().__init__(where, input_shape, dtype)
+        if len(input_shape) != 1:
+            raise InputError(
+                f"{where}: dense needs flat inputs, got shape {list(input_shape)}: add a flatten layer"
+            )
+        self.in_features = int(input_shape[0])
+        self.units = spec_field(spec, "units", where, int)
+        if self.units <= 0:
+            raise InputError(f"{where}.units must be a positive integer, got {self.units}")
+        self.bias = spec_field(spec, "bias", where, bool, True)
+        self.init = spec_field(spec, "init", where, str, "lecun_normal")
+        if self.init not in WEIGHT_INITS:
+            raise InputError(f"{where}.init must be one of {', '.join(WEIGHT_INITS)}, got '{self.init}'")
+        self.output_shape = [self.units]
+        self.add_array("w", [self.in_features, self.units], True)
+        if self.bias:
+            self.add_array("b", [self.units], True)
+        self.activation = ActivationApplier(self, spec.get("activation", IDENTITY), self.output_shape, "activation")
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Fresh weights by the spec's scheme (torch's generator; a trial loads jax's instead)."""
+        fan_in, fan_out = self.in_features, self.units
+        w = self.array("w")
+        with torch.no_grad():
+            if self.init == "lecun_normal":
+                w.normal_(0.0, math.sqrt(1.0 / fan_in))
+            elif self.init == "he_normal":
+                w.normal_(0.0, math.sqrt(2.0 / fan_in))
+            elif self.init == "glorot_uniform":
+                limit = math.sqrt(6.0 / (fan_in + fan_out))
+                w.uniform_(-limit, limit)
+            elif self.init == "glorot_normal":
+                w.normal_(0.0, math.sqrt(2.0 / (fan_in + fan_out)))
+            elif self.init == "torch_uniform":
+                limit = 1.0 / math.sqrt(fan_in)
+                w.uniform_(-limit, limit)
+            else:
+                w.zero_()
+            if self.bias:
+                self.array("b").zero_()
+        self.activation.reset_parameters()
+
+    def apply(self, x: torch.Tensor, literals: Literals) -> torch.Tensor:
+        z = x @ self.array("w")
+        if self.bias:
+            z = z + self.array("b")
+        return self.activation(z, literals)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, units={self.units}, bias={self.bias}"

@@ -1,0 +1,277 @@
+"""Optimisers as composable gradient transforms, the same maths in the same order as
+src/train/optim/*.ts (Optax's ``init``/``update`` pairs and ``chain``):
+
+  clip the raw gradient → [coupled L2: + λp] → momentum or Adam scaling → [decoupled decay: + λp]
+  → per-array learning-rate multipliers → · (−lr(step)),   then p ← p + updates.
+
+A tree is a flat list of tensors (every layer's params in order). ``step`` is the number of
+updates applied before this one. Constants are exact in the arrays' dtype, as there (mulScalar).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+
+from .errors import InputError
+
+Tree = List[torch.Tensor]
+Schedule = Callable[[torch.Tensor], torch.Tensor]
+
+
+class Transform:
+    def init(self, params: Tree) -> Any:
+        return ()
+
+    def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        raise NotImplementedError
+
+
+class Chain(Transform):
+    """Applies the transforms in order, each to the previous one's updates."""
+
+    def __init__(self, *transforms: Transform) -> None:
+        self.transforms = transforms
+
+    def init(self, params: Tree) -> Any:
+        return [t.init(params) for t in self.transforms]
+
+    def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        states = []
+        for transform, own in zip(self.transforms, state):
+            updates, own = transform.update(updates, own, params, step)
+            states.append(own)
+        return updates, states
+
+
+class ClipByGlobalNorm(Transform):
+    """g · c / max(‖g‖, c), ‖g‖ the 2-norm over all arrays together (Pascanu et al.)."""
+
+    def __init__(self, max_norm: float) -> None:
+        self.max_norm = max_norm
+
+    def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        if not updates:
+            return updates, state
+        first = updates[0]
+        total = torch.zeros((), dtype=first.dtype, device=first.device)
+        for u in updates:
+            total = total + (u * u).sum()
+        limit = torch.tensor(self.max_norm, dtype=first.dtype, device=first.device)
+        norm = torch.sqrt(total)
+        factor = limit / torch.where(norm < limit, limit, norm)
+        return [u * factor for u in updates], state
+
+
+class AddDecayedWeights(Transform):
+    """updates + λ·params; before Adam's scaling an L2 penalty, after it AdamW's decoupled decay."""
+
+    def __init__(self, weight_decay: float) -> None:
+        self.weight_decay = weight_decay
+
+    def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        if self.weight_decay == 0:
+            return updates, state
+        return [u + p * self.weight_decay for u, p in zip(updates, params)], state
+
+
+class Trace(Transform):
+    """Momentum, PyTorch's form: v ← μv + g; direction v (heavy ball) or g + μv (Nesterov)."""
+
+    def __init__(self, momentum: float, nesterov: bool = False) -> None:
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def init(self, params: Tree) -> Any:
+        return [torch.zeros_like(p) for p in params]
+
+    def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        velocity = [v * self.momentum + g for g, v in zip(updates, state)]
+        if not self.nesterov:
+            return list(velocity), velocity
+        return [g + v * self.momentum for g, v in zip(updates, velocity)], velocity
+
+
+class ScaleByAdam(Transform):
+    """Adam (Kingma & Ba) with bias correction, direction = (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε);
+    β₁ᵗ and β₂ᵗ carried as running products, as on the jax side."""
+
+    def __init__(self, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> None:
+        self.b1, self.b2, self.eps = b1, b2, eps
+
+    def init(self, params: Tree) -> Any:
+        dtype = params[0].dtype if params else torch.float32
+        device = params[0].device if params else torch.device("cpu")
+        one = torch.ones((), dtype=dtype, device=device)
+        return ([torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params], one, one.clone())
+
+    def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        mu, nu, b1_power, b2_power = state
+        next_mu = [m * self.b1 + g * (1 - self.b1) for g, m in zip(updates, mu)]
+        next_nu = [v * self.b2 + (g * g) * (1 - self.b2) for g, v in zip(updates, nu)]
+        next_b1 = b1_power * self.b1
+        next_b2 = b2_power * self.b2
+        mu_correction = torch.reciprocal(-next_b1 + 1)
+        nu_correction = torch.reciprocal(-next_b2 + 1)
+        direction = [
+            (m * mu_correction.to(m.dtype)) / (torch.sqrt(v * nu_correction.to(v.dtype)) + self.eps)
+            for m, v in zip(next_mu, next_nu)
+        ]
+        return direction, (next_mu, next_nu, next_b1, next_b2)
+
+
+class ScaleLeaves(Transform):
+    """updates · m per array (a per-parameter learning rate, e.g. ReLinear's)."""
+
+    def __init__(self, factors: Sequence[float]) -> None:
+        self.factors = list(factors)
+
+    def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        return [u if f == 1 else u * f for u, f in zip(updates, self.factors)], state
+
+
+class ScaleByLearningRate(Transform):
+    """updates · (−lr(step)); a schedule gets the step in the updates' dtype."""
+
+    def __init__(self, lr: float, schedule: Optional[Schedule] = None) -> None:
+        self.lr = lr
+        self.schedule = schedule
+
+    def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        if self.schedule is None:
+            return [u * -self.lr for u in updates], state
+        if not updates:
+            return updates, state
+        rate = -self.schedule(step.to(updates[0].dtype))
+        return [u * rate.to(u.dtype) for u in updates], state
+
+
+def apply_updates(params: Tree, updates: Tree) -> Tree:
+    return [p + u for p, u in zip(params, updates)]
+
+
+# Schedules (src/train/optim/schedule.ts): step → value as tensor functions, same operations.
+
+
+def cosine_decay(init: float, decay_steps: int, alpha: float = 0.0) -> Schedule:
+    def schedule(t: torch.Tensor) -> torch.Tensor:
+        t = torch.minimum(t, torch.full_like(t, float(decay_steps)))
+        cosine = (torch.cos(t * (math.pi / decay_steps)) + 1) * 0.5
+        return cosine * ((1 - alpha) * init) + alpha * init
+
+    return schedule
+
+
+def exponential_decay(init: float, decay_rate: float, transition_steps: int, staircase: bool) -> Schedule:
+    def schedule(t: torch.Tensor) -> torch.Tensor:
+        exponent = t * (1 / transition_steps)
+        if staircase:
+            exponent = torch.floor(exponent)
+        return torch.exp(exponent * math.log(decay_rate)) * init
+
+    return schedule
+
+
+def step_decay(init: float, boundaries: Sequence[int], scales: Any) -> Schedule:
+    factors = [float(scales)] * len(boundaries) if isinstance(scales, (int, float)) else list(scales)
+
+    def schedule(t: torch.Tensor) -> torch.Tensor:
+        value = t * 0 + init
+        for boundary, scale in zip(boundaries, factors):
+            hit = (t >= boundary).to(t.dtype)
+            value = value * (hit * scale + (-hit + 1))
+        return value
+
+    return schedule
+
+
+def warmup_cosine(init: float, peak: float, warmup_steps: int, decay_steps: int, end: float) -> Schedule:
+    cosine_steps = decay_steps - warmup_steps
+
+    def schedule(t: torch.Tensor) -> torch.Tensor:
+        progress = torch.clamp(t - warmup_steps, 0, cosine_steps)
+        cosine = torch.cos(progress * (math.pi / cosine_steps)) + 1
+        decayed = cosine * (0.5 * (peak - end)) + end
+        if warmup_steps == 0:
+            return decayed
+        warming = t * ((peak - init) / warmup_steps) + init
+        in_decay = (t >= warmup_steps).to(t.dtype)
+        return in_decay * decayed + (-in_decay + 1) * warming
+
+    return schedule
+
+
+def _get(spec: Mapping[str, Any], name: str, where: str, default: Any = None) -> Any:
+    value = spec.get(name, default)
+    if value is None:
+        raise InputError(f"{where}.{name} is missing")
+    return value
+
+
+def make_schedule(spec: Mapping[str, Any], lr: float, where: str) -> Optional[Schedule]:
+    """The schedule of an ``optimizer.schedule`` field (defaults filled in by the Node side)."""
+    name = spec.get("name", "constant")
+    if name == "constant":
+        return None
+    if name == "cosine":
+        return cosine_decay(lr, int(_get(spec, "decay_steps", where)), float(spec.get("alpha", 0)))
+    if name == "exponential":
+        return exponential_decay(
+            lr,
+            float(_get(spec, "decay_rate", where)),
+            int(_get(spec, "transition_steps", where)),
+            bool(spec.get("staircase", False)),
+        )
+    if name == "step":
+        return step_decay(lr, [int(b) for b in _get(spec, "boundaries", where)], spec.get("scales", 0.1))
+    if name == "warmup_cosine":
+        return warmup_cosine(
+            float(spec.get("init_lr", 0)),
+            lr,
+            int(_get(spec, "warmup_steps", where)),
+            int(_get(spec, "decay_steps", where)),
+            float(spec.get("end_lr", 0)),
+        )
+    raise InputError(f"{where}.name: unknown schedule '{name}'")
+
+
+def make_optimizer(
+    spec: Mapping[str, Any], multipliers: Optional[Sequence[float]] = None, where: str = "optimizer"
+) -> Transform:
+    """The transform an ``optimizer:`` spec describes, in makeOptimizer's order (spec.ts)."""
+    if not isinstance(spec, Mapping):
+        raise InputError(f"{where} must be an object")
+    name = spec.get("name")
+    defaults = {"sgd": 1e-2, "adam": 1e-3, "adamw": 1e-3}
+    if name not in defaults:
+        raise InputError(f"{where}.name must be sgd, adam or adamw, got {name!r}")
+    lr = float(spec.get("lr", defaults[name]))
+    parts: List[Transform] = []
+    if spec.get("clip_norm") is not None:
+        parts.append(ClipByGlobalNorm(float(spec["clip_norm"])))
+    betas = spec.get("betas", [0.9, 0.999])
+    eps = float(spec.get("eps", 1e-8))
+    if name == "sgd":
+        weight_decay = float(spec.get("weight_decay", 0))
+        if weight_decay > 0:
+            parts.append(AddDecayedWeights(weight_decay))
+        momentum = float(spec.get("momentum", 0))
+        if momentum > 0:
+            parts.append(Trace(momentum, bool(spec.get("nesterov", False))))
+    elif name == "adam":
+        weight_decay = float(spec.get("weight_decay", 0))
+        if weight_decay > 0:
+            parts.append(AddDecayedWeights(weight_decay))
+        parts.append(ScaleByAdam(float(betas[0]), float(betas[1]), eps))
+    else:
+        parts.append(ScaleByAdam(float(betas[0]), float(betas[1]), eps))
+        weight_decay = float(spec.get("weight_decay", 1e-2))
+        if weight_decay > 0:
+            parts.append(AddDecayedWeights(weight_decay))
+    if multipliers is not None:
+        parts.append(ScaleLeaves(multipliers))
+    schedule = make_schedule(spec.get("schedule") or {"name": "constant"}, lr, f"{where}.schedule")
+    parts.append(ScaleByLearningRate(lr, schedule))
+    return Chain(*parts)

@@ -1,0 +1,177 @@
+"""The trial protocol's gradient phase on torch, step for step as ``fitGradient``
+(src/train/gradient-fit.ts): shuffled mini-batches in ``batch_order``, one optimiser update a batch,
+per epoch the mean training loss (each batch's mean weighted by its rows) and the validation loss;
+the parameters of the epoch with the lowest validation loss are kept (the last epoch's without a
+validation split); patience and a wall-clock budget end training early.
+
+The training step reproduces the jax engine's jitted step (float32-rounded literals, see
+expression.py); validation losses and outputs its op-by-op pass (exact literals).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, List, Mapping, Optional
+
+import numpy as np
+import torch
+
+from .errors import InputError
+from .expression import Literals
+from .losses import LOSSES
+from .model import Model
+from .optim import make_optimizer
+from .shuffle import batch_order
+
+
+@dataclass
+class Split:
+    """A split on the training device: x [rows, ...inputShape], y [rows, outputs]."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    @property
+    def rows(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass
+class EpochOutcome:
+    epoch: int
+    train_loss: float
+    val_loss: Optional[float] = None
+    val_outputs: Optional[np.ndarray] = None
+
+
+@dataclass(frozen=True)
+class GradientPhase:
+    optimizer: Mapping[str, Any]
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    patience: int
+
+
+def _int_field(phase: Mapping[str, Any], name: str, default: int, minimum: int) -> int:
+    value = phase.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise InputError(f"phase.{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def parse_phase(phase: Any) -> GradientPhase:
+    if not isinstance(phase, Mapping):
+        raise InputError("phase must be an object (a gradient phase)")
+    kind = phase.get("kind", "gradient")
+    if kind != "gradient":
+        raise InputError(
+            f"phase.kind: the {kind} phase is not available on the torch engine; --engine jax runs it"
+        )
+    shuffle = phase.get("shuffle", True)
+    if not isinstance(shuffle, bool):
+        raise InputError(f"phase.shuffle must be true or false, got {shuffle!r}")
+    return GradientPhase(
+        optimizer=phase.get("optimizer") or {"name": "adam"},
+        epochs=_int_field(phase, "epochs", 100, 1),
+        batch_size=_int_field(phase, "batch_size", 0, 0),
+        shuffle=shuffle,
+        patience=_int_field(phase, "patience", 0, 0),
+    )
+
+
+def loss_function(name: Any) -> Callable[[torch.Tensor, torch.Tensor, Literals], torch.Tensor]:
+    if name not in LOSSES:
+        raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {name!r}")
+    return LOSSES[name]
+
+
+def split_loss(model: Model, split: Split, loss: str) -> float:
+    """Mean loss on a whole split, as the jax engine's evaluation pass computes it."""
+    literals = Literals(jit=False, dtype=model.dtype)
+    with torch.no_grad():
+        return float(loss_function(loss)(model(split.x, literals), split.y, literals).item())
+
+
+def outputs_of(model: Model, x: torch.Tensor) -> np.ndarray:
+    """The model's outputs as float64 on the host (the evaluation pass's literals)."""
+    with torch.no_grad():
+        y = model(x, Literals(jit=False, dtype=model.dtype))
+    return y.detach().to("cpu", torch.float64).numpy()
+
+
+def fit_gradient(
+    model: Model,
+    train: Split,
+    val: Optional[Split],
+    phase: GradientPhase,
+    loss: str,
+    seed: int,
+    seconds: Optional[float] = None,
+    on_epoch: Optional[Callable[[EpochOutcome], None]] = None,
+    val_outputs_each_epoch: bool = False,
+) -> float:
+    """Trains ``model`` in place, leaves it at the selected parameters, and returns the seconds of
+    evaluation (the per-epoch validation outputs) that were not training."""
+    data_loss = loss_function(loss)
+    step_literals = Literals(jit=True, dtype=model.dtype)
+    params = model.params()
+    optimizer = make_optimizer(phase.optimizer, model.multipliers(), "phase.optimizer")
+    with torch.no_grad():
+        opt_state = optimizer.init([p.detach() for p in params])
+    rows = train.rows
+    batch_size = min(phase.batch_size, rows) if phase.batch_size > 0 else rows
+    batches = math.ceil(rows / batch_size)
+    best: Optional[List[torch.Tensor]] = None
+    best_loss = math.inf
+    since_best = 0
+    step_count = 0
+    evaluation_seconds = 0.0
+    started = time.perf_counter()
+    for epoch in range(phase.epochs):
+        if seconds is not None and time.perf_counter() - started >= seconds:
+            break
+        order = batch_order(rows, seed, epoch) if phase.shuffle else list(range(rows))
+        order_t = torch.tensor(order, dtype=torch.long, device=train.x.device)
+        loss_sum = 0.0
+        for b in range(batches):
+            ids = order_t[b * batch_size : min((b + 1) * batch_size, rows)]
+            xb, yb = train.x[ids], train.y[ids]
+            value = data_loss(model(xb, step_literals), yb, step_literals)
+            grads = torch.autograd.grad(value, params, allow_unused=True) if params else ()
+            with torch.no_grad():
+                current = [p.detach() for p in params]
+                full = [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, current)]
+                step = torch.tensor(float(step_count), dtype=model.dtype, device=train.x.device)
+                updates, opt_state = optimizer.update(full, opt_state, current, step)
+                for p, u in zip(params, updates):
+                    p.copy_(p + u)
+            step_count += 1
+            loss_sum += float(value.item()) * int(ids.shape[0])
+        outcome = EpochOutcome(epoch=epoch, train_loss=loss_sum / rows)
+        if val is not None and val.rows > 0:
+            outcome.val_loss = split_loss(model, val, loss)
+            if best is None or outcome.val_loss < best_loss:
+                best = [p.detach().clone() for p in params]
+                best_loss = outcome.val_loss
+                since_best = 0
+            else:
+                since_best += 1
+            if val_outputs_each_epoch:
+                # scoring the curve is reporting, not training: left out of s/epoch
+                eval_start = time.perf_counter()
+                outcome.val_outputs = outputs_of(model, val.x)
+                evaluation_seconds += time.perf_counter() - eval_start
+        if on_epoch is not None:
+            on_epoch(outcome)
+        if not math.isfinite(outcome.train_loss):
+            break
+        if phase.patience > 0 and since_best >= phase.patience:
+            break
+    if best is not None:
+        with torch.no_grad():
+            for p, kept in zip(params, best):
+                p.copy_(kept)
+    return evaluation_seconds
