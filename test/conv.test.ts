@@ -7,6 +7,7 @@ import { keyFromSeed, startEngine, takeValues } from "../src/engine/index.js";
 import type { Key } from "../src/engine/random.js";
 import { normalSample } from "../src/engine/random.js";
 import type { Conv2dSpec, InnerLayerBuilder, PoolSpec } from "../src/nn/conv/index.js";
+import { convolveIm2col, convolveShifted } from "../src/nn/conv/conv2d.js";
 import {
   CONV_LAYERS,
   Conv2dLayer,
@@ -201,6 +202,105 @@ describe("conv2d", () => {
       const x = fixedValues(2 * sizeOf(inputShape), 11);
       checkLayerAgainstReference(layer, state, convReference(g, 3), x, TIGHT);
     });
+
+  // stride 1 runs as matmuls over shifted rows (convolveShifted): one input channel (a broadcast
+  // product), channels and filters not multiples of 4, a kernel larger than the image, 1x1
+  const shiftedCases: { name: string; g: ConvGeometry; filters: number; batch: number }[] = [
+    {
+      name: "1 channel, same 3x3",
+      g: { im: { height: 5, width: 6, channels: 1 }, kh: 3, kw: 3, sh: 1, sw: 1, padding: "same" },
+      filters: 4,
+      batch: 2,
+    },
+    {
+      name: "5 channels, 6 filters, same 3x3",
+      g: { im: { height: 6, width: 5, channels: 5 }, kh: 3, kw: 3, sh: 1, sw: 1, padding: "same" },
+      filters: 6,
+      batch: 2,
+    },
+    {
+      name: "same 5x4 kernel on a 3x3 image (every window partly padding)",
+      g: { im: { height: 3, width: 3, channels: 2 }, kh: 5, kw: 4, sh: 1, sw: 1, padding: "same" },
+      filters: 3,
+      batch: 2,
+    },
+    {
+      name: "1x1 kernel",
+      g: { im: { height: 3, width: 4, channels: 3 }, kh: 1, kw: 1, sh: 1, sw: 1, padding: "valid" },
+      filters: 2,
+      batch: 3,
+    },
+  ];
+  for (const { name, g, filters, batch } of shiftedCases)
+    it(`matches a direct convolution loop, stride 1: ${name} (values and gradients, float64)`, () => {
+      const inputShape = [g.im.height, g.im.width, g.im.channels];
+      const layer = convLayer(
+        { filters, kernel: [g.kh, g.kw], padding: g.padding, bias: true },
+        inputShape,
+      );
+      const rows = axis(g.im.height, g.kh, 1, g.padding).out;
+      const cols = axis(g.im.width, g.kw, 1, g.padding).out;
+      assert.deepEqual(layer.outputShape, [rows, cols, filters]);
+      const state = withRandomBias(layer.init(keyFromSeed(8)), filters, "float64");
+      const x = fixedValues(batch * sizeOf(inputShape), 21);
+      checkLayerAgainstReference(layer, state, convReference(g, filters), x, TIGHT);
+    });
+
+  // the CNN benchmark's two convolutions (bench/cnn-throughput.ts) at a smaller batch, and a
+  // channel count whose matmul splits its reduction (matmul2d): shifted rows against im2col
+  for (const [name, shape, filters, batch] of [
+    ["28x28x1 -> 8, same 3x3", [28, 28, 1], 8, 3],
+    ["14x14x6 -> 8, same 3x3", [14, 14, 6], 8, 6],
+    ["9x8x4 -> 4, valid 3x2", [9, 8, 4], 4, 2],
+  ] as const)
+    it(`gives im2col's values and gradients with shifted rows: ${name} (float64, 1e-9)`, () => {
+      const kernel: [number, number] = name.includes("3x2") ? [3, 2] : [3, 3];
+      const padding = name.includes("valid") ? "valid" : "same";
+      const layer = convLayer({ filters, kernel, padding, bias: false }, [...shape]);
+      const g = layer.geometry;
+      const w = normalSample(keyFromSeed(9), [kernel[0], kernel[1], shape[2], filters], "float64");
+      const x = arrayFrom(
+        fixedValues(batch * sizeOf([...shape]), 23),
+        [batch, ...shape],
+        "float64",
+      );
+      const r = arrayFrom(
+        fixedValues(batch * sizeOf([...layer.outputShape]), 24),
+        [batch, ...layer.outputShape],
+        "float64",
+      );
+      const results = [convolveShifted, convolveIm2col].map((convolve) => {
+        const loss = (kernelArg: np.Array, input: np.Array): np.Array =>
+          convolve(input, kernelArg, g).mul(r.ref).sum();
+        const [dw, dx] = grad(loss, { argnums: [0, 1] })(w.ref, x.ref) as unknown as [
+          np.Array,
+          np.Array,
+        ];
+        return {
+          y: takeValues(convolve(x.ref, w.ref, g)),
+          dw: takeValues(dw),
+          dx: takeValues(dx),
+        };
+      });
+      w.dispose();
+      x.dispose();
+      r.dispose();
+      const [shifted, im2col] = results as [(typeof results)[0], (typeof results)[0]];
+      const close = { rel: 1e-9, abs: 1e-12 };
+      assertClose(shifted.y, im2col.y, "y", close);
+      assertClose(shifted.dw, im2col.dw, "d/dw", close);
+      assertClose(shifted.dx, im2col.dx, "d/dx", close);
+      assert.ok(shifted.y.some((v) => v !== 0) && shifted.dw.some((v) => v !== 0));
+    });
+
+  it("refuses a stride above 1 in convolveShifted", () => {
+    const layer = convLayer({ filters: 2, kernel: 3, stride: 2 }, [6, 6, 1]);
+    const w = np.zeros([3, 3, 1, 2], { dtype: np.float64 });
+    const x = np.zeros([1, 6, 6, 1], { dtype: np.float64 });
+    assert.throws(() => convolveShifted(x, w, layer.geometry), /stride 1 only/);
+    w.dispose();
+    x.dispose();
+  });
 
   it("applies a per-channel PReLU after the convolution (its slope is a [filters] param)", () => {
     const g: ConvGeometry = {

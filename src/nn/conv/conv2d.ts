@@ -1,8 +1,12 @@
 /**
  * 2-D convolution on channels-last images: y[b, i, j, f] = act(Σ_{di,dj,c} x[b, s·i+di, s·j+dj, c]
- * · w[di, dj, c, f] + b[f]). Computed as im2col + ONE 2-D matmul [B·Ho·Wo, kh·kw·cin] @
- * [kh·kw·cin, filters]: only 2-D matmul is fast in jax-js, and this measured 2–20x faster than
- * lax.conv for a value-and-gradient step (docs/layers/conv.md).
+ * · w[di, dj, c, f] + b[f]). Only 2-D matmul is fast in jax-js (both lowerings measured 2–20x
+ * faster than lax.conv for a value-and-gradient step, docs/layers/conv.md):
+ *
+ * - stride 1: shifted rows (`convolveShifted`) — the padded image flattened to rows, each window
+ *   offset a contiguous row range of it, one matmul per offset, summed; no patch matrix;
+ * - larger strides: im2col + ONE matmul [B·Ho·Wo, kh·kw·cin] @ [kh·kw·cin, filters]
+ *   (`convolveIm2col`).
  */
 import { numpy as np } from "@jax-js/jax";
 import { z } from "zod";
@@ -16,6 +20,7 @@ import { initWeight, WEIGHT_INITS } from "../init.js";
 import type { FlopCount, Layer, LayerState, ShapeRecord } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
 import type { Padding, PatchGeometry, SizePair } from "./patches.js";
+import { matmul2d } from "../dense.js";
 import { extractPatches, PADDINGS, patchGeometry, patchSize, sizePairSchema } from "./patches.js";
 
 export interface Conv2dSpec {
@@ -71,11 +76,11 @@ export class Conv2dLayer implements Layer {
 
   apply(state: LayerState, x: np.Array): np.Array {
     const { w, b } = state.params;
-    const batch = x.shape[0] as number;
-    const kernel = (w as np.Array).ref.reshape([patchSize(this.geometry), this.spec.filters]);
-    let z = np.matmul(extractPatches(x, this.geometry), kernel);
+    const g = this.geometry;
+    const convolve = g.stride[0] === 1 && g.stride[1] === 1 ? convolveShifted : convolveIm2col;
+    let z = convolve(x, (w as np.Array).ref, g);
     if (b) z = z.add(b.ref);
-    return this.activation.apply(state, z.reshape([batch, ...this.outputShape]));
+    return this.activation.apply(state, z);
   }
 
   /** Forward = 2·Ho·Wo·kh·kw·cin·filters (multiply-adds) + Ho·Wo·filters (bias) + activation. */
@@ -87,6 +92,74 @@ export class Conv2dLayer implements Layer {
       this.activation.flops().forward;
     return { forward, backward: 2 * forward };
   }
+}
+
+/**
+ * im2col: the windows as rows [B·Ho·Wo, kh·kw·cin], times the kernel reshaped [kh·kw·cin,
+ * filters], as [B, Ho, Wo, filters]. Any stride. Consumes x and w.
+ */
+export function convolveIm2col(x: np.Array, w: np.Array, g: PatchGeometry): np.Array {
+  const batch = x.shape[0] as number;
+  const filters = w.shape[3] as number;
+  const z = np.matmul(extractPatches(x, g), w.reshape([patchSize(g), filters]));
+  return z.reshape([batch, g.outHeight, g.outWidth, filters]);
+}
+
+/**
+ * Stride 1 without a patch matrix. The padded image [B, Hp, Wp, cin] flattened to rows
+ * [B·Hp·Wp, cin] (and zero rows after it): output (b, i, j) sits at row p = (b·Hp + i)·Wp + j, and
+ * window offset (di, dj) reads row p + di·Wp + dj — for every p the same shift, so each offset is
+ * ONE contiguous row range. z = Σ_offsets rows[shift, shift + B·Hp·Wp) @ w[di, dj] (a broadcast
+ * product when cin = 1), then the rows of real outputs (i < Ho, j < Wo) are kept; the others —
+ * windows across the right or bottom edge or into the next image — are computed and dropped
+ * ((Hp·Wp)/(Ho·Wo) more multiply-adds: 1.31 for 14×14 "same" 3×3).
+ *
+ * Measured against im2col on conv32-pool-conv64-pool-dense128-10 (bench/cnn-throughput.ts): the
+ * patch matrix's concatenation and its gradient's scatter were half the step; this does every
+ * read as a contiguous range. The flattened rows are multiplied by 1 so jax-js computes them
+ * once (a view of the padded input would be re-read through its padding masks in all kh·kw
+ * matmuls). Same products as im2col; the sums over offsets are added in another order, so results
+ * differ from im2col by rounding (test/conv.test.ts: 1e-6 relative in float64). Consumes x and w.
+ */
+export function convolveShifted(x: np.Array, w: np.Array, g: PatchGeometry): np.Array {
+  if (g.stride[0] !== 1 || g.stride[1] !== 1)
+    throw new Error("convolveShifted: stride 1 only (use convolveIm2col)");
+  const batch = x.shape[0] as number;
+  const filters = w.shape[3] as number;
+  const [kh, kw] = g.kernel;
+  const paddedRows = g.height + g.padRows[0] + g.padRows[1];
+  const paddedColumns = g.width + g.padColumns[0] + g.padColumns[1];
+  const rows = batch * paddedRows * paddedColumns;
+  const lastShift = (kh - 1) * paddedColumns + (kw - 1);
+  let flat = x;
+  if (g.padRows[0] + g.padRows[1] + g.padColumns[0] + g.padColumns[1] > 0)
+    flat = np.pad(flat, [
+      [0, 0],
+      g.padRows as [number, number],
+      g.padColumns as [number, number],
+      [0, 0],
+    ]);
+  flat = flat.reshape([rows, g.channels]);
+  if (lastShift > 0)
+    flat = np.pad(flat, [
+      [0, lastShift],
+      [0, 0],
+    ]);
+  flat = flat.mul(1); // computed once, read as contiguous rows (see above)
+  let z: np.Array | undefined;
+  for (let di = 0; di < kh; di++)
+    for (let dj = 0; dj < kw; dj++) {
+      const shift = di * paddedColumns + dj;
+      const window = flat.ref.slice([shift, shift + rows], []);
+      const kernel = w.ref.slice(di, dj);
+      const term = g.channels === 1 ? window.mul(kernel) : matmul2d(window, kernel);
+      z = z ? z.add(term) : term;
+    }
+  flat.dispose();
+  w.dispose();
+  return (z as np.Array)
+    .reshape([batch, paddedRows, paddedColumns, filters])
+    .slice([], [0, g.outHeight], [0, g.outWidth], []);
 }
 
 export const conv2dSchema = z
@@ -104,7 +177,7 @@ export const conv2dSchema = z
 
 export const CONV2D_DEFINITION = defineLayer<Conv2dSpec>({
   type: "conv2d",
-  summary: "2-D convolution on [height, width, channels] images (im2col + one matmul)",
+  summary: "2-D convolution on [height, width, channels] images (matmuls over shifted rows)",
   schema: conv2dSchema,
   build: (spec, inputShape, dtype) => new Conv2dLayer(spec, inputShape, dtype),
 });
