@@ -1,7 +1,9 @@
 #!/bin/sh
 # The system programs the test suite uses for real — Chromium (HTML reports in a real browser),
-# redis-server (the BullMQ executor, started by the tests on a free loopback port) and openssl
-# (its TLS certificates) — installed from Debian's packages when missing. `npm test` runs this
+# redis-server (the BullMQ executor, started by the tests on a free loopback port), openssl
+# (its TLS certificates) and Debian's Python with torch and numpy (the torch engine:
+# python3-torch, python3-numpy; checked by importing them in /usr/bin/python3, or in
+# $SYSTEM_DEPS_PYTHON) — installed from Debian's packages when missing. `npm test` runs this
 # first (package.json "pretest"), and so does .ci/run: a newcomer types `npm test` and nothing else.
 # Usage: sh scripts/system-deps.sh [--dry-run]   (--dry-run: say what would be installed)
 set -eu
@@ -10,6 +12,8 @@ missing=""
 for program in chromium redis-server openssl; do
   command -v "$program" >/dev/null 2>&1 || missing="$missing $program"
 done
+"${SYSTEM_DEPS_PYTHON:-/usr/bin/python3}" -c 'import torch, numpy' >/dev/null 2>&1 ||
+  missing="$missing python3-torch python3-numpy"
 [ -z "$missing" ] && exit 0
 
 install="apt-get install -y$missing"

@@ -26,8 +26,19 @@ function programs(name: string, names: string[]): string {
   return dir;
 }
 
-const run = (path: string, args: string[] = []) =>
-  spawnSync("/bin/sh", [SCRIPT, ...args], { env: { PATH: path }, encoding: "utf8" });
+/** A stand-in for Debian's Python: one that imports torch and numpy (exit 0) or lacks them. */
+function python(hasTorch: boolean): string {
+  const path = join(programs(hasTorch ? "torch" : "no-torch", []), "python3");
+  writeFileSync(path, `#!/bin/sh\nexit ${hasTorch ? 0 : 1}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+const run = (path: string, args: string[] = [], hasTorch = true) =>
+  spawnSync("/bin/sh", [SCRIPT, ...args], {
+    env: { PATH: path, SYSTEM_DEPS_PYTHON: python(hasTorch) },
+    encoding: "utf8",
+  });
 
 describe("scripts/system-deps.sh (what npm test sets up)", () => {
   it("does nothing when chromium, redis-server and openssl are there", () => {
@@ -42,6 +53,16 @@ describe("scripts/system-deps.sh (what npm test sets up)", () => {
     assert.equal(
       result.stdout,
       "would install: redis-server openssl (apt-get install -y redis-server openssl)\n",
+    );
+  });
+
+  it("installs python3-torch and python3-numpy where Python cannot import torch", () => {
+    const all = programs("all", ["chromium", "redis-server", "openssl", "id"]);
+    const result = run(all, ["--dry-run"], false);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(
+      result.stdout,
+      "would install: python3-torch python3-numpy (apt-get install -y python3-torch python3-numpy)\n",
     );
   });
 

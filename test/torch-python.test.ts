@@ -1,0 +1,66 @@
+/**
+ * The Python side of the torch engine (python/nonlin_torch) under `npm test`: its unit tests
+ * (python/tests: frames, batch_order, the expression interpreter, optimiser steps, the worker
+ * loop) run in the Python that has torch and numpy, and its batch_order is compared with
+ * src/train/shuffle.ts's batchOrder on many (rows, seed, epoch).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { batchOrder } from "../src/train/shuffle.js";
+
+const PYTHON_ROOT = join(import.meta.dirname, "..", "python");
+
+/** NONLIN_PYTHON, else the first of python3 and Debian's /usr/bin/python3 that imports torch. */
+function torchPython(): string {
+  const candidates = process.env.NONLIN_PYTHON
+    ? [process.env.NONLIN_PYTHON]
+    : ["python3", "/usr/bin/python3"];
+  const found = candidates.find(
+    (python) => spawnSync(python, ["-c", "import torch, numpy"], { stdio: "ignore" }).status === 0,
+  );
+  assert.ok(
+    found,
+    `no Python with torch and numpy among ${candidates.join(", ")}: sh scripts/system-deps.sh installs python3-torch and python3-numpy`,
+  );
+  return found;
+}
+
+const python = torchPython();
+const runPython = (args: string[], input?: string) =>
+  spawnSync(python, args, {
+    cwd: PYTHON_ROOT,
+    env: { ...process.env, PYTHONPATH: PYTHON_ROOT, PYTHONDONTWRITEBYTECODE: "1" },
+    encoding: "utf8",
+    input,
+    timeout: 300_000,
+  });
+
+describe("python/nonlin_torch", () => {
+  it("passes its unit tests", () => {
+    const result = runPython(["-m", "unittest", "discover", "-s", "tests", "-t", "."]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^OK$/m);
+  });
+
+  it("shuffles training rows exactly as batchOrder does", () => {
+    const cases: [number, number, number][] = [];
+    for (const rows of [2, 3, 17, 128, 1001])
+      for (const seed of [0, 1, 42, -7, 2 ** 31 - 1, 2 ** 32 + 3, 987654321])
+        for (const epoch of [0, 1, 9]) cases.push([rows, seed, epoch]);
+    const script =
+      "import json, sys\nfrom nonlin_torch.shuffle import batch_order\n" +
+      "print(json.dumps([batch_order(r, s, e) for r, s, e in json.load(sys.stdin)]))";
+    const result = runPython(["-c", script], JSON.stringify(cases));
+    assert.equal(result.status, 0, result.stderr);
+    const orders = JSON.parse(result.stdout) as number[][];
+    cases.forEach(([rows, seed, epoch], i) =>
+      assert.deepEqual(
+        orders[i],
+        batchOrder(rows, seed, epoch),
+        `rows ${rows} seed ${seed} epoch ${epoch}`,
+      ),
+    );
+  });
+});
