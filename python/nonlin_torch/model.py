@@ -62,20 +62,20 @@ class Model(nn.Module):
 
     def params(self) -> List[torch.Tensor]:
         """The learnable arrays in the jax side's leaf order (layer by layer, names in order)."""
-        return [p for layer in self.layers for p in layer.named_params().values()]
+        return [p for layer in self.layers for p in layer.param_arrays().values()]
 
     def multipliers(self) -> List[float]:
         return [
             float(layer.update_scales.get(name, 1))
             for layer in self.layers
-            for name in layer.named_params()
+            for name in layer.param_arrays()
         ]
 
     def state_arrays(self) -> Dict[str, np.ndarray]:
         """Every array as float64 on the host, named ``<layer>/<params|buffers>/<name>``."""
         out: Dict[str, np.ndarray] = {}
         for index, layer in enumerate(self.layers):
-            for group, named in (("params", layer.named_params()), ("buffers", layer.named_buffers_())):
+            for group, named in (("params", layer.param_arrays()), ("buffers", layer.buffer_arrays())):
                 for name, value in named.items():
                     out[f"{index}/{group}/{name}"] = value.detach().to("cpu", torch.float64).numpy()
         return out

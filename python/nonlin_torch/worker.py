@@ -226,7 +226,7 @@ class Worker:
         names = [
             f"grad/{index}/params/{name}"
             for index, layer in enumerate(model.layers)
-            for name in layer.named_params()
+            for name in layer.param_arrays()
         ]
         grads = torch.autograd.grad((y * upstream).sum(), [x, *model.params()], allow_unused=True)
         host = lambda t, like: (t if t is not None else torch.zeros_like(like)).detach().to("cpu", torch.float64).numpy()  # noqa: E731

@@ -47,11 +47,11 @@ class Layer(nn.Module):
     def array(self, name: str) -> torch.Tensor:
         return getattr(self, attribute_name(name))
 
-    def named_params(self) -> Dict[str, torch.Tensor]:
+    def param_arrays(self) -> Dict[str, torch.Tensor]:
         """The learnable arrays by nonlin's names, in the order the jax side lists them."""
         return {name: self.array(name) for name in self._param_names}
 
-    def named_buffers_(self) -> Dict[str, torch.Tensor]:
+    def buffer_arrays(self) -> Dict[str, torch.Tensor]:
         return {name: self.array(name) for name in self._buffer_names}
 
     def load_arrays(self, params: Mapping[str, np.ndarray], buffers: Mapping[str, np.ndarray]) -> None:
