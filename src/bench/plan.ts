@@ -9,6 +9,7 @@ import type { LayerSpec } from "../nn/definition.js";
 import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
 import { solveWidth } from "../nn/width.js";
+import { trainingStepRefusal } from "../train/memory.js";
 import { resolveActivation } from "../zoo/index.js";
 import { dependsOnInput } from "../expr/ast.js";
 import { printActivation } from "../expr/print.js";
@@ -185,6 +186,27 @@ function planCell(
   return { task: taskIndex, candidate: candidateIndex, width, ...at(width) };
 }
 
+/**
+ * Refuses, before any trial, a cell whose training step wasm's 4 GiB cannot hold (jax engine):
+ * the message names the layer with the largest share and the largest batch size that fits.
+ */
+function checkStepMemory(
+  config: BenchConfig,
+  tasks: PlannedTask[],
+  candidates: PlannedCandidate[],
+  cell: PlannedCell,
+): void {
+  const task = tasks[cell.task]!;
+  const batch = Math.min(config.training.batch_size, task.request.train ?? Infinity);
+  const model = new Model(cell.layers, task.entry.inputShape, config.dtype);
+  const refusal = trainingStepRefusal(
+    model,
+    batch,
+    `training.batch_size (candidate '${candidates[cell.candidate]!.info.name}' on ${task.entry.name})`,
+  );
+  if (refusal !== undefined) throw new BenchConfigError(refusal);
+}
+
 /** Validates and sizes everything; throws BenchConfigError naming the field on any problem. */
 export function planBench(config: BenchConfig): BenchPlan {
   const { mode, budget } = config.fairness;
@@ -218,5 +240,7 @@ export function planBench(config: BenchConfig): BenchPlan {
   const cells = tasks.map((task, t) =>
     candidates.map((candidate, c) => planCell(config, task, t, candidate, c)),
   );
+  if (config.engine !== "torch")
+    cells.flat().forEach((cell) => checkStepMemory(config, tasks, candidates, cell));
   return { config, tasks, candidates, cells, baseline };
 }

@@ -9,6 +9,7 @@
  * The numbers are calibrated against the wasm heap's growth (docs/engine.md, "Memory bounds").
  */
 import { makeJaxpr, numpy as np, tree } from "@jax-js/jax";
+import { InputError } from "../base/errors.js";
 import { toJaxDType } from "../engine/dtype.js";
 import { keyFromSeed } from "../engine/random.js";
 import type { ArrayRecord, Layer } from "../nn/layer.js";
@@ -180,15 +181,23 @@ function tracedBytes(
   return bytes;
 }
 
-const cache = new WeakMap<Model, MemoryEstimate>();
+/** Estimates by model spec, input shape and dtype (a plan and its trials build the same models). */
+const cache = new Map<string, MemoryEstimate>();
+const CACHE_CAPACITY = 256;
+
+/** Forgets the estimates made so far (tests compare estimates made two ways). */
+export function clearMemoryEstimates(): void {
+  cache.clear();
+}
 
 /**
- * The memory estimate of a model (cached per Model object), from traces alone: no array is
+ * The memory estimate of a model (cached by spec), from traces alone: no array is
  * allocated. `state` (borrowed) gives the state's shapes; without one, they come from a trace of
  * each layer's init (what a plan does before any trial).
  */
 export function memoryEstimate(model: Model, state?: ModelState): MemoryEstimate {
-  const known = cache.get(model);
+  const key = JSON.stringify([model.specs, model.inputShape, model.dtype]);
+  const known = cache.get(key);
   if (known) return known;
   const dtypeBytes = model.dtype === "float64" ? 8 : 4;
   const layers = model.layers.map((layer, index) => {
@@ -213,7 +222,8 @@ export function memoryEstimate(model: Model, state?: ModelState): MemoryEstimate
     ),
     parameterBytes: model.paramCount() * dtypeBytes,
   };
-  cache.set(model, estimate);
+  if (cache.size >= CACHE_CAPACITY) cache.delete(cache.keys().next().value as string);
+  cache.set(key, estimate);
   return estimate;
 }
 
@@ -285,4 +295,20 @@ export function trainingStepRefusal(
       ? `a batch size of at most ${fit.maxBatch} would fit`
       : `not even one row fits: the parameters alone need ${gib(PARAMETER_COPIES * memoryEstimate(model, state).parameterBytes)} with gradients and optimiser state`;
   return `${where}: a training step at batch ${batch} needs about ${gib(fit.bytes)} of wasm memory, over the ${gib(fit.budget)} training may use of wasm's 4 GiB; the largest share is ${layer}; ${advice}`;
+}
+
+/** A training step that wasm's memory cannot hold, refused before training: bad input, exit 2. */
+export class TrainingMemoryError extends InputError {
+  override name = "TrainingMemoryError";
+}
+
+/** Throws TrainingMemoryError (the message of trainingStepRefusal) for a step that cannot fit. */
+export function assertTrainingFits(
+  model: Model,
+  batch: number,
+  where: string,
+  state?: ModelState,
+): void {
+  const refusal = trainingStepRefusal(model, batch, where, state);
+  if (refusal !== undefined) throw new TrainingMemoryError(refusal);
 }

@@ -19,6 +19,7 @@ import { fitLbfgs } from "./fit-lbfgs.js";
 import type { Rows } from "./gradient-fit.js";
 import { hostStateOf, stateFromHost } from "./host-state.js";
 import { regridModel } from "./kan-grid.js";
+import { assertTrainingFits } from "./memory.js";
 import type { LossName } from "./loss.js";
 import type { TrialEngine } from "./trial-engine.js";
 
@@ -184,8 +185,24 @@ export async function runFit(
   const loss = defaultLoss(config, task);
   let model = resume?.model ?? buildModel(config, task);
   checkModelOutputs(model, task);
-  let state = resume?.state ?? model.init(keyFromSeed(config.model.seed));
   const train = rowsOf(task, task.train);
+  // a step wasm's 4 GiB cannot hold is refused before anything trains (memory.ts)
+  config.phases.forEach((phase, index) => {
+    if (resume && index < resume.phasesDone) return;
+    if (phase.kind === "gradient")
+      assertTrainingFits(
+        model,
+        phase.batch_size > 0 ? Math.min(phase.batch_size, train.rows) : train.rows,
+        `phases[${index}].batch_size`,
+      );
+    else if (phase.kind === "lbfgs")
+      assertTrainingFits(
+        model,
+        train.rows,
+        `phases[${index}] (lbfgs, full batch of ${train.rows} training rows)`,
+      );
+  });
+  let state = resume?.state ?? model.init(keyFromSeed(config.model.seed));
   const x = (): np.Array => arrayFrom(train.x, [train.rows, ...model.inputShape], model.dtype);
   const results: PhaseResult[] = [];
   for (const [index, phase] of config.phases.entries()) {
