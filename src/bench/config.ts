@@ -99,6 +99,11 @@ export const benchConfigSchema = z
       .strict()
       .prefault({}),
     dtype: z.enum(["float32", "float64"]).default("float32"),
+    /**
+     * The trial engine (docs/engines.md): absent means jax, so configs without it keep their
+     * hash; `--engine` on the command line overrides it.
+     */
+    engine: z.enum(["jax", "torch"]).optional(),
     /** Default row counts of sampled tasks (formulas, synthetic sets); tasks[i].train etc. override. */
     rows: z
       .object({

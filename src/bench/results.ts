@@ -106,7 +106,15 @@ export interface BenchResults {
   seeds: number;
   started: string;
   finished: string;
-  machine: { cpus: number; platform: string; node: string; device: string };
+  /** `engine` and `versions` only for an engine other than jax (docs/engines.md). */
+  machine: {
+    cpus: number;
+    platform: string;
+    node: string;
+    device: string;
+    engine?: string;
+    versions?: Record<string, string>;
+  };
   tasks: BenchTaskInfo[];
   candidates: BenchCandidateInfo[];
   trials: TrialResult[];

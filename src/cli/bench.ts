@@ -21,7 +21,6 @@ import { trialSeed } from "../bench/seeds.js";
 import { TASK_CATALOG } from "../data/catalog.js";
 import { catalogEntry } from "../data/node/catalog.js";
 import type { DeviceName } from "../engine/device.js";
-import { parseDeviceName } from "../engine/index.js";
 import type { Executor } from "../exec/executor.js";
 import { benchHtml } from "../report/bench-html.js";
 import { benchMarkdown } from "../report/bench-markdown.js";
@@ -32,6 +31,16 @@ import { makeProgress } from "./bench-progress.js";
 import { runRecorded } from "./recorded-trials.js";
 import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
+import type { EngineChoice } from "./engine-choice.js";
+import {
+  checkJaxDeviceEarly,
+  chooseEngine,
+  DEVICE_HELP,
+  ENGINE_HELP,
+  engineName,
+  PYTHON_HELP,
+  withEngine,
+} from "./engine-choice.js";
 import { THREADS_HELP } from "./threads.js";
 import { machineOf, withRunSession } from "./run-session.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
@@ -44,7 +53,9 @@ interface BenchOptions {
   out?: string;
   resume?: string;
   seeds?: string;
-  device: string;
+  engine?: string;
+  device?: string;
+  python?: string;
   threads?: string;
   json?: boolean;
   listTasks?: boolean;
@@ -120,11 +131,14 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
   const json = Boolean(options.json);
   if (options.listTasks) return listTasks(json);
   const output = makeOutput(json);
-  const device = parseDeviceName(options.device);
-  const config = readConfig(file, options);
+  checkJaxDeviceEarly(options);
+  const read = readConfig(file, options);
+  const config = withEngine(read, engineName(options.engine, read.engine));
   // everything is checked before the store is touched or any training starts
   const plan = planBench(config);
   checkOutputFolder(options.out ?? "runs", options.out ? "--out" : "the default --out");
+  const engine = await chooseEngine(options, config.engine);
+  const device = engine.jaxDevice;
   const configHash = hashOf(config);
   const executor = chooseExecutor(options, device);
   const session = {
@@ -132,6 +146,7 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
     config,
     configHash,
     device,
+    ...(engine.torch ? { engine } : {}),
     store: options.store,
     resume: options.resume,
   };
@@ -139,7 +154,7 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
     await runTrials(plan, store, runId, executor, output, json);
     const dir = options.out ?? join("runs", runId);
     mkdirSync(dir, { recursive: true });
-    const results = await collectResults(plan, store, runId, device);
+    const results = await collectResults(plan, store, runId, device, engine);
     writeReports(dir, results);
     for (const [kind, name] of [
       ["results", "results.json"],
@@ -189,6 +204,7 @@ async function collectResults(
   store: RunStore,
   runId: string,
   device: DeviceName,
+  engine: EngineChoice,
 ): Promise<BenchResults> {
   const run = store.getRun(runId)!;
   const trials = [...store.finishedTrials(runId).values()];
@@ -201,7 +217,7 @@ async function collectResults(
     tasks,
     trials,
     { started: run.started, finished: new Date().toISOString() },
-    machineOf(device),
+    machineOf(device, engine.torch ? engine : undefined),
   );
 }
 
@@ -224,7 +240,9 @@ export function registerBenchCommand(program: Command): void {
       "local worker processes (default: one per core; 1 runs in this process)",
     )
     .option("--redis <url>", "run trials on `nonlin worker --redis URL` processes on any machine")
-    .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--engine <engine>", ENGINE_HELP)
+    .option("--device <device>", DEVICE_HELP)
+    .option("--python <path>", PYTHON_HELP)
     .option("--threads <n>", THREADS_HELP)
     .option("--list-tasks", "list the task catalog and exit")
     .option("--json", "print the results as one JSON document")

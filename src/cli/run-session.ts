@@ -12,6 +12,8 @@ import type { RunStore } from "../store/index.js";
 import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { noticeAboveProgress } from "./bench-progress.js";
 import { describeError, UsageError } from "./errors.js";
+import type { EngineChoice } from "./engine-choice.js";
+import { engineRecord } from "./engine-choice.js";
 import type { Output } from "./output.js";
 
 /** A run that finished with trials that failed after their retries: its results are kept. */
@@ -24,15 +26,19 @@ export interface RunSessionOptions {
   config: unknown;
   configHash: string;
   device: DeviceName;
+  /** The trial engine; absent: jax. */
+  engine?: EngineChoice;
   store?: string;
   resume?: string;
 }
 
-export const machineOf = (device: DeviceName) => ({
+/** The machine a run records: for the torch engine also its device, name and library versions. */
+export const machineOf = (device: DeviceName, engine?: EngineChoice) => ({
   cpus: cpus().length,
   platform: platform(),
   node: process.version,
-  device,
+  device: device as string,
+  ...(engine ? engineRecord(engine) : {}),
 });
 
 function startOrResume(store: RunStore, options: RunSessionOptions, output: Output): string {
@@ -42,11 +48,17 @@ function startOrResume(store: RunStore, options: RunSessionOptions, output: Outp
       command,
       config: options.config,
       configHash,
-      machine: machineOf(options.device),
+      machine: machineOf(options.device, options.engine),
     });
   const run = store.findRun(options.resume);
   if (run.command !== command)
     throw new UsageError(`--resume: run ${run.id} is a '${run.command}' run, not a ${command}`);
+  const ranOn = run.machine.engine ?? "jax";
+  const asked = options.engine?.engine ?? "jax";
+  if (ranOn !== asked)
+    throw new UsageError(
+      `--resume: run ${run.id} trains on the ${ranOn} engine, this command asks for ${asked}; one run uses one engine (resume it with --engine ${ranOn})`,
+    );
   if (run.configHash !== configHash)
     throw new UsageError(
       `--resume: run ${run.id} was started with another config (hash ${run.configHash}, this one ${configHash})`,

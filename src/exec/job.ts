@@ -14,10 +14,12 @@ import { trialSeed } from "../bench/seeds.js";
 import type { TrialHooks } from "../bench/trial.js";
 import { runTrial } from "../bench/trial.js";
 import { jaxEngine } from "../train/jax-engine.js";
+import type { TrialEngine } from "../train/trial-engine.js";
 import { catalogEntry } from "../data/node/catalog.js";
 import type { Task } from "../data/task.js";
 import type { ScreenRequest, ScreenResult } from "../search/screen-job.js";
 import { executeScreen } from "../search/screen-job.js";
+import { processTorchEngine } from "./torch-engine.js";
 
 export interface TrialJob {
   /** Absent in jobs written before screening became a job: a trial. */
@@ -80,7 +82,7 @@ export const sha256 = (text: string): string => createHash("sha256").update(text
 
 /**
  * A trial's identity: the hash of everything that decides its result — the task and its rows, the
- * seed, the sized model, the training budget, the dtype and fairness mode — and nothing else (not
+ * seed, the sized model, the training budget, the dtype, fairness mode and engine — and nothing else (not
  * the candidate's position, not the other candidates). Recording by it is idempotent.
  */
 export function trialId(
@@ -102,6 +104,8 @@ export function trialId(
       training: config.training,
       fairness: config.fairness.mode === "time" ? config.fairness : { mode: config.fairness.mode },
       dtype: config.dtype,
+      // absent for jax (canonicalJson drops it): jax trials keep their ids
+      engine: config.engine,
     }),
   ).slice(0, 32);
 }
@@ -122,6 +126,7 @@ export function affinityKey(job: Job): string {
       network: config.network,
       fairness: config.fairness,
       dtype: config.dtype,
+      engine: config.engine,
     }),
   ).slice(0, 16);
 }
@@ -159,10 +164,22 @@ export function planOf(config: BenchConfig): BenchPlan {
 }
 
 /**
- * Runs one trial job (synchronously, in this process). The engine must be started. The task's
- * rows are cached for the last (task, seed) only — the next job usually shares them.
+ * The engine a job's config names (`engine:`, default jax): the torch engine is this process's
+ * one child (processTorchEngine), so each worker process owns one.
  */
-export function executeTrialJob(job: TrialJob, hooks: TrialHooks = {}): Promise<TrialResult> {
+export const engineFor = (config: BenchConfig): TrialEngine =>
+  config.engine === "torch" ? processTorchEngine() : jaxEngine;
+
+/**
+ * Runs one trial job in this process, on `engine` (default: the one its config names). The jax
+ * engine must be started (the torch engine's initial state comes from it too). The task's rows are
+ * cached for the last (task, seed) only — the next job usually shares them.
+ */
+export function executeTrialJob(
+  job: TrialJob,
+  hooks: TrialHooks = {},
+  engine: TrialEngine = engineFor(job.config),
+): Promise<TrialResult> {
   const plan = planOf(job.config);
   const planned = plan.tasks[job.task]!;
   const seed = trialSeed(plan.config.seed, planned.entry.name, job.seedIndex);
@@ -174,7 +191,7 @@ export function executeTrialJob(job: TrialJob, hooks: TrialHooks = {}): Promise<
     taskCache.set(key, task);
   }
   return runTrial(
-    jaxEngine,
+    engine,
     plan.config,
     plan.cells[job.task]![job.candidate]!,
     task,

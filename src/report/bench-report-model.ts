@@ -100,6 +100,12 @@ function columns(titles: readonly string[], numeric: (column: number) => boolean
   return titles.map((title, c) => ({ title, numeric: numeric(c) }));
 }
 
+/** "torch (torch 1.13.1, numpy 1.24.2, python 3.11.2)". */
+export function engineText(engine: string, versions: Record<string, string> = {}): string {
+  const listed = Object.entries(versions).map(([library, version]) => `${library} ${version}`);
+  return listed.length > 0 ? `${engine} (${listed.join(", ")})` : engine;
+}
+
 function setupOf(results: BenchResults): BenchReportModel["setup"] {
   const m = results.machine;
   return {
@@ -109,6 +115,7 @@ function setupOf(results: BenchResults): BenchReportModel["setup"] {
       ["Seeds", `${results.seeds} per task and candidate`],
       ["Baseline", results.baseline],
       ["Machine", `${m.cpus} CPU(s), ${m.platform}, Node ${m.node}, device ${m.device}`],
+      ...(m.engine ? [["Engine", engineText(m.engine, m.versions)] as [string, string]] : []),
       ["Run", `${results.started} → ${results.finished}`],
     ],
     protocol: protocolSentence(results),

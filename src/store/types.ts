@@ -11,6 +11,9 @@ export interface Machine {
   platform: string;
   node: string;
   device: string;
+  /** Absent: jax. The torch engine records "torch" and its library versions (torch, numpy, python). */
+  engine?: string;
+  versions?: Record<string, string>;
 }
 
 /** The process that runs (or last ran) a run: set by createRun and reopenRun. */

@@ -1,0 +1,360 @@
+/**
+ * The Node side of the torch engine (src/exec/torch-engine.ts, python.ts, torch-protocol.ts):
+ * frames of protocol v1 both ways, Python's NaN and Infinity in headers, layer specs with their
+ * activations resolved, Python discovery, --device for torch, and a child that speaks another
+ * protocol or dies (fake Pythons: shell scripts in a temporary folder).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { EXIT_BAD_INPUT, EXIT_FAILURE } from "../src/base/errors.js";
+import { startEngine } from "../src/engine/index.js";
+import { findPython, PythonNotFoundError } from "../src/exec/python.js";
+import {
+  engineLayers,
+  parseTorchDevice,
+  TorchEngine,
+  TorchInputError,
+  TorchRunError,
+} from "../src/exec/torch-engine.js";
+import type { Message } from "../src/exec/torch-protocol.js";
+import { encodeMessage, MessageReader } from "../src/exec/torch-protocol.js";
+import { gradientPhaseSchema } from "../src/train/fit-spec.js";
+
+const read = (bytes: Buffer, chunk: number): Message[] => {
+  const messages: Message[] = [];
+  const reader = new MessageReader((m) => messages.push(m));
+  for (let i = 0; i < bytes.length; i += chunk) reader.push(bytes.subarray(i, i + chunk));
+  return messages;
+};
+
+describe("protocol v1 frames", () => {
+  it("round-trips headers and f64 arrays, whole or a byte at a time", () => {
+    const x = new Float64Array([1.5, -2, 1e-300, Math.PI, 0, 7]);
+    const bytes = Buffer.concat([
+      encodeMessage({ type: "data", key: "k" }, [{ name: "x", shape: [2, 3], values: x }]),
+      encodeMessage({ type: "hello", protocol: 1 }),
+    ]);
+    for (const chunk of [bytes.length, 1, 5]) {
+      const [data, hello] = read(bytes, chunk);
+      assert.deepEqual(data!.header, { type: "data", key: "k" });
+      assert.deepEqual(data!.arrays[0]!.shape, [2, 3]);
+      assert.deepEqual(Array.from(data!.arrays[0]!.values), Array.from(x));
+      assert.deepEqual(hello!.header, { type: "hello", protocol: 1 });
+      assert.deepEqual(hello!.arrays, []);
+    }
+  });
+
+  it("reads f32 and i32 arrays and Python's NaN and Infinity, leaving them alone in strings", () => {
+    const header = Buffer.from(
+      '{"type": "epoch", "trainLoss": NaN, "valLoss": -Infinity, "note": "NaN \\" Infinity", ' +
+        '"arrays": [{"name": "a", "dtype": "f32", "shape": [2]}, {"name": "b", "dtype": "i32", "shape": []}]}',
+    );
+    const body = Buffer.alloc(12);
+    body.writeFloatLE(0.5, 0);
+    body.writeFloatLE(-3, 4);
+    body.writeInt32LE(-7, 8);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(header.length, 0);
+    const [message] = read(Buffer.concat([length, header, body]), 3);
+    assert.ok(Number.isNaN(message!.header.trainLoss));
+    assert.equal(message!.header.valLoss, -Infinity);
+    assert.equal(message!.header.note, 'NaN " Infinity');
+    assert.deepEqual(Array.from(message!.arrays[0]!.values), [0.5, -3]);
+    assert.deepEqual(Array.from(message!.arrays[1]!.values), [-7]);
+  });
+});
+
+describe("layer specs for the child", () => {
+  it("fills defaults and replaces activation texts with resolved activations", () => {
+    const [dense, activation] = engineLayers([
+      { type: "dense", units: 3 },
+      { type: "activation", fn: "x * sigmoid(beta * x) where beta = 1 learnable" },
+    ]) as [Record<string, unknown>, Record<string, unknown>];
+    assert.deepEqual(dense.activation, { expr: { kind: "input" }, params: {} });
+    assert.equal(dense.bias, true);
+    const fn = activation.fn as { expr: { kind: string }; params: Record<string, unknown> };
+    assert.equal(fn.expr.kind, "call");
+    assert.deepEqual(fn.params.beta, { init: 1, learnable: true, sharing: "scalar" });
+  });
+});
+
+describe("devices and Python", () => {
+  it("takes cpu, cuda and cuda:N for torch and refuses jax's devices (exit 2)", () => {
+    for (const device of ["cpu", "cuda", "cuda:1"]) assert.equal(parseTorchDevice(device), device);
+    for (const device of ["wasm", "gpu", "cuda:x"])
+      assert.throws(
+        () => parseTorchDevice(device),
+        (error: unknown) =>
+          error instanceof TorchInputError &&
+          error.exitCode === EXIT_BAD_INPUT &&
+          error.message.includes(`--device ${device}`),
+      );
+  });
+
+  it("finds the first candidate that imports torch and numpy, and names the install command", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-python-"));
+    const without = join(dir, "without-torch");
+    writeFileSync(
+      without,
+      "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n",
+    );
+    chmodSync(without, 0o755);
+    const env = { PATH: process.env.PATH };
+    assert.equal(findPython(undefined, env, [without, "/usr/bin/python3"]), "/usr/bin/python3");
+    assert.throws(
+      () => findPython(undefined, env, [without, join(dir, "absent")]),
+      (error: unknown) =>
+        error instanceof PythonNotFoundError &&
+        error.exitCode === EXIT_BAD_INPUT &&
+        /No module named 'torch'/.test(error.message) &&
+        /ENOENT/.test(error.message) &&
+        error.message.includes("apt install python3-torch python3-numpy") &&
+        error.message.includes("pip install torch numpy"),
+    );
+    assert.throws(
+      () => findPython(without, env),
+      (error: unknown) =>
+        error instanceof PythonNotFoundError && error.message.startsWith(`--python ${without}`),
+    );
+    assert.throws(
+      () => findPython(undefined, { ...env, NONLIN_PYTHON: without }),
+      (error: unknown) =>
+        error instanceof PythonNotFoundError &&
+        error.message.startsWith(`NONLIN_PYTHON ${without}`),
+    );
+  });
+});
+
+/** A fake Python: `-c` (the import probe) succeeds; `-m nonlin_torch` runs `script` with python3. */
+function fakePython(script: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "nonlin-fake-python-"));
+  writeFileSync(join(dir, "child.py"), script);
+  const path = join(dir, "python");
+  writeFileSync(
+    path,
+    `#!/bin/sh\n[ "$1" = "-c" ] && exit 0\nexec /usr/bin/python3 ${join(dir, "child.py")}\n`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** Python that answers hello (with `protocol`) and then, for `requests` more requests, dies. */
+const HELLO_THEN_DIE = (protocol: number) => `
+import json, struct, sys
+def read():
+    prefix = sys.stdin.buffer.read(4)
+    if len(prefix) < 4:
+        sys.exit(0)
+    n = struct.unpack("<I", prefix)[0]
+    header = json.loads(sys.stdin.buffer.read(n))
+    for entry in header.get("arrays", []):
+        size = 8
+        for d in entry["shape"]:
+            size *= d
+        sys.stdin.buffer.read(size)
+    return header
+def write(header):
+    body = json.dumps(header).encode()
+    sys.stdout.buffer.write(struct.pack("<I", len(body)) + body)
+    sys.stdout.buffer.flush()
+hello = read()
+write({"type": "hello", "id": hello["id"], "protocol": ${protocol}, "python": "3", "torch": "t", "numpy": "n", "devices": ["cpu"]})
+read()
+print("fake child: dying on purpose", file=sys.stderr)
+sys.exit(3)
+`;
+
+const REQUEST = {
+  layers: [{ type: "dense", units: 1 }],
+  inputShape: [1],
+  dtype: "float64" as const,
+  loss: "mse" as const,
+  phase: gradientPhaseSchema.parse({ kind: "gradient", epochs: 1 }),
+  train: { x: new Float64Array([1, 2]), y: new Float64Array([3, 4]), rows: 2 },
+  seed: 0,
+};
+
+describe("the child process", { timeout: 60_000 }, () => {
+  before(async () => {
+    await startEngine("wasm");
+  });
+
+  it("refuses a child of another protocol version, naming both (exit 2)", async () => {
+    const engine = new TorchEngine({ python: fakePython(HELLO_THEN_DIE(2)) });
+    await assert.rejects(
+      engine.start(),
+      (error: unknown) =>
+        error instanceof TorchInputError &&
+        /speaks protocol 2, this nonlin speaks protocol 1/.test(error.message),
+    );
+    engine.close();
+  });
+
+  it("fails the request in flight when the child dies (exit 1, retried), then starts a new child", async () => {
+    const engine = new TorchEngine({ python: fakePython(HELLO_THEN_DIE(1)) });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await engine.start();
+      await assert.rejects(
+        engine.train(REQUEST),
+        (error: unknown) =>
+          error instanceof TorchRunError &&
+          error.exitCode === EXIT_FAILURE &&
+          /exited \(code 3\)/.test(error.message) &&
+          /dying on purpose/.test(error.message),
+      );
+    }
+    engine.close();
+  });
+
+  it("refuses a CUDA device the child does not have (exit 2)", async () => {
+    const engine = new TorchEngine({ device: "cuda:7", python: "/usr/bin/python3" });
+    await assert.rejects(
+      engine.start(),
+      (error: unknown) =>
+        error instanceof TorchInputError && /--device cuda:7: not available/.test(error.message),
+    );
+    engine.close();
+  });
+
+  it("leaves no child behind when the process exits", () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import { TorchEngine } from "./src/exec/torch-engine.ts";
+         const engine = new TorchEngine();
+         await engine.start();
+         console.log(engine.childPid);`,
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const pid = Number(run.stdout.trim());
+    assert.ok(pid > 0, run.stdout);
+    const deadline = Date.now() + 10_000;
+    let alive = true;
+    while (alive && Date.now() < deadline) {
+      try {
+        process.kill(pid, 0);
+        spawnSync("sleep", ["0.1"]);
+      } catch {
+        alive = false;
+      }
+    }
+    assert.equal(alive, false, `the child ${pid} outlived its parent`);
+  });
+});
+
+function nonlin(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    encoding: "utf8",
+  });
+  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe("nonlin bench --engine", { timeout: 300_000 }, () => {
+  const config = (dir: string): string => {
+    const path = join(dir, "bench.json");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        tasks: ["toy/xy"],
+        candidates: [{ activation: "tanh" }],
+        seeds: 1,
+        rows: { train: 40, val: 20, test: 20 },
+        training: { epochs: 2, batch_size: 20 },
+        network: { width: 4 },
+        fairness: { mode: "none" },
+      }),
+    );
+    return path;
+  };
+
+  it("exits 2 before any run for a CUDA device torch does not have, or a Python without torch", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-engine-"));
+    const store = join(dir, "runs.db");
+    const cuda = nonlin(
+      "bench",
+      config(dir),
+      "--engine",
+      "torch",
+      "--device",
+      "cuda:3",
+      "--store",
+      store,
+    );
+    assert.equal(cuda.code, 2, cuda.stderr);
+    assert.match(cuda.stderr, /--device cuda:3: not available/);
+    const python = nonlin(
+      "bench",
+      config(dir),
+      "--engine",
+      "torch",
+      "--python",
+      "/bin/false",
+      "--store",
+      store,
+    );
+    assert.equal(python.code, 2, python.stderr);
+    assert.match(
+      python.stderr,
+      /--python \/bin\/false cannot run the torch engine .*apt install python3-torch python3-numpy/,
+    );
+    const wasm = nonlin(
+      "bench",
+      config(dir),
+      "--engine",
+      "torch",
+      "--device",
+      "wasm",
+      "--store",
+      store,
+    );
+    assert.equal(wasm.code, 2, wasm.stderr);
+    assert.match(wasm.stderr, /--device wasm: the torch engine runs on cpu, cuda or cuda:N/);
+    const engine = nonlin("bench", config(dir), "--engine", "onnx", "--store", store);
+    assert.equal(engine.code, 2, engine.stderr);
+    assert.match(engine.stderr, /--engine: expected jax or torch, got 'onnx'/);
+    assert.equal(existsSync(store), false);
+  });
+
+  it("refuses to resume a run with another engine, naming both", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-engine-"));
+    const store = join(dir, "runs.db");
+    const first = nonlin(
+      "bench",
+      config(dir),
+      "--workers",
+      "1",
+      "--store",
+      store,
+      "--out",
+      join(dir, "a"),
+      "--json",
+    );
+    assert.equal(first.code, 0, first.stderr);
+    const { run } = JSON.parse(first.stdout) as { run: string };
+    const again = nonlin(
+      "bench",
+      config(dir),
+      "--engine",
+      "torch",
+      "--resume",
+      run,
+      "--store",
+      store,
+    );
+    assert.equal(again.code, 2, again.stderr);
+    assert.match(
+      again.stderr,
+      new RegExp(`run ${run} trains on the jax engine, this command asks for torch`),
+    );
+  });
+});
