@@ -117,7 +117,7 @@ const exited = (child: ChildProcess): Promise<number | NodeJS.Signals> =>
     ? Promise.resolve(child.exitCode ?? child.signalCode!)
     : new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal!)));
 
-function startWorker(url: string, env = process.env, queue = QUEUE) {
+function startWorker(url: string, env = process.env, queue = QUEUE, extra: string[] = []) {
   return launch(
     process.execPath,
     [
@@ -135,6 +135,7 @@ function startWorker(url: string, env = process.env, queue = QUEUE) {
       String(LOCK_MS),
       "--stalled-interval",
       String(STALLED_MS),
+      ...extra,
     ],
     env,
   );
@@ -357,6 +358,40 @@ describe("a coordinator without workers", { timeout: 60_000 }, () => {
     assert.ok(!notices[0]!.message.includes(encodeURIComponent(PASSWORD)));
     assert.deepEqual(outcomes.map((o) => o.job.id).sort(), jobs.map((j) => j.id).sort());
     assert.ok(outcomes.every((o) => o.result !== undefined));
+    worker.kill("SIGTERM");
+    assert.equal(await exited(worker), 0);
+  });
+});
+
+describe("a torch worker", { timeout: 120_000 }, () => {
+  it("runs the trials of a torch run (nonlin worker --engine torch), as this process would", async () => {
+    const queue = "test-torch";
+    const config = parseBenchConfig({
+      ...CONFIG,
+      engine: "torch",
+      seeds: 1,
+      training: { ...CONFIG.training, epochs: 3 },
+    });
+    const jobs = jobsOf(planBench(config));
+    const worker = startWorker(url, process.env, queue, ["--engine", "torch", "--device", "cpu"]);
+    const executor = new RedisExecutor(url, { queueName: queue });
+    const outcomes: TrialOutcome[] = [];
+    try {
+      await executor.run(jobs, { onResult: (o) => void outcomes.push(o) });
+    } finally {
+      await executor.close();
+    }
+    assert.ok(
+      worker.lines.some((l) => /^torch engine: torch \S+ on cpu/.test(l)),
+      worker.lines.join("\n"),
+    );
+    await startEngine("wasm");
+    for (const outcome of outcomes) {
+      assert.ok(outcome.result, outcome.error);
+      const here = await executeTrialJob(outcome.job);
+      assert.deepStrictEqual(comparable(outcome.result), comparable(here));
+    }
+    assert.equal(outcomes.length, jobs.length);
     worker.kill("SIGTERM");
     assert.equal(await exited(worker), 0);
   });

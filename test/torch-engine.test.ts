@@ -322,6 +322,19 @@ describe("nonlin bench --engine", { timeout: 300_000 }, () => {
     const engine = nonlin("bench", config(dir), "--engine", "onnx", "--store", store);
     assert.equal(engine.code, 2, engine.stderr);
     assert.match(engine.stderr, /--engine: expected jax or torch, got 'onnx'/);
+    const search = nonlin(
+      "search",
+      "--preset",
+      "quick",
+      "--engine",
+      "torch",
+      "--device",
+      "cuda:3",
+      "--store",
+      store,
+    );
+    assert.equal(search.code, 2, search.stderr);
+    assert.match(search.stderr, /--device cuda:3: not available/);
     assert.equal(existsSync(store), false);
   });
 

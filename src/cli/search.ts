@@ -14,7 +14,7 @@ import type { BenchResults } from "../bench/results.js";
 import { assembleResults, taskInfo } from "../bench/run.js";
 import { trialSeed } from "../bench/seeds.js";
 import { catalogEntry } from "../data/node/catalog.js";
-import { parseDeviceName, startEngine } from "../engine/index.js";
+import { startEngine } from "../engine/index.js";
 import { runOne } from "../exec/executor.js";
 import { screenJob } from "../exec/job.js";
 import { benchHtml } from "../report/bench-html.js";
@@ -29,6 +29,15 @@ import { runSearch } from "../search/run-search.js";
 import type { ScreenRequest } from "../search/screen-job.js";
 import { UsageError } from "./errors.js";
 import { chooseExecutor } from "./executor-choice.js";
+import {
+  checkJaxDeviceEarly,
+  chooseEngine,
+  DEVICE_HELP,
+  ENGINE_HELP,
+  engineName,
+  PYTHON_HELP,
+  withEngine,
+} from "./engine-choice.js";
 import { THREADS_HELP } from "./threads.js";
 import { machineOf, withRunSession } from "./run-session.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
@@ -44,7 +53,9 @@ interface SearchOptions {
   resume?: string;
   store?: string;
   out?: string;
-  device: string;
+  engine?: string;
+  device?: string;
+  python?: string;
   threads?: string;
   json?: boolean;
 }
@@ -89,19 +100,23 @@ function checkConfig(config: SearchConfig): void {
 async function runSearchCommand(file: string | undefined, options: SearchOptions): Promise<void> {
   const json = Boolean(options.json);
   const output = makeOutput(json);
-  const device = parseDeviceName(options.device);
-  const config = readConfig(file, options);
+  checkJaxDeviceEarly(options);
+  const read = readConfig(file, options);
+  const config = withEngine(read, engineName(options.engine, read.engine));
+  const engine = await chooseEngine(options, config.engine);
+  const device = engine.jaxDevice;
   await startEngine(device); // proxies guide the sampling of candidates in this process
   checkConfig(config);
   checkOutputFolder(options.out ?? "runs", options.out ? "--out" : "the default --out");
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 16);
   const executor = chooseExecutor(options, device);
-  const machine = machineOf(device);
+  const machine = machineOf(device, engine);
   const session = {
     command: "search" as const,
     config,
     configHash: hash,
     device,
+    ...(engine.torch ? { engine } : {}),
     store: options.store,
     resume: options.resume,
   };
@@ -214,7 +229,9 @@ export function registerSearchCommand(program: Command): void {
       "--out <dir>",
       "write results.json, report.md, report.html, heldout.html (default runs/RUN)",
     )
-    .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--engine <engine>", ENGINE_HELP)
+    .option("--device <device>", DEVICE_HELP)
+    .option("--python <path>", PYTHON_HELP)
     .option("--threads <n>", THREADS_HELP)
     .option("--json", "print the results as one JSON document")
     .addHelpText(

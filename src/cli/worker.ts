@@ -1,13 +1,16 @@
 /**
  * `nonlin worker --redis URL`: run trials from a Redis queue on this machine until stopped. Start
  * as many as you like, on any machines that reach the Redis server; a coordinator (`nonlin bench`
- * or `search` with --redis) enqueues the trials and collects the results.
+ * or `search` with --redis) enqueues the trials and collects the results. A trial runs on the
+ * engine its run chose; `--engine torch --device cuda` says where this machine's torch children
+ * run (each worker process owns one) and checks Python, torch and the device before any job.
  */
 import type { Command } from "commander";
 import { availableParallelism } from "node:os";
-import { parseDeviceName } from "../engine/index.js";
 import { DEFAULT_QUEUE } from "../exec/redis.js";
 import { runWorker } from "../exec/redis-worker.js";
+import { chooseEngine, DEVICE_HELP, ENGINE_HELP, PYTHON_HELP } from "./engine-choice.js";
+import { processTorchEngine } from "../exec/torch-engine.js";
 import { UsageError } from "./errors.js";
 import { applyThreads, THREADS_HELP } from "./threads.js";
 
@@ -15,7 +18,9 @@ interface WorkerOptions {
   redis: string;
   concurrency?: string;
   queue: string;
-  device: string;
+  engine?: string;
+  device?: string;
+  python?: string;
   threads?: string;
   lockDuration: string;
   stalledInterval: string;
@@ -35,10 +40,18 @@ async function runWorkerCommand(options: WorkerOptions): Promise<void> {
       ? availableParallelism()
       : positiveInt("--concurrency", options.concurrency);
   applyThreads(options.threads, concurrency);
+  const engine = await chooseEngine(options);
+  if (engine.torch) {
+    // this process only checked the set-up: its worker processes own the children that train
+    processTorchEngine().close();
+    say(
+      `torch engine: torch ${engine.torch.versions.torch} on ${engine.torch.device} (Python ${engine.torch.versions.python})`,
+    );
+  }
   const handle = await runWorker(options.redis, {
     queueName: options.queue,
     concurrency,
-    device: parseDeviceName(options.device),
+    device: engine.jaxDevice,
     lockDurationMs: positiveInt("--lock-duration", options.lockDuration),
     stalledIntervalMs: positiveInt("--stalled-interval", options.stalledInterval),
     log: say,
@@ -74,7 +87,9 @@ export function registerWorkerCommand(program: Command): void {
       "trials at a time, one worker process each (default: one per core)",
     )
     .option("--queue <name>", "queue name", DEFAULT_QUEUE)
-    .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--engine <engine>", ENGINE_HELP)
+    .option("--device <device>", DEVICE_HELP)
+    .option("--python <path>", PYTHON_HELP)
     .option("--threads <n>", THREADS_HELP)
     .option("--lock-duration <ms>", "job lock, renewed every half of it", "30000")
     .option(

@@ -124,6 +124,8 @@ const searchConfigObject = z
       })
       .strict(),
     dtype: z.enum(["float32", "float64"]).default("float32"),
+    /** The trial engine of every training (docs/engines.md); absent: jax (hashes unchanged). */
+    engine: z.enum(["jax", "torch"]).optional(),
     /** The `kan_basis` space: which activation spaces a selectable KAN layer may choose among. */
     kan_basis: kanBasisSchema.prefault({}),
   })

@@ -97,6 +97,7 @@ export function fitnessConfigs(
         seed: search.seed,
         training: fitness.training,
         dtype: search.dtype,
+        ...(search.engine ? { engine: search.engine } : {}),
         rows: fitness.rows,
       },
       architecture,

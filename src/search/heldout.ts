@@ -149,6 +149,7 @@ export function heldoutConfig(config: SearchConfig, candidates: HeldoutCandidate
       seed: config.seed,
       training: heldout.training ?? fitness.training,
       dtype: config.dtype,
+      ...(config.engine ? { engine: config.engine } : {}),
       rows: heldout.rows,
     },
     architecture,
