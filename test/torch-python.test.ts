@@ -44,10 +44,6 @@ const NOT_YET_ON_TORCH = [
   "quadratic",
   "evonorm_b0",
   "evonorm_s0",
-  "conv2d",
-  "maxpool2d",
-  "avgpool2d",
-  "flatten",
   "conv_kan",
   "reshape",
 ];

@@ -9,11 +9,16 @@ import torch
 from ..errors import InputError
 from .activation import ActivationLayer
 from .base import Layer
+from .conv import Conv2d, Flatten, Pool2d
 from .dense import Dense
 
 LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype], Layer]] = {
     "dense": Dense,
     "activation": ActivationLayer,
+    "conv2d": Conv2d,
+    "maxpool2d": Pool2d,
+    "avgpool2d": Pool2d,
+    "flatten": Flatten,
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Dict, Sequence
 
 import torch
@@ -11,9 +10,9 @@ from ..errors import InputError
 from ..expression import Literals
 from .activation import ActivationApplier
 from .base import Layer, spec_field
+from .init import WEIGHT_INITS, init_weight_
 
 IDENTITY = {"expr": {"kind": "input"}, "params": {}}
-WEIGHT_INITS = ("lecun_normal", "he_normal", "glorot_uniform", "glorot_normal", "torch_uniform", "zeros")
 
 
 class Dense(Layer):
@@ -42,24 +41,9 @@ class Dense(Layer):
 
     def reset_parameters(self) -> None:
         """Fresh weights by the spec's scheme (torch's generator; a trial loads jax's instead)."""
-        fan_in, fan_out = self.in_features, self.units
-        w = self.array("w")
-        with torch.no_grad():
-            if self.init == "lecun_normal":
-                w.normal_(0.0, math.sqrt(1.0 / fan_in))
-            elif self.init == "he_normal":
-                w.normal_(0.0, math.sqrt(2.0 / fan_in))
-            elif self.init == "glorot_uniform":
-                limit = math.sqrt(6.0 / (fan_in + fan_out))
-                w.uniform_(-limit, limit)
-            elif self.init == "glorot_normal":
-                w.normal_(0.0, math.sqrt(2.0 / (fan_in + fan_out)))
-            elif self.init == "torch_uniform":
-                limit = 1.0 / math.sqrt(fan_in)
-                w.uniform_(-limit, limit)
-            else:
-                w.zero_()
-            if self.bias:
+        init_weight_(self.array("w"), self.init, self.in_features, self.units)
+        if self.bias:
+            with torch.no_grad():
                 self.array("b").zero_()
         self.activation.reset_parameters()
 
