@@ -371,3 +371,65 @@ describe("nonlin bench --engine", { timeout: 300_000 }, () => {
     );
   });
 });
+
+describe("nonlin fit --engine torch", { timeout: 300_000 }, () => {
+  it("refuses an L-BFGS phase, naming it and --engine jax (exit 2, nothing recorded)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-fit-"));
+    const store = join(dir, "runs.db");
+    const run = nonlin("fit", "examples/hello-kan.yaml", "--engine", "torch", "--store", store);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /a lbfgs phase runs on the jax engine only; --engine jax runs it/);
+    assert.equal(existsSync(store), false);
+  });
+
+  it("trains gradient phases to jax's metrics and records the engine", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-fit-"));
+    const spec = join(dir, "fit.json");
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        task: { type: "formula", formula: "sin(x1) * x2", train: 200, val: 50, test: 100, seed: 0 },
+        model: {
+          dtype: "float64",
+          seed: 3,
+          layers: [
+            { type: "dense", units: 8, activation: "gelu" },
+            { type: "dense", units: 1 },
+          ],
+        },
+        phases: [
+          { kind: "gradient", epochs: 5, batch_size: 50 },
+          { kind: "gradient", optimizer: { name: "sgd", lr: 0.05 }, epochs: 3, batch_size: 0 },
+        ],
+      }),
+    );
+    const results = ["jax", "torch"].map((engine) => {
+      const run = nonlin(
+        "fit",
+        spec,
+        "--engine",
+        engine,
+        "--store",
+        join(dir, "runs.db"),
+        "--json",
+      );
+      assert.equal(run.code, 0, run.stderr);
+      return JSON.parse(run.stdout) as {
+        engine?: { engine: string; device: string };
+        phases: { test: { rmse: number } }[];
+      };
+    });
+    const [jax, torch] = results as [(typeof results)[0], (typeof results)[0]];
+    assert.equal(jax.engine, undefined);
+    assert.equal(torch.engine?.engine, "torch");
+    assert.equal(torch.engine?.device, "cpu");
+    assert.equal(torch.phases.length, 2);
+    for (const [i, phase] of torch.phases.entries()) {
+      const expected = jax.phases[i]!.test.rmse;
+      assert.ok(
+        Math.abs(phase.test.rmse - expected) <= 1e-6 * expected,
+        `phase ${i}: ${phase.test.rmse} vs ${expected}`,
+      );
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { loadTask, prepareTask } from "../data/node/load-task.js";
 import type { Task } from "../data/task.js";
-import { parseDeviceName, startEngine } from "../engine/index.js";
+import { startEngine } from "../engine/index.js";
 import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
@@ -24,9 +24,21 @@ import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
 import { bestEffort } from "./run-session.js";
 import { applyThreads, THREADS_HELP } from "./threads.js";
+import {
+  checkJaxDeviceEarly,
+  chooseEngine,
+  DEVICE_HELP,
+  ENGINE_HELP,
+  engineName,
+  engineRecord,
+  PYTHON_HELP,
+} from "./engine-choice.js";
+import { processTorchEngine } from "../exec/torch-engine.js";
 
 interface FitOptions {
-  device: string;
+  engine?: string;
+  device?: string;
+  python?: string;
   threads?: string;
   store?: string;
   json?: boolean;
@@ -86,9 +98,18 @@ function checkModel(specPath: string, build: () => Model, task: Task): void {
 
 async function runFitCommand(specPath: string, options: FitOptions): Promise<void> {
   const output = makeOutput(Boolean(options.json));
-  const device = parseDeviceName(options.device);
+  checkJaxDeviceEarly(options);
   applyThreads(options.threads, 1);
   const { config, text } = readFitConfig(specPath);
+  if (engineName(options.engine, config.engine) === "torch") {
+    const other = config.phases.find((phase) => phase.kind !== "gradient");
+    if (other)
+      throw new UsageError(
+        `${specPath}: a ${other.kind} phase runs on the jax engine only; --engine jax runs it (the torch engine runs gradient phases)`,
+      );
+  }
+  const engine = await chooseEngine(options, config.engine);
+  const device = engine.jaxDevice;
   if (options.out) checkOutputFolder(options.out, "--out");
   const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);
   // the device, the task, the model and the checkpoint are checked before the store is touched,
@@ -104,7 +125,13 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     command: "fit",
     config,
     configHash,
-    machine: { cpus: cpus().length, platform: platform(), node: process.version, device },
+    machine: {
+      cpus: cpus().length,
+      platform: platform(),
+      node: process.version,
+      device,
+      ...engineRecord(engine),
+    },
   });
   output.say(`run ${runId} (store ${store.path})`);
   try {
@@ -148,7 +175,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       );
     };
     const { results } = await runFit(
-      jaxEngine,
+      engine.torch ? processTorchEngine() : jaxEngine,
       config,
       task,
       {
@@ -194,6 +221,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       spec: specPath,
       task: task.name,
       device,
+      ...(engine.torch ? { engine: engineRecord(engine) } : {}),
       dtype: config.model.dtype,
       phases: results,
     };
@@ -219,7 +247,9 @@ export function registerFitCommand(program: Command): void {
     .command("fit")
     .description("train one model on one task (phases: gradient, lbfgs, prune, refine)")
     .argument("<spec>", "fit config (YAML or JSON)")
-    .option("--device <device>", "wasm or webgpu", "wasm")
+    .option("--engine <engine>", ENGINE_HELP)
+    .option("--device <device>", DEVICE_HELP)
+    .option("--python <path>", PYTHON_HELP)
     .option("--threads <n>", THREADS_HELP)
     .option("--out <dir>", "write checkpoint.json, weights.safetensors and results.json here")
     .option("--resume <dir>", "continue a run from its checkpoint directory")

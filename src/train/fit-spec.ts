@@ -80,6 +80,11 @@ export const fitConfigSchema = z
       .strict(),
     /** Default: mse for regression, cross_entropy for classification. */
     loss: z.enum(LOSSES).optional(),
+    /**
+     * The engine of the gradient phases (docs/engines.md); absent: jax. L-BFGS, prune and refine
+     * run on jax only.
+     */
+    engine: z.enum(["jax", "torch"]).optional(),
     phases: z
       .array(phaseSchema)
       .min(1)
