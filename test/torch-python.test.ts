@@ -41,9 +41,6 @@ const NOT_YET_ON_TORCH = [
   "kan_rational",
   "kan_selectable",
   "kan_daruan",
-  "quadratic",
-  "evonorm_b0",
-  "evonorm_s0",
   "conv_kan",
   "reshape",
 ];

@@ -11,6 +11,8 @@ from .activation import ActivationLayer
 from .base import Layer
 from .conv import Conv2d, Flatten, Pool2d
 from .dense import Dense
+from .evonorm import EvoNormB0, EvoNormS0
+from .quadratic import Quadratic
 
 LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype], Layer]] = {
     "dense": Dense,
@@ -19,6 +21,9 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "maxpool2d": Pool2d,
     "avgpool2d": Pool2d,
     "flatten": Flatten,
+    "quadratic": Quadratic,
+    "evonorm_b0": EvoNormB0,
+    "evonorm_s0": EvoNormS0,
 }
 
 
