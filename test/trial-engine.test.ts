@@ -181,8 +181,8 @@ describe("the trial-engine seam", () => {
       undefined,
       { forward: eagerForward(model, "mse") },
     );
-    assert.deepStrictEqual(results[0]!.test, metricsOf(model, direct, task, task.test));
-    assert.deepStrictEqual(results[0]!.val, metricsOf(model, direct, task, task.val));
+    assert.deepStrictEqual(results[0]!.test, await metricsOf(model, direct, task, task.test));
+    assert.deepStrictEqual(results[0]!.val, await metricsOf(model, direct, task, task.val));
     disposeState(direct);
     disposeState(state);
   });

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { cacheDirectory } from "../src/data/node/download.js";
@@ -26,20 +27,19 @@ interface Trained {
   predictions: number[];
 }
 
-function train(device: string) {
-  const result = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "test/support/webgpu-train.ts", device],
-    {
-      encoding: "utf8",
-      timeout: 180_000,
-      env: {
-        ...process.env,
-        VK_ICD_FILENAMES: icd,
-        LD_LIBRARY_PATH: join(dir, "root/usr/lib/x86_64-linux-gnu"),
-      },
+const node = (args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", ...args], {
+    encoding: "utf8",
+    timeout: 180_000,
+    env: {
+      ...process.env,
+      VK_ICD_FILENAMES: icd,
+      LD_LIBRARY_PATH: join(dir, "root/usr/lib/x86_64-linux-gnu"),
     },
-  );
+  });
+
+function train(device: string) {
+  const result = node(["test/support/webgpu-train.ts", device]);
   assert.equal(result.status, 0, `exit ${result.status} ${result.signal ?? ""}: ${result.stderr}`);
   return JSON.parse(result.stdout) as { adapter: string | null; mlp: Trained; conv: Trained };
 }
@@ -63,5 +63,44 @@ describe("webgpu on a software adapter (lavapipe)", { skip }, () => {
       assertClose(gpu[kind].curve, cpu[kind].curve, `${kind} losses`);
       assertClose(gpu[kind].predictions, cpu[kind].predictions, `${kind} predictions`);
     }
+  });
+
+  it("nonlin fit --device webgpu trains, scores and checkpoints; an L-BFGS phase exits 2", () => {
+    const work = mkdtempSync(join(tmpdir(), "nonlin-webgpu-"));
+    const spec = join(work, "fit.yaml");
+    writeFileSync(
+      spec,
+      "task: {type: formula, formula: sin(x1), train: 64, val: 16, test: 32}\n" +
+        "model: {layers: [{type: dense, units: 8, activation: tanh}, {type: dense, units: 1}]}\n" +
+        "phases: [{kind: gradient, epochs: 2, batch_size: 16, optimizer: {name: adam, lr: 0.01}}]\n",
+    );
+    const fit = (device: string, spec: string, ...more: string[]) =>
+      node([
+        "src/cli/main.ts",
+        "fit",
+        spec,
+        "--store",
+        join(work, "r.db"),
+        "--device",
+        device,
+        ...more,
+      ]);
+    const metrics = (device: string) => {
+      const r = fit(device, spec, "--json", "--out", join(work, device));
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(existsSync(join(work, device, "weights.safetensors")), device);
+      const phase = (JSON.parse(r.stdout) as { phases: Record<string, { loss: number }>[] })
+        .phases[0]!;
+      return [phase.train!.loss, phase.val!.loss, phase.test!.loss];
+    };
+    assertClose(metrics("webgpu"), metrics("wasm"), "fit losses");
+    const lbfgs = join(work, "lbfgs.yaml");
+    writeFileSync(
+      lbfgs,
+      "task: {type: formula, formula: x1}\nmodel: {layers: [{type: dense, units: 1}]}\nphases: [{kind: lbfgs, steps: 2}]\n",
+    );
+    const refused = fit("webgpu", lbfgs);
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /lbfgs phase cannot run on --device webgpu/);
   });
 });

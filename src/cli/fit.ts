@@ -12,7 +12,8 @@ import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
 import type { CheckpointSpec } from "../train/checkpoint.js";
-import { decodeWeights, encodeWeights } from "../train/checkpoint.js";
+import { decodeWeights, encodeHostWeights } from "../train/checkpoint.js";
+import { readHostState } from "../train/host-state.js";
 import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
 import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
@@ -110,6 +111,13 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   }
   const engine = await chooseEngine(options, config.engine);
   const device = engine.jaxDevice;
+  // jax-js's WebGPU backend reads only asynchronously in Node; L-BFGS, prune and refine read
+  // synchronously (docs/engine.md, "Async reads")
+  const syncPhase = config.phases.find((phase) => phase.kind !== "gradient");
+  if (device === "webgpu" && syncPhase)
+    throw new UsageError(
+      `${specPath}: a ${syncPhase.kind} phase cannot run on --device webgpu (it reads values synchronously, which WebGPU cannot do in Node); use --device wasm, or gradient phases only`,
+    );
   if (options.out) checkOutputFolder(options.out, "--out");
   const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);
   // the device, the task, the model and the checkpoint are checked before the store is touched,
@@ -191,7 +199,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
             barPhase = p.phase;
           } else bar.update(p.at, payload);
         },
-        onPhase(result, model, state) {
+        async onPhase(result, model, state) {
           if (bar && barPhase >= 0) {
             bar.stop();
             barPhase = -1;
@@ -199,7 +207,8 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
           output.say(describePhase(result));
           store.recordEvent(runId, { level: "info", message: describePhase(result) });
           if (!outDir) return;
-          writeAtomically(join(outDir, "weights.safetensors"), encodeWeights(state, model.dtype));
+          const weights = encodeHostWeights(await readHostState(state), model.dtype);
+          writeAtomically(join(outDir, "weights.safetensors"), weights);
           const checkpoint: CheckpointSpec = {
             format: "nonlin-checkpoint-1",
             dtype: model.dtype,

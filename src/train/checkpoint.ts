@@ -6,9 +6,10 @@
 import type { numpy as np } from "@jax-js/jax";
 import type { FloatDType } from "../engine/dtype.js";
 import { arrayFrom } from "../engine/dtype.js";
-import { takeValues } from "../engine/ownership.js";
 import type { LayerSpec, ModelState } from "../nn/model.js";
+import { hostStateOf } from "./host-state.js";
 import type { SafeTensor } from "./safetensors.js";
+import type { HostState } from "./trial-engine.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 
 export interface CheckpointSpec {
@@ -23,11 +24,16 @@ export interface CheckpointSpec {
 }
 
 export function encodeWeights(state: ModelState, dtype: FloatDType): Uint8Array {
+  return encodeHostWeights(hostStateOf(state), dtype);
+}
+
+/** encodeWeights of a state already on the host (`readHostState`: WebGPU reads only that way). */
+export function encodeHostWeights(state: HostState, dtype: FloatDType): Uint8Array {
   const tensors: Record<string, SafeTensor> = {};
   state.forEach((layer, i) => {
     for (const kind of ["params", "buffers"] as const)
       for (const [name, array] of Object.entries(layer[kind])) {
-        const values = takeValues(array.ref);
+        const values = array.values;
         const shape = [...array.shape];
         tensors[`layers.${i}.${kind}.${name}`] =
           dtype === "float64"

@@ -2,6 +2,7 @@
 import type { FloatDType } from "../engine/dtype.js";
 import { arrayFrom } from "../engine/dtype.js";
 import { takeValues } from "../engine/ownership.js";
+import { readValues } from "../engine/threads.js";
 import type { ModelState } from "../nn/model.js";
 import type { HostArray, HostState } from "./trial-engine.js";
 
@@ -15,6 +16,20 @@ export function hostStateOf(state: ModelState): HostState {
       ]),
     );
   return state.map((layer) => ({ params: host(layer.params), buffers: host(layer.buffers) }));
+}
+
+/** hostStateOf, read as `readValues` reads (asynchronously through the pool or on WebGPU). */
+export async function readHostState(state: ModelState): Promise<HostState> {
+  const host = async (record: ModelState[number]["params"]): Promise<Record<string, HostArray>> => {
+    const entries: [string, HostArray][] = [];
+    for (const [name, array] of Object.entries(record))
+      entries.push([name, { shape: [...array.shape], values: await readValues(array.ref) }]);
+    return Object.fromEntries(entries);
+  };
+  const layers: HostState = [];
+  for (const layer of state)
+    layers.push({ params: await host(layer.params), buffers: await host(layer.buffers) });
+  return layers;
 }
 
 /** A model state on the engine from host arrays (exact: float32 values are float64 values). */

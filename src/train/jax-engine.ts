@@ -10,7 +10,7 @@ import type { LayerSpec, ModelState } from "../nn/model.js";
 import { disposeState, Model, splitState } from "../nn/model.js";
 import { outputsInBatches } from "./forward.js";
 import { fitGradient } from "./gradient-fit.js";
-import { hostStateOf, stateFromHost } from "./host-state.js";
+import { hostStateOf, readHostState, stateFromHost } from "./host-state.js";
 import { trialKernels } from "./trial-kernels.js";
 import type {
   EpochOutcome,
@@ -99,7 +99,7 @@ async function train(
   return {
     trainingSeconds,
     predict: async (x, rows) => outputsOf(state, x, rows),
-    state: async () => hostStateOf(state),
+    state: () => readHostState(state),
     release() {
       if (released) return;
       released = true;

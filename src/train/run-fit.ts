@@ -7,6 +7,7 @@ import type { numpy as np } from "@jax-js/jax";
 import { RunError } from "../base/errors.js";
 import type { Task, TaskSplit } from "../data/task.js";
 import { arrayFrom } from "../engine/dtype.js";
+import { readValues } from "../engine/threads.js";
 import { keyFromSeed } from "../engine/random.js";
 import { pruneKan } from "../nn/kan/prune.js";
 import { LayerSpecError, product } from "../nn/layer.js";
@@ -14,10 +15,10 @@ import type { LayerSpec, ModelState } from "../nn/model.js";
 import { disposeState, Model } from "../nn/model.js";
 import type { FitConfig, Phase } from "./fit-spec.js";
 import type { Forward } from "./forward.js";
-import { outputsInBatchesSync } from "./forward.js";
+import { outputsInBatches } from "./forward.js";
 import { fitLbfgs } from "./fit-lbfgs.js";
 import type { Rows } from "./gradient-fit.js";
-import { hostStateOf, stateFromHost } from "./host-state.js";
+import { readHostState, stateFromHost } from "./host-state.js";
 import { regridModel } from "./kan-grid.js";
 import { assertTrainingFits } from "./memory.js";
 import type { LossName } from "./loss.js";
@@ -54,7 +55,7 @@ export interface FitProgress {
 
 export interface FitHooks {
   onProgress?(progress: FitProgress): void;
-  onPhase?(result: PhaseResult, model: Model, state: ModelState): void;
+  onPhase?(result: PhaseResult, model: Model, state: ModelState): void | Promise<void>;
 }
 
 /** The split as model rows: classification targets become one-hot rows. */
@@ -69,23 +70,24 @@ export function rowsOf(task: Task, split: TaskSplit): Rows {
 /**
  * The model's outputs on a split, row-major [rows, outputs] (borrowed state), in evaluation
  * batches (forward.ts: peak memory set by the batch, not the split; one pass when it fits).
+ * Read with `readValues` (asynchronously through the pool or on WebGPU).
  */
 export function predictionsOf(
   model: Model,
   state: ModelState,
   split: TaskSplit,
   forward: Pick<Forward, "apply"> = model,
-): Float64Array {
-  return outputsInBatchesSync(forward, model, state, split.x, split.rows);
+): Promise<Float64Array> {
+  return outputsInBatches(forward, model, state, split.x, split.rows, readValues);
 }
 
-export function metricsOf(
+export async function metricsOf(
   model: Model,
   state: ModelState,
   task: Task,
   split: TaskSplit,
-): SplitMetrics {
-  return metricsFromPredictions(task, split, predictionsOf(model, state, split));
+): Promise<SplitMetrics> {
+  return metricsFromPredictions(task, split, await predictionsOf(model, state, split));
 }
 
 /** Loss and RMSE (regression) or accuracy (classification) of predictions on a split. */
@@ -164,8 +166,8 @@ export class FitDivergedError extends RunError {
   }
 }
 
-const finiteState = (state: ModelState): boolean =>
-  hostStateOf(state).every((layer) =>
+const finiteState = async (state: ModelState): Promise<boolean> =>
+  (await readHostState(state)).every((layer) =>
     [...Object.values(layer.params), ...Object.values(layer.buffers)].every((array) =>
       array.values.every(Number.isFinite),
     ),
@@ -223,7 +225,7 @@ export async function runFit(
             train,
             ...(val ? { val } : {}),
             seed: config.model.seed + 1000 * index,
-            initial: hostStateOf(state),
+            initial: await readHostState(state),
           },
           (r) => progress(r.epoch + 1, phase.epochs, r.trainLoss),
         );
@@ -277,8 +279,8 @@ export async function runFit(
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    const trainMetrics = metricsOf(model, state, task, task.train);
-    if (!Number.isFinite(trainMetrics.loss) || !finiteState(state)) {
+    const trainMetrics = await metricsOf(model, state, task, task.train);
+    if (!Number.isFinite(trainMetrics.loss) || !(await finiteState(state))) {
       disposeState(state);
       throw new FitDivergedError(
         index,
@@ -292,11 +294,11 @@ export async function runFit(
       widths: [model.inputShape, ...model.layers.map((l) => l.outputShape)].map(product),
       params: model.paramCount(),
       train: trainMetrics,
-      test: metricsOf(model, state, task, task.test),
+      test: await metricsOf(model, state, task, task.test),
     };
-    if (task.val.rows > 0) result.val = metricsOf(model, state, task, task.val);
+    if (task.val.rows > 0) result.val = await metricsOf(model, state, task, task.val);
     results.push(result);
-    hooks.onPhase?.(result, model, state);
+    await hooks.onPhase?.(result, model, state);
   }
   return { model, state, results };
 }
