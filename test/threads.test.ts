@@ -131,4 +131,22 @@ describe("--threads", () => {
       ),
     );
   });
+
+  it("search, bench and worker refuse a bad --threads with exit 2 before any work", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-threads-"));
+    const runs: [string[], string][] = [
+      [["search", "--preset", "quick", "--store", join(dir, "s.db"), "--out", join(dir, "s")], "0"],
+      [["bench", "--preset", "kan-vs-mlp", "--quick", "--store", join(dir, "b.db")], "-1"],
+      [["worker", "--redis", "redis://127.0.0.1:1"], "x"],
+    ];
+    for (const [args, bad] of runs) {
+      const r = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "src/cli/main.ts", ...args, `--threads=${bad}`],
+        { encoding: "utf8", timeout: TIMEOUT_MS },
+      );
+      assert.equal(r.status, 2, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`--threads: expected 'auto' or an integer.*'${bad}'`));
+    }
+  });
 });
