@@ -86,7 +86,7 @@ class WorkerTest(unittest.TestCase):
         self.assertEqual((released["type"], released["kind"], released["id"]), ("error", "input", 6))
 
     def test_bad_requests_are_answered_and_the_loop_goes_on(self) -> None:
-        unknown = dict(TRAIN, layers=[{"type": "kan", "widths": [2, 1]}])
+        unknown = dict(TRAIN, layers=[{"type": "no_such_layer"}])
         lbfgs = dict(TRAIN, phase={"kind": "lbfgs"})
         _, answers = converse([
             data("t", 30, 1), data("v", 10, 2),
@@ -98,7 +98,7 @@ class WorkerTest(unittest.TestCase):
             ({"type": "hello", "id": 6, "protocol": 1}, None),
         ])
         errors = {h["id"]: h["message"] for h, _ in answers if h["type"] == "error"}
-        self.assertEqual(errors[1], "layers[0]: layer type 'kan' is not available on the torch engine yet; --engine jax runs it")
+        self.assertEqual(errors[1], "layers[0]: layer type 'no_such_layer' is not available on the torch engine yet; --engine jax runs it")
         self.assertIn("lbfgs phase is not available on the torch engine; --engine jax runs it", errors[2])
         self.assertEqual(errors[3], "layers[1] (activation): params array 'act.a' was not sent")
         self.assertIn("request.train: no split cached under 'missing'", errors[4])

@@ -12,6 +12,7 @@ from .base import Layer
 from .conv import Conv2d, Flatten, Pool2d
 from .dense import Dense
 from .evonorm import EvoNormB0, EvoNormS0
+from .kan import Kan
 from .quadratic import Quadratic
 
 LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype], Layer]] = {
@@ -24,6 +25,7 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "quadratic": Quadratic,
     "evonorm_b0": EvoNormB0,
     "evonorm_s0": EvoNormS0,
+    "kan": Kan,
 }
 
 
