@@ -32,10 +32,6 @@ function torchPython(): string {
 
 /** Layer types of the registry the torch engine does not run yet (issue 14): this list shrinks. */
 const NOT_YET_ON_TORCH = [
-  "kan_fastkan",
-  "kan_relu",
-  "kan_chebyshev",
-  "kan_fourier",
   "kan_af",
   "kan_rational",
   "kan_selectable",

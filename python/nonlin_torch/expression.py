@@ -292,7 +292,12 @@ def _softplus(e: Evaluator, a: torch.Tensor) -> torch.Tensor:
     return _max(a, e.constant(0.0)) + torch.log1p(torch.exp(-_abs(a)))
 
 
-def _tanh(a: torch.Tensor) -> torch.Tensor:
+def jax_sigmoid(a: torch.Tensor) -> torch.Tensor:
+    """jax-js's sigmoid: 1/(e^{−x} + 1)."""
+    return torch.reciprocal(torch.exp(-a) + 1)
+
+
+def jax_tanh(a: torch.Tensor) -> torch.Tensor:
     """jax-js's tanh: (e^{−2|x|} − 1)/(e^{−2|x|} + 1) with the sign restored."""
     negsgn = torch.where(a < 0, torch.ones_like(a), -torch.ones_like(a))
     en2x = torch.exp(a * negsgn * 2)
@@ -316,13 +321,13 @@ _CALLS: Dict[str, Callable[[Evaluator, List[torch.Tensor]], torch.Tensor]] = {
     "sqrt": lambda e, v: torch.sqrt(_max(v[0], e.constant(e.lit(SAFE_EPSILON)))),
     "sin": lambda e, v: torch.sin(v[0]),
     "cos": lambda e, v: torch.cos(v[0]),
-    "tanh": lambda e, v: _tanh(v[0]),
+    "tanh": lambda e, v: jax_tanh(v[0]),
     # sinh, cosh, asinh and sigmoid by jax-js's own formulas
     "sinh": lambda e, v: (torch.exp(v[0]) - torch.reciprocal(torch.exp(v[0]))) * 0.5,
     "cosh": lambda e, v: (torch.exp(v[0]) + torch.reciprocal(torch.exp(v[0]))) * 0.5,
     "asinh": lambda e, v: torch.log(v[0] + torch.sqrt(v[0] * v[0] + 1)),
     "atan": lambda e, v: torch.atan(v[0]),
-    "sigmoid": lambda e, v: torch.reciprocal(torch.exp(-v[0]) + 1),
+    "sigmoid": lambda e, v: jax_sigmoid(v[0]),
     "erf": lambda e, v: e.erf64(v[0]) if e.dtype == torch.float64 else torch.erf(v[0]),
     "softplus": lambda e, v: _softplus(e, v[0]),
     "relu": lambda e, v: _max(v[0], e.constant(0.0)),

@@ -9,6 +9,7 @@ import torch
 from ..errors import InputError
 from .activation import ActivationLayer
 from .base import Layer
+from .basis_kan import ChebyshevKan, FastKan, FourierKan, ReluKan
 from .conv import Conv2d, Flatten, Pool2d
 from .dense import Dense
 from .evonorm import EvoNormB0, EvoNormS0
@@ -26,6 +27,10 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "evonorm_b0": EvoNormB0,
     "evonorm_s0": EvoNormS0,
     "kan": Kan,
+    "kan_chebyshev": ChebyshevKan,
+    "kan_fourier": FourierKan,
+    "kan_fastkan": FastKan,
+    "kan_relu": ReluKan,
 }
 
 
