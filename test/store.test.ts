@@ -393,12 +393,12 @@ describe("run store: the file", () => {
        VALUES ('r-v2', 'bench', '{}', 'h', '0.1.0', 2, 'linux', 'v20', 'wasm', '2025-01-01T00:00:00.000Z', 'running')`,
     ).run();
     db.close();
-    assert.equal(SCHEMA_VERSION, 4);
+    assert.ok(SCHEMA_VERSION >= 4);
 
     // a read-only open cannot upgrade it and says so; a normal open does
     assertStoreError(() => openStore(path, { readonly: true }), /has schema 2 and needs upgrading/);
     const store = openStore(path, { mustExist: true });
-    assert.equal(count(path, "SELECT user_version AS n FROM pragma_user_version"), 4);
+    assert.equal(count(path, "SELECT user_version AS n FROM pragma_user_version"), SCHEMA_VERSION);
     const columns = new Database(path, { readonly: true });
     assert.deepEqual(
       (columns.prepare("PRAGMA table_info(runs)").all() as { name: string; type: string }[])
@@ -427,6 +427,43 @@ describe("run store: the file", () => {
     assert.deepEqual(store.getRun(fresh)!.owner, me);
     store.reopenRun("r-v2");
     assert.deepEqual(store.getRun("r-v2")!.owner, me);
+    store.close();
+  });
+
+  it("migrates a schema-4 store (before engines): old runs have no engine, a torch run records its own", () => {
+    const path = join(tempDir(), "v4.db");
+    const db = new Database(path);
+    db.transaction(() => {
+      for (const step of MIGRATIONS.filter((s) => s.version <= 4)) db.exec(step.sql);
+      db.pragma(`application_id = ${0x6e6c696e}`);
+      db.pragma("user_version = 4");
+    })();
+    db.prepare(
+      `INSERT INTO runs (id, command, config_json, config_hash, code_version, machine_cpus,
+         machine_platform, machine_node, machine_device, started, status)
+       VALUES ('r-v4', 'bench', '{}', 'h', '0.1.0', 2, 'linux', 'v20', 'wasm', '2025-01-01T00:00:00.000Z', 'done')`,
+    ).run();
+    db.close();
+    const store = openStore(path, { mustExist: true });
+    assert.deepEqual(store.getRun("r-v4")!.machine, {
+      cpus: 2,
+      platform: "linux",
+      node: "v20",
+      device: "wasm",
+    });
+    const versions = { torch: "1.13.0", numpy: "1.24.2", python: "3.11.2" };
+    const torch = store.createRun({
+      command: "bench",
+      config: {},
+      configHash: "h",
+      machine: { ...MACHINE, device: "cuda:0", engine: "torch", versions },
+    });
+    assert.deepEqual(store.getRun(torch)!.machine, {
+      ...MACHINE,
+      device: "cuda:0",
+      engine: "torch",
+      versions,
+    });
     store.close();
   });
 

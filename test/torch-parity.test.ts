@@ -291,6 +291,7 @@ describe("torch parity: nonlin bench", { timeout: 600_000 }, () => {
       }),
     );
     const results: BenchResults[] = [];
+    const runs: string[] = [];
     for (const engine of ["jax", "torch"]) {
       const out = join(dir, engine);
       const run = spawnSync(
@@ -309,12 +310,30 @@ describe("torch parity: nonlin bench", { timeout: 600_000 }, () => {
           join(dir, "runs.db"),
           "--out",
           out,
+          "--json",
         ],
         { encoding: "utf8" },
       );
       assert.equal(run.status, 0, run.stderr);
       results.push(JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as BenchResults);
+      runs.push((JSON.parse(run.stdout) as { run: string }).run);
     }
+    const shown = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/main.ts",
+        "runs",
+        "show",
+        runs[1]!,
+        "--store",
+        join(dir, "runs.db"),
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /engine {5}torch \(torch \S+, numpy \S+, python \S+\)/);
     const [jax, pt] = results as [BenchResults, BenchResults];
     assert.equal(jax.machine.engine, undefined);
     assert.equal(pt.machine.engine, "torch");

@@ -14,6 +14,7 @@ import type {
 } from "../store/index.js";
 import { defaultStorePath, liveStatus, openStore, trialsCsv } from "../store/index.js";
 import { lowerIsBetter } from "../store/leaderboard.js";
+import { engineText } from "../report/bench-report-model.js";
 import { UsageError } from "./errors.js";
 import { writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
@@ -188,6 +189,7 @@ export function renderSummary(summary: ShownSummary): string {
     `  finished   ${shortTime(run.finished)}${elapsed(run.started, run.finished)}`,
     `  code       ${run.codeVersion}`,
     `  machine    ${m.cpus} cpus, ${m.platform}, node ${m.node}, device ${m.device}`,
+    ...(m.engine ? [`  engine     ${engineText(m.engine, m.versions)}`] : []),
     `  config     ${run.configHash}`,
     `  trials     ${trials.done} done, ${trials.failed} failed, ${trials.running} running, ${trials.pending} pending (${trials.total} in all)`,
     ...renderLeaderboard(summary.leaderboard),

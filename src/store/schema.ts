@@ -128,6 +128,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN pid_started TEXT;
     `,
   },
+  {
+    version: 5,
+    description:
+      "the trial engine of a run and its library versions (JSON), NULL for jax (docs/engines.md)",
+    sql: `
+      ALTER TABLE runs ADD COLUMN machine_engine TEXT;
+      ALTER TABLE runs ADD COLUMN machine_versions TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -101,6 +101,8 @@ interface RunSqlRow {
   machine_platform: string;
   machine_node: string;
   machine_device: string;
+  machine_engine: string | null;
+  machine_versions: string | null;
   started: string;
   finished: string | null;
   status: RunStatus;
@@ -140,6 +142,10 @@ const runOf = (row: RunSqlRow): RunRecord => ({
     platform: row.machine_platform,
     node: row.machine_node,
     device: row.machine_device,
+    ...(row.machine_engine === null ? {} : { engine: row.machine_engine }),
+    ...(row.machine_versions === null
+      ? {}
+      : { versions: JSON.parse(row.machine_versions) as Record<string, string> }),
   },
   started: row.started,
   finished: row.finished,
@@ -264,8 +270,9 @@ export class RunStore {
     const started = this.now();
     const insert = this.db.prepare(
       `INSERT INTO runs (id, command, config_json, config_hash, code_version, machine_cpus,
-         machine_platform, machine_node, machine_device, started, status, pid, host, pid_started)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+         machine_platform, machine_node, machine_device, machine_engine, machine_versions, started,
+         status, pid, host, pid_started)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
     );
     for (let attempt = 0; ; attempt++) {
       const id = newRunId(started);
@@ -283,6 +290,8 @@ export class RunStore {
         run.machine.platform,
         run.machine.node,
         run.machine.device,
+        run.machine.engine ?? null,
+        run.machine.versions ? JSON.stringify(run.machine.versions) : null,
         started.toISOString(),
         this.owner.pid,
         this.owner.host,
