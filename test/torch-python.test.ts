@@ -35,7 +35,6 @@ const NOT_YET_ON_TORCH = [
   "kan_af",
   "kan_rational",
   "kan_selectable",
-  "kan_daruan",
   "conv_kan",
   "reshape",
 ];

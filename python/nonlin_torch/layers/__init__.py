@@ -11,6 +11,7 @@ from .activation import ActivationLayer
 from .base import Layer
 from .basis_kan import ChebyshevKan, FastKan, FourierKan, ReluKan
 from .conv import Conv2d, Flatten, Pool2d
+from .daruan import DaruanKan
 from .dense import Dense
 from .evonorm import EvoNormB0, EvoNormS0
 from .kan import Kan
@@ -31,6 +32,7 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "kan_fourier": FourierKan,
     "kan_fastkan": FastKan,
     "kan_relu": ReluKan,
+    "kan_daruan": DaruanKan,
 }
 
 
