@@ -16,6 +16,7 @@ from .dense import Dense
 from .evonorm import EvoNormB0, EvoNormS0
 from .kan import Kan
 from .quadratic import Quadratic
+from .rational import RationalKan
 
 LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype], Layer]] = {
     "dense": Dense,
@@ -33,6 +34,7 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "kan_fastkan": FastKan,
     "kan_relu": ReluKan,
     "kan_daruan": DaruanKan,
+    "kan_rational": RationalKan,
 }
 
 
