@@ -8,6 +8,7 @@ import torch
 
 from ..errors import InputError
 from .activation import ActivationLayer
+from .af_kan import AfKan
 from .base import Layer
 from .basis_kan import ChebyshevKan, FastKan, FourierKan, ReluKan
 from .conv import Conv2d, Flatten, Pool2d
@@ -35,6 +36,7 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "kan_relu": ReluKan,
     "kan_daruan": DaruanKan,
     "kan_rational": RationalKan,
+    "kan_af": AfKan,
 }
 
 

@@ -1,5 +1,6 @@
 """Activations inside layers (src/nn/activation.ts): an activation's learnable parameters are
-layer params named ``act.<name>``, its fixed ones buffers of the same name, shaped by their sharing
+layer params named ``act.<name>`` (another prefix where a layer has two activations), its fixed
+ones buffers of the same name, shaped by their sharing
 (one value, per channel = last axis, per neuron = every position of a sample)."""
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ PREFIX = "act."
 class ActivationApplier:
     """Adds an activation's arrays to ``layer`` and applies the activation with them."""
 
-    def __init__(self, layer: Layer, source: Any, sample_shape: Sequence[int], field: str) -> None:
+    def __init__(
+        self, layer: Layer, source: Any, sample_shape: Sequence[int], field: str, prefix: str = PREFIX
+    ) -> None:
         self.layer = layer
+        self.prefix = prefix
         self.activation: Activation = parse_activation(source, f"{layer.where}.{field}")
         for name, spec in self.activation.params.items():
-            layer.add_array(PREFIX + name, param_shape(spec.sharing, sample_shape), spec.learnable)
+            layer.add_array(prefix + name, param_shape(spec.sharing, sample_shape), spec.learnable)
         self.initial: Dict[str, float] = {
-            PREFIX + name: spec.init for name, spec in self.activation.params.items()
+            prefix + name: spec.init for name, spec in self.activation.params.items()
         }
 
     def reset_parameters(self) -> None:
@@ -32,7 +36,7 @@ class ActivationApplier:
                 self.layer.array(name).fill_(value)
 
     def __call__(self, x: torch.Tensor, literals: Literals) -> torch.Tensor:
-        values = {name: self.layer.array(PREFIX + name) for name in self.activation.params}
+        values = {name: self.layer.array(self.prefix + name) for name in self.activation.params}
         return evaluate(self.activation, x, values, literals)
 
 
