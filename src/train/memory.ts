@@ -8,7 +8,7 @@
  * counts its patch matrix and the concatenations that build it, a KAN layer its basis values.
  * The numbers are calibrated against the wasm heap's growth (docs/engine.md, "Memory bounds").
  */
-import { makeJaxpr, numpy as np, tree } from "@jax-js/jax";
+import { defaultDevice, makeJaxpr, numpy as np, tree } from "@jax-js/jax";
 import { InputError } from "../base/errors.js";
 import { toJaxDType } from "../engine/dtype.js";
 import { keyFromSeed } from "../engine/random.js";
@@ -279,7 +279,8 @@ const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 
 /**
  * The message refusing a step that does not fit, or undefined when it fits. `where` names the
- * setting (e.g. "training.batch_size").
+ * setting (e.g. "training.batch_size"). Undefined on WebGPU (arrays in GPU buffers): a bench or
+ * search plan, made before the engine starts, checks for wasm whatever the device.
  */
 export function trainingStepRefusal(
   model: Model,
@@ -287,6 +288,8 @@ export function trainingStepRefusal(
   where: string,
   state?: ModelState,
 ): string | undefined {
+  // WebGPU keeps arrays in GPU buffers, not in wasm's memory
+  if (defaultDevice() === "webgpu") return undefined;
   const fit = trainingStepFit(model, batch, state);
   if (fit.fits) return undefined;
   const layer = `layers[${fit.largest.index}] (${fit.largest.kind}, ${(fit.largest.bytesPerRow / 1024).toFixed(0)} KiB a row in the forward pass)`;
