@@ -32,7 +32,6 @@ function torchPython(): string {
 
 /** Layer types of the registry the torch engine does not run yet (issue 14): this list shrinks. */
 const NOT_YET_ON_TORCH = [
-  "kan_selectable",
   "conv_kan",
   "reshape",
 ];

@@ -18,6 +18,7 @@ from .evonorm import EvoNormB0, EvoNormS0
 from .kan import Kan
 from .quadratic import Quadratic
 from .rational import RationalKan
+from .selectable import SelectableKan
 
 LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype], Layer]] = {
     "dense": Dense,
@@ -37,6 +38,7 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "kan_daruan": DaruanKan,
     "kan_rational": RationalKan,
     "kan_af": AfKan,
+    "kan_selectable": SelectableKan,
 }
 
 
