@@ -31,10 +31,7 @@ function torchPython(): string {
 }
 
 /** Layer types of the registry the torch engine does not run yet (issue 14): this list shrinks. */
-const NOT_YET_ON_TORCH = [
-  "conv_kan",
-  "reshape",
-];
+const NOT_YET_ON_TORCH = ["reshape"];
 
 const python = torchPython();
 const runPython = (args: string[], input?: string) =>

@@ -76,3 +76,20 @@ class ConvTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConvKanTest(unittest.TestCase):
+    def test_a_dense_inner_layer_is_a_convolution(self) -> None:
+        gen = np.random.default_rng(14)
+        x, w, b = gen.normal(size=(2, 5, 6, 2)), gen.normal(size=(3, 2, 2, 4)), gen.normal(size=4)
+        conv = run([{"type": "conv2d", "filters": 4, "kernel": [3, 2], "stride": [2, 1], "padding": "same"}], [5, 6, 2], x,
+                   {"init/0/params/w": w, "init/0/params/b": b})
+        inner = run([{"type": "conv_kan", "filters": 4, "kernel": [3, 2], "stride": [2, 1], "padding": "same", "inner": {"type": "dense"}}], [5, 6, 2], x,
+                    {"init/0/params/w": w.reshape(12, 4), "init/0/params/b": b})
+        np.testing.assert_allclose(inner, conv, rtol=1e-13)
+
+    def test_inner_units_must_be_the_filters(self) -> None:
+        with self.assertRaisesRegex(InputError, r"layers\[0\] \(conv_kan\)\.inner\.units \(3\) differs from filters \(4\)"):
+            Model([{"type": "conv_kan", "filters": 4, "kernel": 2, "inner": {"type": "kan", "units": 3}}], [4, 4, 1], torch.float64)
+        with self.assertRaisesRegex(InputError, r"layers\[0\] \(conv_kan\)\.inner: layer type 'nope' is not available"):
+            Model([{"type": "conv_kan", "filters": 4, "kernel": 2, "inner": {"type": "nope"}}], [4, 4, 1], torch.float64)

@@ -11,7 +11,7 @@ from .activation import ActivationLayer
 from .af_kan import AfKan
 from .base import Layer
 from .basis_kan import ChebyshevKan, FastKan, FourierKan, ReluKan
-from .conv import Conv2d, Flatten, Pool2d
+from .conv import Conv2d, ConvKan, Flatten, Pool2d
 from .daruan import DaruanKan
 from .dense import Dense
 from .evonorm import EvoNormB0, EvoNormS0
@@ -39,7 +39,19 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "kan_rational": RationalKan,
     "kan_af": AfKan,
     "kan_selectable": SelectableKan,
+    "conv_kan": ConvKan,
 }
+
+
+def build_layer(spec: Dict[str, Any], where: str, input_shape: Sequence[int], dtype: torch.dtype) -> Layer:
+    """One layer from its spec; ``where`` names it in errors."""
+    kind = spec.get("type")
+    build = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
+    if build is None:
+        raise InputError(
+            f"{where}: layer type '{kind}' is not available on the torch engine yet; --engine jax runs it"
+        )
+    return build(spec, f"{where} ({kind})", input_shape, dtype)
 
 
 def build_layers(specs: Any, input_shape: Sequence[int], dtype: torch.dtype) -> List[Layer]:
@@ -51,14 +63,7 @@ def build_layers(specs: Any, input_shape: Sequence[int], dtype: torch.dtype) -> 
     for index, spec in enumerate(specs):
         if not isinstance(spec, Mapping) or not isinstance(spec.get("type"), str):
             raise InputError(f"layers[{index}] must be an object with a string 'type'")
-        kind = spec["type"]
-        build = LAYER_TYPES.get(kind)
-        if build is None:
-            raise InputError(
-                f"layers[{index}]: layer type '{kind}' is not available on the torch engine yet; "
-                "--engine jax runs it"
-            )
-        layer = build(dict(spec), f"layers[{index}] ({kind})", shape, dtype)
+        layer = build_layer(dict(spec), f"layers[{index}]", shape, dtype)
         layers.append(layer)
         shape = layer.output_shape
     return layers

@@ -160,3 +160,56 @@ class Flatten(Layer):
 
     def apply(self, x: torch.Tensor, literals: Literals) -> torch.Tensor:
         return x.reshape(x.shape[0], self.output_shape[0])
+
+
+def extract_patches(x: torch.Tensor, g: Geometry) -> torch.Tensor:
+    """Every window as one row [B·Ho·Wo, kh·kw·C], columns in (di, dj, c) order (patches.ts)."""
+    padded = F.pad(x, (0, 0, *g.pad_columns, *g.pad_rows))
+    windows = padded.unfold(1, g.kernel[0], g.stride[0]).unfold(2, g.kernel[1], g.stride[1])
+    # [B, Ho, Wo, C, kh, kw] → [B, Ho, Wo, kh, kw, C]
+    return windows.permute(0, 1, 2, 4, 5, 3).reshape(-1, g.kernel[0] * g.kernel[1] * g.channels)
+
+
+class ConvKan(Layer):
+    """An inner layer (a KAN) applied to every image window (src/nn/conv/conv-kan.ts); its arrays
+    are this layer's."""
+
+    kind = "conv_kan"
+
+    def __init__(self, spec: Dict[str, Any], where: str, input_shape: Sequence[int], dtype: torch.dtype) -> None:
+        from . import build_layer  # the registry imports this module
+
+        super().__init__(where, input_shape, dtype)
+        self.filters = spec_field(spec, "filters", where, int)
+        padding = spec.get("padding", "valid")
+        if padding not in PADDINGS:
+            raise InputError(f"{where}.padding must be valid or same, got {padding!r}")
+        kernel = size_pair(spec, "kernel", where, None)
+        self.geometry = geometry(where, input_shape, kernel, size_pair(spec, "stride", where, 1), padding, "kernel")
+        g = self.geometry
+        inner = spec.get("inner")
+        if not isinstance(inner, dict):
+            raise InputError(f"{where}.inner must be a layer spec")
+        if inner.get("units") is not None and inner.get("units") != self.filters:
+            raise InputError(f"{where}.inner.units ({inner.get('units')}) differs from filters ({self.filters}): leave inner.units out")
+        self.inner = build_layer(dict(inner, units=self.filters), f"{where}.inner", [g.kernel[0] * g.kernel[1] * g.channels], dtype)
+        if self.inner.output_shape != [self.filters]:
+            raise InputError(f"{where}.inner must map a window to [{self.filters}], it gives {self.inner.output_shape}")
+        self.update_scales = self.inner.update_scales
+        self.output_shape = [g.out_height, g.out_width, self.filters]
+
+    def array(self, name: str) -> torch.Tensor:
+        return self.inner.array(name)
+
+    def param_arrays(self) -> Dict[str, torch.Tensor]:
+        return self.inner.param_arrays()
+
+    def buffer_arrays(self) -> Dict[str, torch.Tensor]:
+        return self.inner.buffer_arrays()
+
+    def load_arrays(self, params: Any, buffers: Any) -> None:
+        self.inner.load_arrays(params, buffers)
+
+    def apply(self, x: torch.Tensor, literals: Literals) -> torch.Tensor:
+        y = self.inner(extract_patches(x, self.geometry), literals)
+        return y.reshape(x.shape[0], *self.output_shape)
