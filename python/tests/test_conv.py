@@ -93,3 +93,13 @@ class ConvKanTest(unittest.TestCase):
             Model([{"type": "conv_kan", "filters": 4, "kernel": 2, "inner": {"type": "kan", "units": 3}}], [4, 4, 1], torch.float64)
         with self.assertRaisesRegex(InputError, r"layers\[0\] \(conv_kan\)\.inner: layer type 'nope' is not available"):
             Model([{"type": "conv_kan", "filters": 4, "kernel": 2, "inner": {"type": "nope"}}], [4, 4, 1], torch.float64)
+
+
+class ReshapeTest(unittest.TestCase):
+    def test_rows_become_images_row_major(self) -> None:
+        x = np.arange(24, dtype=np.float64).reshape(2, 12)
+        np.testing.assert_array_equal(run([{"type": "reshape", "shape": [2, -1, 3]}], [12], x, {}), x.reshape(2, 2, 2, 3))
+
+    def test_a_shape_that_does_not_fit_is_named(self) -> None:
+        with self.assertRaisesRegex(InputError, r"layers\[0\] \(reshape\)\.shape: \[5, -1\] cannot be filled in"):
+            Model([{"type": "reshape", "shape": [5, -1]}], [12], torch.float64)

@@ -18,6 +18,7 @@ from .evonorm import EvoNormB0, EvoNormS0
 from .kan import Kan
 from .quadratic import Quadratic
 from .rational import RationalKan
+from .reshape import Reshape
 from .selectable import SelectableKan
 
 LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype], Layer]] = {
@@ -40,6 +41,7 @@ LAYER_TYPES: Dict[str, Callable[[Dict[str, Any], str, Sequence[int], torch.dtype
     "kan_af": AfKan,
     "kan_selectable": SelectableKan,
     "conv_kan": ConvKan,
+    "reshape": Reshape,
 }
 
 
