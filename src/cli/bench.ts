@@ -39,6 +39,7 @@ import {
   ENGINE_HELP,
   engineName,
   PYTHON_HELP,
+  releaseCheckedChild,
   withEngine,
 } from "./engine-choice.js";
 import { THREADS_HELP } from "./threads.js";
@@ -138,6 +139,7 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
   const plan = planBench(config);
   checkOutputFolder(options.out ?? "runs", options.out ? "--out" : "the default --out");
   const engine = await chooseEngine(options, config.engine);
+  releaseCheckedChild(engine, options);
   const device = engine.jaxDevice;
   const configHash = hashOf(config);
   const executor = chooseExecutor(options, device);

@@ -88,3 +88,15 @@ export function withEngine<C extends { engine?: EngineName }>(config: C, engine:
   const { engine: _dropped, ...rest } = config;
   return (engine === "torch" ? { ...rest, engine } : rest) as C;
 }
+
+/**
+ * Ends the torch child that `chooseEngine` started to check the set-up, unless this process trains
+ * (`--workers 1` without --redis): pool and Redis workers own their own children.
+ */
+export function releaseCheckedChild(
+  choice: EngineChoice,
+  options: { workers?: string; redis?: string },
+): void {
+  if (choice.torch && (options.workers !== "1" || options.redis !== undefined))
+    processTorchEngine().close();
+}

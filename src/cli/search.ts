@@ -36,6 +36,7 @@ import {
   ENGINE_HELP,
   engineName,
   PYTHON_HELP,
+  releaseCheckedChild,
   withEngine,
 } from "./engine-choice.js";
 import { THREADS_HELP } from "./threads.js";
@@ -104,6 +105,7 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
   const read = readConfig(file, options);
   const config = withEngine(read, engineName(options.engine, read.engine));
   const engine = await chooseEngine(options, config.engine);
+  releaseCheckedChild(engine, options);
   const device = engine.jaxDevice;
   await startEngine(device); // proxies guide the sampling of candidates in this process
   checkConfig(config);

@@ -151,7 +151,8 @@ class TorchChild {
       }
     });
     process.on("error", (error) => this.fail(`it could not run (${error.message})`));
-    process.on("exit", (code, signal) =>
+    // 'close', not 'exit': answers still in the pipe are read first
+    process.on("close", (code, signal) =>
       this.fail(`it exited (${signal ? `signal ${signal}` : `code ${String(code)}`})`),
     );
     process.stdin!.on("error", () => {});

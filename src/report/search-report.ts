@@ -13,6 +13,7 @@ import type { SearchResults } from "../search/results.js";
 import { candidateModel, kanBasisOf, kanBasisTitle } from "../search/subjects.js";
 import { activationCurve } from "./activation-curve.js";
 import { REPORT_CSS } from "./bench-html.js";
+import { engineText } from "./bench-report-model.js";
 import { escapeXml } from "./plot.js";
 import { renderCurveSvg } from "./svg.js";
 import { resolveActivation } from "../zoo/index.js";
@@ -88,6 +89,15 @@ function latexHtml(latex: string): string {
   return temml.renderToString(latex, { annotate: true, throwOnError: false, trust: false });
 }
 
+/** " Engine: torch (torch …, numpy …, python …) on cuda." for a run on another engine than jax. */
+function engineSentence(results: SearchResults): string {
+  // results written before engines existed may lack the machine
+  const machine = results.machine as SearchResults["machine"] | undefined;
+  return machine?.engine
+    ? ` Engine: ${engineText(machine.engine, machine.versions)} on ${machine.device}.`
+    : "";
+}
+
 export function searchMarkdown(results: SearchResults, options: { brief?: boolean } = {}): string {
   const { config, outcome } = results;
   const lines: string[] = [];
@@ -104,7 +114,7 @@ export function searchMarkdown(results: SearchResults, options: { brief?: boolea
     );
   lines.push(
     "",
-    `Search: ${config.algorithm} over ${config.space}; ${outcome.evaluated.length} candidates considered, ${outcome.ranking.length} trained (budget ${config.budget}); ${results.candidatesPerMinute.toFixed(1)} candidates/min, ${results.trainingsPerMinute.toFixed(1)} trainings/min; ${results.seconds.toFixed(0)} s in all.`,
+    `Search: ${config.algorithm} over ${config.space}; ${outcome.evaluated.length} candidates considered, ${outcome.ranking.length} trained (budget ${config.budget}); ${results.candidatesPerMinute.toFixed(1)} candidates/min, ${results.trainingsPerMinute.toFixed(1)} trainings/min; ${results.seconds.toFixed(0)} s in all.${engineSentence(results)}`,
   );
   if (options.brief) return lines.join("\n");
   lines.push(
