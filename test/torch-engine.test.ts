@@ -23,6 +23,12 @@ import {
 import type { Message } from "../src/exec/torch-protocol.js";
 import { encodeMessage, MessageReader } from "../src/exec/torch-protocol.js";
 import { gradientPhaseSchema } from "../src/train/fit-spec.js";
+import { parseBenchConfig } from "../src/bench/config.js";
+import { planBench } from "../src/bench/plan.js";
+import { engineName, withEngine } from "../src/cli/engine-choice.js";
+import { affinityKey, jobsOf } from "../src/exec/job.js";
+
+const TRIAL_ID_BEFORE_ENGINES = "498f051cebd3e0071e23cb8510991873";
 
 const read = (bytes: Buffer, chunk: number): Message[] => {
   const messages: Message[] = [];
@@ -79,6 +85,28 @@ describe("layer specs for the child", () => {
     const fn = activation.fn as { expr: { kind: string }; params: Record<string, unknown> };
     assert.equal(fn.expr.kind, "call");
     assert.deepEqual(fn.params.beta, { init: 1, learnable: true, sharing: "scalar" });
+  });
+});
+
+describe("engine: in configs", () => {
+  it("leaves a jax config, its hash and its trial ids as they were; torch is part of them", () => {
+    const config = parseBenchConfig({
+      tasks: ["toy/xy"],
+      candidates: [{ activation: "tanh" }],
+      fairness: { mode: "none" },
+    });
+    assert.equal(JSON.stringify(config).includes("engine"), false);
+    const jax = withEngine(parseBenchConfig({ ...config, engine: "jax" }), "jax");
+    assert.equal(JSON.stringify(jax), JSON.stringify(config));
+    const torch = withEngine(config, "torch");
+    assert.equal(torch.engine, "torch");
+    const ids = (c: typeof config) => jobsOf(planBench(c)).map((job) => [job.id, affinityKey(job)]);
+    assert.deepEqual(ids(jax), ids(config));
+    // the trial id of this job before engines existed (commit 3d944eb)
+    assert.equal(ids(config)[0]![0], TRIAL_ID_BEFORE_ENGINES);
+    assert.notEqual(ids(torch)[0]![0], ids(config)[0]![0]);
+    assert.equal(engineName(undefined, "torch"), "torch");
+    assert.equal(engineName("jax", "torch"), "jax");
   });
 });
 
@@ -369,6 +397,40 @@ describe("nonlin bench --engine", { timeout: 300_000 }, () => {
       again.stderr,
       new RegExp(`run ${run} trains on the jax engine, this command asks for torch`),
     );
+    const torchRun = nonlin(
+      "bench",
+      config(dir),
+      "--engine",
+      "torch",
+      "--workers",
+      "1",
+      "--store",
+      store,
+      "--out",
+      join(dir, "b"),
+      "--json",
+    );
+    assert.equal(torchRun.code, 0, torchRun.stderr);
+    const torchId = (JSON.parse(torchRun.stdout) as { run: string }).run;
+    const back = nonlin("bench", config(dir), "--resume", torchId, "--store", store);
+    assert.equal(back.code, 2, back.stderr);
+    assert.match(
+      back.stderr,
+      new RegExp(
+        `run ${torchId} trains on the torch engine, this command asks for jax; one run uses one engine \\(resume it with --engine torch\\)`,
+      ),
+    );
+    const resumed = nonlin(
+      "bench",
+      config(dir),
+      "--engine",
+      "torch",
+      "--resume",
+      torchId,
+      "--store",
+      store,
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
   });
 });
 
