@@ -159,7 +159,7 @@ for (const lambda of [1e-3, 0]) {
   };
   const optimiser = new Lbfgs(timed, flat0);
   const t0 = performance.now();
-  for (let s = 0; s < 5; s++) optimiser.step();
+  for (let s = 0; s < 5; s++) await optimiser.step();
   const total = performance.now() - t0;
   console.log(
     `λ=${lambda}: 5 L-BFGS steps ${total.toFixed(0)} ms, ${optimiser.evaluations} evaluations, ${(
@@ -204,7 +204,7 @@ for (const lambda of [1e-3, 0]) {
   };
   const optimiser = new Lbfgs(timed, flat0);
   const t0 = performance.now();
-  for (let s = 0; s < 10; s++) optimiser.step();
+  for (let s = 0; s < 10; s++) await optimiser.step();
   const total = performance.now() - t0;
   console.log(
     `λ=${lambda}: 10 plain L-BFGS steps ${total.toFixed(0)} ms, ${optimiser.evaluations} evaluations, ${(

@@ -31,7 +31,7 @@ for (const lambda of [1e-3, 0]) {
     path.push(Float64Array.from(v));
     return objective.evaluate(v);
   }, start);
-  for (let s = 0; s < 10; s++) optimiser.step();
+  for (let s = 0; s < 10; s++) await optimiser.step();
   let best = Infinity;
   for (let r = 0; r < 7; r++) {
     const used = process.cpuUsage();

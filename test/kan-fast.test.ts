@@ -93,13 +93,13 @@ function setup(specs: LayerSpec[], rows: number, masked: boolean): Setup {
 }
 
 /** The jax-js objective of objective.ts, jitted (as training runs it) or op by op. */
-function jaxEvaluation(s: Setup, penalty: KanPenalty, compile = true) {
+async function jaxEvaluation(s: Setup, penalty: KanPenalty, compile = true) {
   const xs = arrayFrom(s.x, [s.rows, 2], "float64");
   const ys = arrayFrom(s.y, [s.rows, s.y.length / s.rows], "float64");
   const objective = makeFlatObjective(s.model, s.layout, s.buffers, xs, ys, "mse", penalty, {
     compile,
   });
-  const result = objective(s.flat);
+  const result = await objective(s.flat);
   objective.dispose();
   xs.dispose();
   ys.dispose();
@@ -198,7 +198,7 @@ describe("plain-TypeScript KAN objective (src/train/kan-fast)", () => {
     ["the L1 penalty (λ = 0.01, no entropy)", false, { lambda: 0.01, l1: 1, entropy: 0 }],
   ];
   for (const [name, masked, penalty] of cases)
-    it(`equals the op-by-op jax-js objective to 1e-10 without transcendentals (identity base; ${name})`, (t) => {
+    it(`equals the op-by-op jax-js objective to 1e-10 without transcendentals (identity base; ${name})`, async (t) => {
       const s = setup(identity, 150, masked);
       const target = s.y;
       s.y = Float64Array.from(
@@ -206,8 +206,8 @@ describe("plain-TypeScript KAN objective (src/train/kan-fast)", () => {
         (_, e) => target[e >> 1]! * (e % 2 ? 1 : -0.3),
       );
       // jitted, jax-js rounds number literals (mean's 1/N, 0.1, λ) to float32: ~3e-8 apart
-      const jitted = jaxEvaluation(s, penalty);
-      const jax = jaxEvaluation(s, penalty, false);
+      const jitted = await jaxEvaluation(s, penalty);
+      const jax = await jaxEvaluation(s, penalty, false);
       const plain = plainObjective(s, penalty).evaluate(s.flat);
       t.diagnostic(
         `jitted jax-js vs op by op: loss ${(Math.abs(jitted.loss - jax.loss) / jax.loss).toExponential(1)}, gradient ${relativeGap(jitted.grad, jax.grad).toExponential(1)}`,
@@ -225,10 +225,10 @@ describe("plain-TypeScript KAN objective (src/train/kan-fast)", () => {
     { type: "kan", units: 5 },
     { type: "kan", units: 1 },
   ];
-  it("equals the jax-js objective to 1e-6 on hello KAN's model (SiLU, pykan penalty; jax-js's float64 exp/log are ~1e-7 accurate)", (t) => {
+  it("equals the jax-js objective to 1e-6 on hello KAN's model (SiLU, pykan penalty; jax-js's float64 exp/log are ~1e-7 accurate)", async (t) => {
     const s = setup(helloKan, 300, false);
     const penalty = { ...PYKAN_PENALTY, lambda: 1e-3 };
-    const jax = jaxEvaluation(s, penalty);
+    const jax = await jaxEvaluation(s, penalty);
     const plain = plainObjective(s, penalty).evaluate(s.flat);
     const lossGap = Math.abs(plain.loss - jax.loss) / Math.abs(jax.loss);
     const gap = relativeGap(plain.grad, jax.grad);
@@ -264,9 +264,9 @@ describe("plain-TypeScript KAN objective (src/train/kan-fast)", () => {
     }
   });
 
-  it("fitLbfgs: 'auto' runs the plain path on hello KAN's model and ends where the jax-js path ends", () => {
+  it("fitLbfgs: 'auto' runs the plain path on hello KAN's model and ends where the jax-js path ends", async () => {
     const s = setup(helloKan, 200, false);
-    const run = (evaluator: "auto" | "jax", used: string[]): number => {
+    const run = async (evaluator: "auto" | "jax", used: string[]): Promise<number> => {
       const model = s.model;
       const state: ModelState = s.layout
         .toArrays(s.flat, "float64")
@@ -274,7 +274,7 @@ describe("plain-TypeScript KAN objective (src/train/kan-fast)", () => {
       const xs = arrayFrom(s.x, [s.rows, 2], "float64");
       const ys = arrayFrom(s.y, [s.rows, 1], "float64");
       let loss = 0;
-      const result = fitLbfgs(
+      const result = await fitLbfgs(
         model,
         state,
         xs,
@@ -293,8 +293,8 @@ describe("plain-TypeScript KAN objective (src/train/kan-fast)", () => {
     };
     const usedPlain: string[] = [];
     const usedJax: string[] = [];
-    const plain = run("auto", usedPlain);
-    const jax = run("jax", usedJax);
+    const plain = await run("auto", usedPlain);
+    const jax = await run("jax", usedJax);
     assert.deepEqual(new Set(usedPlain), new Set(["plain"]));
     assert.deepEqual(new Set(usedJax), new Set(["jax"]));
     assert.ok(Math.abs(plain - jax) < 1e-4 * jax, `loss after 3 steps: plain ${plain}, jax ${jax}`);

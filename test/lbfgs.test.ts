@@ -18,15 +18,15 @@ function rosenbrock(x: Float64Array): Evaluation {
 }
 
 describe("L-BFGS", () => {
-  it("minimises the 10-D Rosenbrock function to its minimum at (1, …, 1)", () => {
+  it("minimises the 10-D Rosenbrock function to its minimum at (1, …, 1)", async () => {
     const optimiser = new Lbfgs(rosenbrock, new Float64Array(10).fill(-1.2));
-    for (let step = 0; step < 20; step++) optimiser.step();
+    for (let step = 0; step < 20; step++) await optimiser.step();
     const x = optimiser.params;
     assert.ok(rosenbrock(x).loss < 1e-16, `loss ${rosenbrock(x).loss}`);
     for (const v of x) assert.ok(Math.abs(v - 1) < 1e-8, `x = ${v}`);
   });
 
-  it("solves a convex quadratic in at most n+1 iterations of one step", () => {
+  it("solves a convex quadratic in at most n+1 iterations of one step", async () => {
     // f(x) = ½ xᵀAx − bᵀx with A = diag(1..5): minimum at x = b/A
     const a = [1, 2, 3, 4, 5];
     const b = [1, -1, 2, -2, 3];
@@ -35,14 +35,14 @@ describe("L-BFGS", () => {
       grad: x.map((v, i) => a[i]! * v - b[i]!),
     });
     const optimiser = new Lbfgs(f, new Float64Array(5), { maxIter: 20 });
-    optimiser.step();
+    await optimiser.step();
     optimiser.params.forEach((v, i) =>
       assert.ok(Math.abs(v - b[i]! / a[i]!) < 1e-9, `x${i} = ${v}`),
     );
   });
 
   for (const t0 of [3, 0.1]) {
-    it(`line search from t0 = ${t0} returns a step meeting both strong-Wolfe conditions`, () => {
+    it(`line search from t0 = ${t0} returns a step meeting both strong-Wolfe conditions`, async () => {
       // f(x) = x⁴/4 − x, minimum at 1; from 0 along +1. t0 = 3 overshoots (zoom), 0.1 falls
       // short (extrapolation).
       const f = (x: Float64Array): Evaluation => ({
@@ -52,7 +52,7 @@ describe("L-BFGS", () => {
       const x0 = Float64Array.of(0);
       const start = f(x0);
       const gtd = start.grad[0]!;
-      const result = strongWolfe(f, x0, t0, Float64Array.of(1), start.loss, start.grad, gtd);
+      const result = await strongWolfe(f, x0, t0, Float64Array.of(1), start.loss, start.grad, gtd);
       assert.ok(result.loss <= start.loss + 1e-4 * result.t * gtd, "sufficient decrease");
       assert.ok(Math.abs(result.grad[0]!) <= 0.9 * Math.abs(gtd), "curvature condition");
       assert.ok(result.evaluations <= 6, `${result.evaluations} evaluations`);

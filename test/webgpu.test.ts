@@ -65,7 +65,7 @@ describe("webgpu on a software adapter (lavapipe)", { skip }, () => {
     }
   });
 
-  it("nonlin fit --device webgpu trains, scores and checkpoints; an L-BFGS phase exits 2", () => {
+  it("nonlin fit --device webgpu: gradient and L-BFGS phases train, score and checkpoint; refine exits 2", () => {
     const work = mkdtempSync(join(tmpdir(), "nonlin-webgpu-"));
     const spec = join(work, "fit.yaml");
     writeFileSync(
@@ -94,13 +94,26 @@ describe("webgpu on a software adapter (lavapipe)", { skip }, () => {
       return [phase.train!.loss, phase.val!.loss, phase.test!.loss];
     };
     assertClose(metrics("webgpu"), metrics("wasm"), "fit losses");
+    // L-BFGS reads asynchronously too; refine (KAN grid work) does not: exit 2
     const lbfgs = join(work, "lbfgs.yaml");
     writeFileSync(
       lbfgs,
-      "task: {type: formula, formula: x1}\nmodel: {layers: [{type: dense, units: 1}]}\nphases: [{kind: lbfgs, steps: 2}]\n",
+      "task: {type: formula, formula: sin(x1), train: 64, val: 16, test: 32}\n" +
+        "model: {layers: [{type: dense, units: 8, activation: tanh}, {type: dense, units: 1}]}\n" +
+        "phases: [{kind: lbfgs, steps: 2}]\n",
     );
-    const refused = fit("webgpu", lbfgs);
+    const lbfgsRun = fit("webgpu", lbfgs, "--json");
+    assert.equal(lbfgsRun.status, 0, lbfgsRun.stderr);
+    const lbfgsLoss = (JSON.parse(lbfgsRun.stdout) as { phases: { train: { loss: number } }[] })
+      .phases[0]!.train.loss;
+    assert.ok(Number.isFinite(lbfgsLoss) && lbfgsLoss < 0.05, `L-BFGS train loss ${lbfgsLoss}`);
+    const refine = join(work, "refine.yaml");
+    writeFileSync(
+      refine,
+      "task: {type: formula, formula: x1}\nmodel: {layers: [{type: kan, units: 1}]}\nphases: [{kind: refine, grid_size: 6}]\n",
+    );
+    const refused = fit("webgpu", refine);
     assert.equal(refused.status, 2, refused.stderr);
-    assert.match(refused.stderr, /lbfgs phase cannot run on --device webgpu/);
+    assert.match(refused.stderr, /refine phase cannot run on --device webgpu/);
   });
 });

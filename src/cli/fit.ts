@@ -111,12 +111,14 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   }
   const engine = await chooseEngine(options, config.engine);
   const device = engine.jaxDevice;
-  // jax-js's WebGPU backend reads only asynchronously in Node; L-BFGS, prune and refine read
-  // synchronously (docs/engine.md, "Async reads")
-  const syncPhase = config.phases.find((phase) => phase.kind !== "gradient");
+  // jax-js's WebGPU backend reads only asynchronously in Node; prune and refine (KAN grid work)
+  // read synchronously (docs/engine.md, "Async reads")
+  const syncPhase = config.phases.find(
+    (phase) => phase.kind === "prune" || phase.kind === "refine",
+  );
   if (device === "webgpu" && syncPhase)
     throw new UsageError(
-      `${specPath}: a ${syncPhase.kind} phase cannot run on --device webgpu (it reads values synchronously, which WebGPU cannot do in Node); use --device wasm, or gradient phases only`,
+      `${specPath}: a ${syncPhase.kind} phase cannot run on --device webgpu (it reads values synchronously, which WebGPU cannot do in Node); use --device wasm`,
     );
   if (options.out) checkOutputFolder(options.out, "--out");
   const configHash = createHash("sha256").update(text).digest("hex").slice(0, 16);

@@ -86,26 +86,27 @@ export function chooseEvaluator(
   return !unsupported && plainKanWork(model, rows) <= PLAIN_KAN_MAX_WORK ? "plain" : "jax";
 }
 
-/** Trains in place of `state` (consumed); returns the possibly rebuilt model and its state. */
-export function fitLbfgs(
+/** Trains in place of `state` (consumed); returns the possibly rebuilt model and its state.
+ * Asynchronous: the objective's values are read as `readValues` reads (engine/threads.ts). */
+export async function fitLbfgs(
   model: Model,
   state: ModelState,
   x: np.Array,
   y: np.Array,
   options: Partial<LbfgsFitOptions> = {},
   onStep?: (report: StepReport) => void,
-): { model: Model; state: ModelState } {
+): Promise<{ model: Model; state: ModelState }> {
   const o = { ...PYKAN_FIT, ...options };
   const every = Math.max(1, Math.floor(o.stopGridUpdateStep / o.gridUpdateNum));
   let { params, buffers } = splitState(state);
   const layout = new FlatLayout(params);
   /** The trainable values as one vector; the arrays are released (L-BFGS owns the values). */
-  const takeFlat = (records: typeof params): Float64Array => {
-    const values = layout.flatten(records);
+  const takeFlat = async (records: typeof params): Promise<Float64Array> => {
+    const values = await layout.read(records);
     disposeTree(records);
     return values;
   };
-  const flat = takeFlat(params);
+  const flat = await takeFlat(params);
   const evaluator = chooseEvaluator(model, x.shape[0] as number, o.loss, o.evaluator);
   const xValues = evaluator === "plain" ? takeValues(x.ref) : undefined;
   const yValues = evaluator === "plain" ? takeValues(y.ref) : undefined;
@@ -124,10 +125,10 @@ export function fitLbfgs(
       ({ params, buffers } = splitState(updated.state));
       objective.dispose();
       objective = makeObjective();
-      optimiser.reset(takeFlat(params));
+      optimiser.reset(await takeFlat(params));
       optimiser.setObjective(objective);
     }
-    const loss = optimiser.step();
+    const loss = await optimiser.step();
     onStep?.({ step, loss, evaluations: optimiser.evaluations, evaluator });
   }
   objective.dispose();

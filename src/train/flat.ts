@@ -6,6 +6,7 @@ import type { numpy as np } from "@jax-js/jax";
 import type { FloatDType } from "../engine/dtype.js";
 import { arrayFrom } from "../engine/dtype.js";
 import { takeValues } from "../engine/ownership.js";
+import { readValues } from "../engine/threads.js";
 import type { ArrayRecord } from "../nn/layer.js";
 
 export interface FlatEntry {
@@ -38,6 +39,14 @@ export class FlatLayout {
     const flat = new Float64Array(this.size);
     for (const e of this.entries)
       flat.set(takeValues((params[e.layer] as ArrayRecord)[e.name]!.ref), e.offset);
+    return flat;
+  }
+
+  /** `flatten`, read as `readValues` reads (asynchronously through the pool or on WebGPU). */
+  async read(params: readonly ArrayRecord[]): Promise<Float64Array> {
+    const flat = new Float64Array(this.size);
+    for (const e of this.entries)
+      flat.set(await readValues((params[e.layer] as ArrayRecord)[e.name]!.ref), e.offset);
     return flat;
   }
 

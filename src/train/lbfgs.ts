@@ -6,13 +6,15 @@
  *
  * One `step()` is what PyTorch's (and so pykan's) LBFGS.step does: up to `maxIter` iterations
  * (default 20) and `maxEval` objective evaluations, keeping the curvature history across steps.
+ * The objective may answer asynchronously (a jax-js read through the worker pool or on WebGPU:
+ * engine/threads.ts), so `step()` and `strongWolfe` are asynchronous; the arithmetic is the same.
  */
 
 export interface Evaluation {
   loss: number;
   grad: Float64Array;
 }
-export type Objective = (x: Float64Array) => Evaluation;
+export type Objective = (x: Float64Array) => Evaluation | Promise<Evaluation>;
 
 export interface LbfgsOptions {
   lr: number;
@@ -110,15 +112,15 @@ export class Lbfgs {
     this.objective = objective;
   }
 
-  private evaluate(x: Float64Array): Evaluation {
+  private async evaluate(x: Float64Array): Promise<Evaluation> {
     this.evaluations++;
     return this.objective(x);
   }
 
   /** One PyTorch-style step; returns the loss at its start. */
-  step(): number {
+  async step(): Promise<number> {
     const { maxIter, maxEval, toleranceGrad, toleranceChange, historySize, lr } = this.options;
-    let { loss, grad } = this.evaluate(this.x);
+    let { loss, grad } = await this.evaluate(this.x);
     const startLoss = loss;
     let evals = 1;
     if (maxAbs(grad) <= toleranceGrad) return startLoss;
@@ -150,7 +152,7 @@ export class Lbfgs {
       let t = this.iterations === 1 ? Math.min(1, 1 / sumAbs(grad)) * lr : lr;
       const gtd = dot(grad, d);
       if (gtd > -toleranceChange) break;
-      const search = strongWolfe((x) => this.evaluate(x), this.x, t, d, loss, grad, gtd);
+      const search = await strongWolfe((x) => this.evaluate(x), this.x, t, d, loss, grad, gtd);
       ({ loss, grad, t } = search);
       this.x = axpy(t, d, this.x);
       this.direction = d;
@@ -213,7 +215,7 @@ interface SearchResult {
  * Strong-Wolfe line search (c1 = 1e-4, c2 = 0.9): bracket, then zoom with cubic interpolation.
  * Returns the accepted step and the loss and gradient there.
  */
-export function strongWolfe(
+export async function strongWolfe(
   evaluate: Objective,
   x: Float64Array,
   t0: number,
@@ -222,16 +224,16 @@ export function strongWolfe(
   grad: Float64Array,
   gtd: number,
   { c1 = 1e-4, c2 = 0.9, toleranceChange = 1e-9, maxSteps = 25 } = {},
-): SearchResult {
+): Promise<SearchResult> {
   const dNorm = maxAbs(d);
   let t = t0;
   let evaluations = 0;
-  const at = (step: number): Evaluation & { gtd: number } => {
+  const at = async (step: number): Promise<Evaluation & { gtd: number }> => {
     evaluations++;
-    const e = evaluate(axpy(step, d, x));
+    const e = await evaluate(axpy(step, d, x));
     return { ...e, gtd: dot(e.grad, d) };
   };
-  let current = at(t);
+  let current = await at(t);
   let previous = { t: 0, loss, grad, gtd };
   let bracket: { t: number; loss: number; grad: Float64Array; gtd: number }[] | undefined;
   for (let i = 0; i < maxSteps; i++) {
@@ -258,7 +260,7 @@ export function strongWolfe(
     );
     previous = { t, ...current };
     t = next;
-    current = at(t);
+    current = await at(t);
   }
   if (!bracket) return { loss: current.loss, grad: current.grad, t, evaluations };
   // zoom: keep bracket[0] the lower end in loss
@@ -272,7 +274,7 @@ export function strongWolfe(
     const margin = 0.1 * (b - a);
     if (Math.min(b - step, step - a) < margin)
       step = Math.abs(step - a) < Math.abs(step - b) ? a + margin : b - margin;
-    const trial = { t: step, ...at(step) };
+    const trial = { t: step, ...(await at(step)) };
     if (trial.loss > loss + c1 * step * gtd || trial.loss >= lo.loss) {
       hi = trial;
     } else {

@@ -9,7 +9,8 @@
  */
 import { jit, numpy as np, valueAndGrad } from "@jax-js/jax";
 import { arrayFrom } from "../engine/dtype.js";
-import { borrowTree, takeValues } from "../engine/ownership.js";
+import { borrowTree } from "../engine/ownership.js";
+import { readValues } from "../engine/threads.js";
 import { KanLayer } from "../nn/kan/bspline.js";
 import type { ArrayRecord, LayerState } from "../nn/layer.js";
 import type { Model, ModelState } from "../nn/model.js";
@@ -75,7 +76,7 @@ export function forwardWithPenalty(
 }
 
 export interface FlatObjective {
-  (flat: Float64Array): Evaluation;
+  (flat: Float64Array): Evaluation | Promise<Evaluation>;
   dispose(): void;
 }
 
@@ -122,12 +123,13 @@ export function makeFlatObjective(
   const uncompiled = { dispose() {} };
   const prepare = compile ? jit(prepareRaw) : Object.assign(prepareRaw, uncompiled);
   const lossAndGrad = compile ? jit(lossAndGradRaw) : Object.assign(lossAndGradRaw, uncompiled);
-  const evaluate = (flatValues: Float64Array): Evaluation => {
+  // read as readValues reads: asynchronously through the pool or on WebGPU
+  const evaluate = async (flatValues: Float64Array): Promise<Evaluation> => {
     const flat = arrayFrom(flatValues, [layout.size], model.dtype);
     const prepared = model.preparable
       ? (prepare(flat.ref, borrowTree(buffers), x.ref) as np.Array[][])
       : model.layers.map(() => []);
-    const out = takeValues(lossAndGrad(flat, borrowTree(buffers), x.ref, y.ref, prepared));
+    const out = await readValues(lossAndGrad(flat, borrowTree(buffers), x.ref, y.ref, prepared));
     return { loss: out[0] as number, grad: out.subarray(1) };
   };
   return Object.assign(evaluate, {

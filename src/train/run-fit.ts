@@ -240,7 +240,7 @@ export async function runFit(
       case "lbfgs": {
         const xs = x();
         const ys = arrayFrom(train.y, [train.rows, train.y.length / train.rows], model.dtype);
-        ({ model, state } = fitLbfgs(
+        ({ model, state } = await fitLbfgs(
           model,
           state,
           xs,
