@@ -8,9 +8,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { BINARY_OPS, STAT_AXES, STAT_OPS, TERNARY_OPS, UNARY_OPS } from "../src/expr/ast.js";
+import { startEngine } from "../src/engine/device.js";
+import { engineLayers } from "../src/exec/torch-engine.js";
+import type { LayerSpec } from "../src/nn/definition.js";
 import { LAYER_DEFINITIONS } from "../src/nn/registry.js";
+import { initialState } from "../src/train/jax-engine.js";
 import { batchOrder } from "../src/train/shuffle.js";
 
 const PYTHON_ROOT = join(import.meta.dirname, "..", "python");
@@ -45,6 +49,10 @@ const runPython = (args: string[], input?: string) =>
   });
 
 describe("python/nonlin_torch", () => {
+  before(async () => {
+    await startEngine();
+  });
+
   it("passes its unit tests", () => {
     const result = runPython(["-m", "unittest", "discover", "-s", "tests", "-t", "."]);
     assert.equal(result.status, 0, result.stderr);
@@ -96,5 +104,99 @@ describe("python/nonlin_torch", () => {
     );
     const ported = NOT_YET_ON_TORCH.filter((type) => onTorch.has(type));
     assert.deepEqual(ported, [], "ported layer types still listed in NOT_YET_ON_TORCH");
+  });
+
+  it("gives every layer type the jax side's arrays: names, order and shapes", () => {
+    const models: [LayerSpec[], number[]][] = [
+      [[{ type: "dense", units: 3, activation: "prelu" }], [4]],
+      [[{ type: "activation", fn: "a*x + b*relu(x)" }], [2, 2, 3]],
+      [
+        [{ type: "conv2d", filters: 2, kernel: 2, activation: "swish" }, { type: "flatten" }],
+        [4, 4, 1],
+      ],
+      [
+        [
+          { type: "maxpool2d" },
+          { type: "avgpool2d", pool_size: 1 },
+          { type: "reshape", shape: [-1] },
+        ],
+        [4, 4, 2],
+      ],
+      [[{ type: "conv_kan", filters: 2, kernel: 2, inner: { type: "kan" } }], [3, 3, 1]],
+      [
+        [
+          { type: "kan", units: 2, train_scale_base: false },
+          { type: "kan_fastkan", units: 2 },
+        ],
+        [3],
+      ],
+      [
+        [
+          { type: "kan_relu", units: 2, train_grid: true },
+          { type: "kan_chebyshev", units: 2, bias: true },
+        ],
+        [3],
+      ],
+      [
+        [
+          { type: "kan_fourier", units: 2 },
+          { type: "kan_af", units: 2, head: "attention", function: "prelu" },
+        ],
+        [3],
+      ],
+      [
+        [
+          { type: "kan_rational", units: 2, groups: 1 },
+          { type: "kan_daruan", units: 2 },
+        ],
+        [3],
+      ],
+      [
+        [{ type: "kan_selectable", units: 2, spaces: ["bspline", "rbf", "swish", "polynomial"] }],
+        [3],
+      ],
+      [
+        [
+          {
+            type: "kan_selectable",
+            units: 2,
+            spaces: ["rbf", "swish"],
+            selected: ["swish", "swish"],
+          },
+        ],
+        [3],
+      ],
+      [
+        [
+          { type: "quadratic", units: 2 },
+          { type: "evonorm_b0" },
+          { type: "evonorm_s0", groups: 1 },
+        ],
+        [3],
+      ],
+    ];
+    const covered = new Set(models.flatMap(([layers]) => layers.map((l) => l.type)));
+    assert.deepEqual(
+      LAYER_DEFINITIONS.map((d) => d.type).filter((type) => !covered.has(type)),
+      [],
+      "layer types this test does not build",
+    );
+    const script =
+      "import json, sys, torch\nfrom nonlin_torch.model import Model\nout = []\n" +
+      "for layers, shape in json.load(sys.stdin):\n" +
+      "    m = Model(layers, shape, torch.float64)\n" +
+      "    out.append([{g: [[k, list(v.shape)] for k, v in (l.param_arrays() if g == 'params' else l.buffer_arrays()).items()] for g in ('params', 'buffers')} for l in m.layers])\n" +
+      "print(json.dumps(out))";
+    const sent = models.map(([layers, shape]) => [engineLayers(layers), shape]);
+    const result = runPython(["-c", script], JSON.stringify(sent));
+    assert.equal(result.status, 0, result.stderr);
+    const built = JSON.parse(result.stdout) as unknown[];
+    models.forEach(([layers, shape], i) => {
+      const jax = initialState(layers, shape, "float64", 1).map((layer) => ({
+        params: Object.entries(layer.params).map(([name, a]) => [name, a.shape]),
+        buffers: Object.entries(layer.buffers).map(([name, a]) => [name, a.shape]),
+      }));
+      assert.deepEqual(built[i], jax, layers.map((l) => l.type).join(", "));
+    });
   });
 });

@@ -67,7 +67,7 @@ class KanLayerTest(unittest.TestCase):
         model = Model([{"type": "kan", "units": 2, "train_scale_base": False}], [3], torch.float64)
         layer = model.layers[0]
         self.assertEqual(list(layer.param_arrays()), ["coef", "scale_sp"])
-        self.assertEqual(list(layer.buffer_arrays()), ["scale_base", "knots", "mask"])
+        self.assertEqual(list(layer.buffer_arrays()), ["knots", "mask", "scale_base"])
 
 
 if __name__ == "__main__":

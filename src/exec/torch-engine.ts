@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { InputError, RunError } from "../base/errors.js";
 import type { FloatDType } from "../engine/dtype.js";
 import type { LayerSpec } from "../nn/definition.js";
+import { BASIS_SPACES } from "../nn/kan/selectable.js";
 import { parseLayerSpec } from "../nn/registry.js";
 import { initialState } from "../train/jax-engine.js";
 import type { Rows } from "../train/gradient-fit.js";
@@ -62,15 +63,22 @@ export function parseTorchDevice(device: string): string {
 
 /** Activation texts of a layer spec that travel as resolved activations (docs/engines.md). */
 const ACTIVATION_FIELDS = new Set(["activation", "fn", "base", "function"]);
+const BASIS_SPACE_NAMES: ReadonlySet<string> = new Set(BASIS_SPACES);
 
 /**
  * The layer specs as the child receives them: validated with their defaults filled, every
  * activation text replaced by its resolved activation (syntax tree and parameters), nested specs
- * (conv_kan's inner layer) likewise.
+ * (conv_kan's inner layer) likewise, and kan_selectable's zoo spaces as {name, expr, params}.
  */
 export function engineLayers(layers: readonly LayerSpec[]): unknown[] {
   const resolve = (value: unknown, field: string): unknown => {
-    if (Array.isArray(value)) return value.map((v) => resolve(v, ""));
+    // kan_selectable's zoo spaces travel resolved, keeping their names; basis spaces stay names
+    if (Array.isArray(value))
+      return value.map((v) =>
+        field === "spaces" && typeof v === "string" && !BASIS_SPACE_NAMES.has(v)
+          ? { name: v, ...resolveActivation(v).activation }
+          : resolve(v, ""),
+      );
     if (value === null || typeof value !== "object") {
       if (typeof value === "string" && ACTIVATION_FIELDS.has(field))
         return resolveActivation(value).activation;

@@ -84,10 +84,10 @@ class Kan(Layer):
         self.output_shape = [self.units]
         n, m = self.inputs, self.units
         self.add_array("coef", [n * self.basis_count, m], True)
-        self.add_array("scale_base", [n, m], bool(spec.get("train_scale_base", True)))
-        self.add_array("scale_sp", [n, m], bool(spec.get("train_scale_sp", True)))
         self.add_array("knots", [n, self.knot_count], False)
         self.add_array("mask", [n, m], False)
+        self.add_array("scale_base", [n, m], bool(spec.get("train_scale_base", True)))
+        self.add_array("scale_sp", [n, m], bool(spec.get("train_scale_sp", True)))
         self.base = ActivationApplier(self, spec.get("base", SILU), input_shape, "base")
         if self.base.activation.params:
             raise InputError(f"{where}.base: the base function of a kan layer takes no parameters")
