@@ -6,6 +6,7 @@ cannot run as given; ``run``: it failed while running) and the loop goes on; it 
 from __future__ import annotations
 
 import platform
+import resource
 import sys
 import time
 import traceback
@@ -142,6 +143,8 @@ class Worker:
             raise InputError("train.request must be an object")
         started = time.perf_counter()
         device = parse_device(request.get("device"))
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
         model = self.build_model(request, arrays, device)
         phase = parse_phase(request.get("phase"))
         seed = request.get("seed")
@@ -176,7 +179,16 @@ class Worker:
         handle = self.next_handle
         self.next_handle += 1
         self.models[handle] = TrainedModel(model, device)
-        self.answer(request_id, {"type": "trained", "model": handle, "trainingSeconds": training_seconds})
+        answer: Header = {
+            "type": "trained",
+            "model": handle,
+            "trainingSeconds": training_seconds,
+            # ru_maxrss is in KiB on Linux: the process's peak since it started
+            "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        }
+        if device.type == "cuda":
+            answer["cudaPeakBytes"] = torch.cuda.max_memory_allocated(device)
+        self.answer(request_id, answer)
 
     def trained(self, header: Header) -> TrainedModel:
         handle = header.get("model")

@@ -74,6 +74,8 @@ class WorkerTest(unittest.TestCase):
         trained = next(h for h, _ in answers if h["type"] == "trained")
         self.assertEqual(trained["model"], 1)
         self.assertGreater(trained["trainingSeconds"], 0)
+        self.assertGreater(trained["peakRssBytes"], 10_000_000)  # torch alone takes more
+        self.assertNotIn("cudaPeakBytes", trained)
         outputs = next(a for h, a in answers if h["type"] == "outputs")
         self.assertEqual(outputs["y"].shape, (10, 1))
         state = next(a for h, a in answers if h["type"] == "state")
