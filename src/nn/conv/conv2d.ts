@@ -118,11 +118,10 @@ export function convolveIm2col(x: np.Array, w: np.Array, g: PatchGeometry): np.A
  * and dropped: (Hs·Ws)/(Ho·Wo) more multiply-adds (1.07 for 28×28 "same" 3×3, 1.15 for 14×14).
  *
  * Measured against im2col on conv32-pool-conv64-pool-dense128-10 (bench/cnn-throughput.ts): the
- * patch matrix's concatenation and its gradient's scatter were half the step; this does every
- * read as a contiguous range. The flattened rows are multiplied by 1 so jax-js computes them
- * once (a view of the padded input would be re-read through its padding masks in all kh·kw
- * matmuls). Same products as im2col; the sums over offsets are added in another order, so results
- * differ from im2col by rounding (test/conv.test.ts: 1e-9 relative in float64). Consumes x and w.
+ * patch matrix's concatenation and its gradient's scatter were half the step; here no patch
+ * matrix is built. Same products as im2col; the sums over offsets are added in another order, so
+ * results differ from im2col by rounding (test/conv.test.ts: 1e-9 relative in float64). Consumes
+ * x and w.
  */
 export function convolveShifted(x: np.Array, w: np.Array, g: PatchGeometry): np.Array {
   if (g.stride[0] !== 1 || g.stride[1] !== 1)
@@ -153,7 +152,6 @@ export function convolveShifted(x: np.Array, w: np.Array, g: PatchGeometry): np.
       [lead, tail],
       [0, 0],
     ]);
-  flat = flat.mul(1); // computed once, read as contiguous rows (see above)
   let z: np.Array | undefined;
   for (let di = 0; di < kh; di++)
     for (let dj = 0; dj < kw; dj++) {
