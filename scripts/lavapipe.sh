@@ -25,10 +25,16 @@ if [ ! -f "$icd" ]; then
       exit 0
     fi
   fi
-  # the Vulkan loader (libvulkan1) from Debian 12 itself
-  if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
+  # the Vulkan loader and the driver's other libraries, from Debian 12 itself
+  missing=""
+  for package in libvulkan1 libllvm15 libelf1 libexpat1 libzstd1 libwayland-client0 \
+    libx11-xcb1 libxcb-dri3-0 libxcb-present0 libxcb-randr0 libxcb-shm0 libxcb-sync1 \
+    libxcb-xfixes0 libxshmfence1; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+  done
+  if [ -n "$missing" ]; then
     $as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq libvulkan1 >/dev/null
+    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq$missing >/dev/null
   fi
   sources="$dir/backports.list"
   mkdir -p "$dir/debs"
