@@ -183,7 +183,8 @@ export const conv2dSchema = z
 
 export const CONV2D_DEFINITION = defineLayer<Conv2dSpec>({
   type: "conv2d",
-  summary: "2-D convolution on [height, width, channels] images (matmuls over shifted rows)",
+  summary:
+    "2-D convolution on [height, width, channels] images (stride 1: matmuls over shifted rows; else im2col)",
   schema: conv2dSchema,
   build: (spec, inputShape, dtype) => new Conv2dLayer(spec, inputShape, dtype),
 });
