@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -27,6 +27,10 @@ import { parseBenchConfig } from "../src/bench/config.js";
 import { planBench } from "../src/bench/plan.js";
 import { engineName, withEngine } from "../src/cli/engine-choice.js";
 import { affinityKey, jobsOf } from "../src/exec/job.js";
+import { runTrial } from "../src/bench/trial.js";
+import { formulaTask } from "../src/data/formula.js";
+import { jaxEngine } from "../src/train/jax-engine.js";
+import type { TrainedModel, TrialEngine } from "../src/train/trial-engine.js";
 
 const TRIAL_ID_BEFORE_ENGINES = "498f051cebd3e0071e23cb8510991873";
 
@@ -277,6 +281,111 @@ describe("the child process", { timeout: 60_000 }, () => {
       }
     }
     assert.equal(alive, false, `the child ${pid} outlived its parent`);
+  });
+});
+
+/** A kB field of /proc/PID/status, in bytes. */
+function statusBytes(pid: number, field: string): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${field}:`));
+  return Number(line?.split(/\s+/)[1]) * 1024;
+}
+
+describe("cost figures: peak memory", { timeout: 120_000 }, () => {
+  before(async () => {
+    await startEngine("wasm");
+  });
+
+  const task = formulaTask({
+    formula: "x1 * x2",
+    box: [-1, 1],
+    train: 20_000,
+    val: 100,
+    test: 100,
+    seed: 1,
+    noise: 0,
+  });
+  const config = parseBenchConfig({
+    name: "cost",
+    tasks: ["toy/xy"],
+    candidates: [{ activation: "relu" }],
+    seeds: 1,
+    fairness: { mode: "none" },
+    network: { depth: 1, width: 4 },
+    training: { optimizer: { name: "adam" }, epochs: 1, batch_size: 256, patience: 0 },
+    dtype: "float32",
+  });
+  const cell = {
+    task: 0,
+    candidate: 0,
+    width: 4,
+    layers: [
+      { type: "dense", units: 4, activation: "relu" },
+      { type: "dense", units: 1 },
+    ],
+    params: 17,
+    flops: 0,
+    trainFlops: 0,
+  };
+  /** Trains on `engine` and keeps each trained model's own peak figure. */
+  const keeping = (engine: TrialEngine, kept: TrainedModel[]): TrialEngine => ({
+    name: engine.name,
+    train: async (request, onEpoch) => {
+      const trained = await engine.train(request, onEpoch);
+      kept.push(trained);
+      return trained;
+    },
+  });
+
+  it("a torch trial reports its Python process's peak resident memory, a jax trial its own process's growth", async () => {
+    const torch = new TorchEngine({ python: "/usr/bin/python3" });
+    try {
+      const kept: TrainedModel[] = [];
+      const result = await runTrial(keeping(torch, kept), config, cell, task, 0, 3, {
+        task: "xy",
+        candidate: "relu",
+      });
+      const reported = kept[0]!.peakMemoryBytes!;
+      assert.equal(result.peakMemoryBytes, reported);
+      // the training split alone, as the child holds it (float64 arrays), is below that peak
+      assert.ok(reported >= task.train.x.byteLength + task.train.y.byteLength, String(reported));
+      // the child's own high-water mark: reset at the training's start, read at its end
+      const trained = await torch.train({
+        layers: cell.layers,
+        inputShape: [2],
+        dtype: "float32",
+        loss: "mse",
+        phase: gradientPhaseSchema.parse({ kind: "gradient", epochs: 1 }),
+        train: { x: task.train.x, y: task.train.y, rows: task.train.rows },
+        seed: 0,
+      });
+      const hwm = statusBytes(torch.childPid!, "VmHWM");
+      assert.ok(
+        Math.abs(trained.peakMemoryBytes! - hwm) <= 0.05 * hwm,
+        `${trained.peakMemoryBytes} vs VmHWM ${hwm}`,
+      );
+      trained.release();
+    } finally {
+      torch.close();
+    }
+    const jaxKept: TrainedModel[] = [];
+    let rss = 1000;
+    const jax = await runTrial(
+      keeping(jaxEngine, jaxKept),
+      config,
+      cell,
+      task,
+      0,
+      3,
+      {
+        task: "xy",
+        candidate: "relu",
+      },
+      { memory: () => (rss += 100) },
+    );
+    assert.equal(jaxKept[0]!.peakMemoryBytes, undefined);
+    assert.equal(jax.peakMemoryBytes, 100); // the growth the hook saw: start 1100, one epoch 1200
   });
 });
 

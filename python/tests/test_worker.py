@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from nonlin_torch.protocol import encode_message, read_message
-from nonlin_torch.worker import main
+from nonlin_torch.worker import PeakRss, main
 
 IDENTITY = {"expr": {"kind": "input"}, "params": {}}
 TANH = {"expr": {"kind": "call", "op": "tanh", "args": [{"kind": "input"}]}, "params": {}}
@@ -119,6 +119,21 @@ class WorkerTest(unittest.TestCase):
         # d sum(y) / d a = sum(tanh(xW1) W2), since a = 1 scales the hidden layer
         np.testing.assert_allclose(arrays["grad/1/params/act.a"], (hidden @ init["init/2/params/w"]).sum(), rtol=1e-14)
         self.assertEqual(arrays["grad/x"].shape, (2, 2))
+
+
+class PeakRssTest(unittest.TestCase):
+    @unittest.skipUnless(sys.platform.startswith("linux"), "VmHWM and clear_refs are Linux's")
+    def test_the_peak_is_this_trainings_not_the_processs(self) -> None:
+        held = np.ones(40_000_000)  # 320 MB resident
+        held_bytes = held.nbytes
+        del held
+        peak = PeakRss()
+        self.assertTrue(peak.per_trial)
+        after_reset = peak.read()
+        self.assertLess(after_reset, held_bytes)
+        grown = np.ones(10_000_000)  # 80 MB
+        self.assertGreaterEqual(peak.read(), after_reset + grown.nbytes * 0.9)
+        self.assertLess(peak.read(), after_reset + held_bytes)
 
 
 class ProcessTest(unittest.TestCase):

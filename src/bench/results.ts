@@ -56,7 +56,11 @@ export interface TrialResult {
   secondsPerEpoch: number;
   /** Training samples per second. */
   throughput: number;
-  /** Peak growth of the process's resident memory during the trial, in bytes. */
+  /**
+   * Peak memory of the trial, in bytes: on the jax engine the peak growth of the process's
+   * resident memory during the trial; on the torch engine its Python process's peak resident
+   * memory during the training (the engine's own figure, `TrainedModel.peakMemoryBytes`).
+   */
   peakMemoryBytes: number;
   curve: CurvePoint[];
   val: { loss: number; metric: number };

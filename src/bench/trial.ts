@@ -2,7 +2,7 @@
  * One trial of the protocol: one candidate, one task, one seed. Shuffled mini-batches, the
  * parameters of the epoch with the lowest validation loss kept (never test data), then the test
  * split scored exactly once. Cost is measured on the way: seconds per epoch, throughput, peak
- * memory growth.
+ * memory (the engine's own figure where it gives one, else this process's memory growth).
  */
 import type { Task } from "../data/task.js";
 import type { GradientPhase } from "../train/fit-spec.js";
@@ -158,7 +158,8 @@ export async function runTrial(
     selectedEpoch,
     secondsPerEpoch: trainingSeconds / Math.max(1, epochs),
     throughput: (train.rows * epochs) / trainingSeconds,
-    peakMemoryBytes: Math.max(0, peakMemory - memoryStart),
+    // the engine's own figure where it has one (torch: its Python process's peak RSS)
+    peakMemoryBytes: trained.peakMemoryBytes ?? Math.max(0, peakMemory - memoryStart),
     curve,
     val: valScore
       ? { loss: valScore.metrics.loss, metric: metricOf(task, valScore.metrics) }

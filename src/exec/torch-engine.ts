@@ -463,6 +463,9 @@ export class TorchEngine implements TrialEngine {
     let released = false;
     return {
       trainingSeconds: Math.max(1e-9, numberOf(answer.header.trainingSeconds)),
+      ...(typeof answer.header.peakRssBytes === "number" && answer.header.peakRssBytes > 0
+        ? { peakMemoryBytes: answer.header.peakRssBytes }
+        : {}),
       predict: async (x, rows) => {
         const outputs = await child.request({ type: "predict", model }, [
           { name: "x", shape: [rows, ...inputShape], values: x },

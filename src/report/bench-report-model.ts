@@ -297,7 +297,10 @@ function costOf(results: BenchResults): ReportSection {
   return {
     title: "Cost",
     intro:
-      "Means over seeds of wall-clock seconds per training epoch and training throughput; FLOPs per sample (multiply-add = 2); peak growth of resident memory (largest over seeds).",
+      "Means over seeds of wall-clock seconds per training epoch and training throughput; FLOPs per sample (multiply-add = 2); " +
+      (results.machine.engine === "torch"
+        ? "peak resident memory of the torch engine's Python process during the trial (largest over seeds)."
+        : "peak growth of resident memory (largest over seeds)."),
     table: {
       columns: columns(titles, (c) => c > 1),
       rows: costRows(results).map((r) => [

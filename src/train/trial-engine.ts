@@ -62,6 +62,12 @@ export interface EpochOutcome {
 export interface TrainedModel {
   /** Seconds spent training, without the time the per-epoch validation outputs took. */
   readonly trainingSeconds: number;
+  /**
+   * The engine's own measure of the trial's peak memory in bytes, where it has one (the torch
+   * engine: its Python process's peak resident memory during this training, docs/engines.md).
+   * Absent (the jax engine): the caller measures its own process's memory growth instead.
+   */
+  readonly peakMemoryBytes?: number;
   /** The selected model's outputs on `rows` rows of `x` (row-major, each of the input shape). */
   predict(x: Float64Array, rows: number): Promise<Float64Array>;
   /** The selected parameters and buffers, copied to the host. */
