@@ -13,18 +13,9 @@ set -eu
 dir="${NONLIN_CACHE:-$HOME/.cache/nonlin}/lavapipe"
 icd="$dir/lvp.json"
 lib="$dir/root/usr/lib/x86_64-linux-gnu"
-if [ ! -f "$icd" ]; then
-  if ! command -v apt-get >/dev/null 2>&1 || [ "$(dpkg --print-architecture 2>/dev/null)" != amd64 ]; then
-    echo "lavapipe.sh: needs Debian (apt-get) on amd64; skipped" >&2
-    exit 0
-  fi
-  as_root=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo"; else
-      echo "lavapipe.sh: needs root (apt-get) for the Vulkan loader; skipped" >&2
-      exit 0
-    fi
-  fi
+if [ "${1:-}" = "--fetch" ]; then
+  # run by the lines below in a process of its own, so that set -e stops it at the first failure
+  as_root="${AS_ROOT:-}"
   # the Vulkan loader and the driver's other libraries, from Debian 12 itself
   missing=""
   for package in libvulkan1 libllvm15 libelf1 libexpat1 libzstd1 libwayland-client0 \
@@ -50,6 +41,25 @@ if [ ! -f "$icd" ]; then
   printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "%s/libvulkan_lvp.so", "api_version": "1.3.0"}}\n' \
     "$lib" >"$icd.tmp"
   mv "$icd.tmp" "$icd"
+  exit 0
+fi
+if [ ! -f "$icd" ]; then
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$(dpkg --print-architecture 2>/dev/null)" != amd64 ]; then
+    echo "lavapipe.sh: needs Debian (apt-get) on amd64; skipped" >&2
+    exit 0
+  fi
+  as_root=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo"; else
+      echo "lavapipe.sh: needs root (apt-get) for the Vulkan loader; skipped" >&2
+      exit 0
+    fi
+  fi
+  # a network or mirror failure must not stop the tests: they say the WebGPU part is skipped
+  if ! AS_ROOT="$as_root" sh "$0" --fetch; then
+    echo "lavapipe.sh: could not fetch Mesa's lavapipe from bookworm-backports; the WebGPU tests will be skipped" >&2
+    exit 0
+  fi
 fi
 if [ "${1:-}" = "--print-env" ]; then
   echo "VK_ICD_FILENAMES=$icd LD_LIBRARY_PATH=$lib"

@@ -40,9 +40,9 @@ const QUEUE = "test-trials";
 const LOCK_MS = 500;
 const STALLED_MS = 250;
 /** Long enough that a trial outlasts the lock (only renewal keeps it). */
-const EPOCHS = 1500;
+const EPOCHS = 4000;
 
-/** Each trial trains 1-4 s here (checked below), longer than lock + check interval: a worker that
+/** Each trial trains about 1-4 s here (checked below), longer than lock + check interval: a worker that
  * could not renew its lock while training would have its trial declared stalled. */
 const CONFIG = parseBenchConfig({
   tasks: ["toy/xy"],

@@ -55,18 +55,20 @@ interface Analysed {
 }
 
 function analyse(text: string, field: string): Analysed {
+  const noStatistics = new DataError(
+    `${field}: statistics (mean, var, std, rms, amax) have no meaning in a formula of one point`,
+  );
   let expr: Expr;
   try {
     expr = parseActivation(text).expr;
   } catch (error) {
+    // the parser refuses a statistic of variables alone (one number to it): say what matters here
+    if (error instanceof ExprSyntaxError && /\b(mean|var|std|rms|amax)\s*\(/.test(text))
+      throw noStatistics;
     if (error instanceof ExprSyntaxError) throw new DataError(`${field}: ${error.pointer()}`);
     throw error;
   }
-  if (someNode(expr, (node) => node.kind === "stat")) {
-    throw new DataError(
-      `${field}: statistics (mean, var, std, rms, amax) have no meaning in a formula of one point`,
-    );
-  }
+  if (someNode(expr, (node) => node.kind === "stat")) throw noStatistics;
   const names = paramNamesOf(expr);
   const unknown = names.filter((name) => !VARIABLE.test(name));
   if (unknown.length > 0) {
