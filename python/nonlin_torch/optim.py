@@ -108,18 +108,26 @@ class ScaleByAdam(Transform):
         return ([torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params], one, one.clone())
 
     def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
+        # The moments are this transform's own arrays, updated in place, and the direction is
+        # built in place in new arrays: the same operations in the same order as
+        # m·β₁ + g·(1−β₁), v·β₂ + g²·(1−β₂), (m·c₁) / (√(v·c₂) + ε), so the same bits, without
+        # the fresh arrays (and their page faults) of the out-of-place form — 1.2 → 0.45 ms a
+        # step for a 784-256-256-10 MLP (docs/benchmarks.md).
         mu, nu, b1_power, b2_power = state
-        next_mu = [m * self.b1 + g * (1 - self.b1) for g, m in zip(updates, mu)]
-        next_nu = [v * self.b2 + (g * g) * (1 - self.b2) for g, v in zip(updates, nu)]
+        for g, m in zip(updates, mu):
+            m.mul_(self.b1).add_(g * (1 - self.b1))
+        for g, v in zip(updates, nu):
+            v.mul_(self.b2).add_((g * g) * (1 - self.b2))
         next_b1 = b1_power * self.b1
         next_b2 = b2_power * self.b2
         mu_correction = torch.reciprocal(-next_b1 + 1)
         nu_correction = torch.reciprocal(-next_b2 + 1)
-        direction = [
-            (m * mu_correction.to(m.dtype)) / (torch.sqrt(v * nu_correction.to(v.dtype)) + self.eps)
-            for m, v in zip(next_mu, next_nu)
-        ]
-        return direction, (next_mu, next_nu, next_b1, next_b2)
+        direction = []
+        for m, v in zip(mu, nu):
+            denominator = v * nu_correction.to(v.dtype)
+            denominator.sqrt_().add_(self.eps)
+            direction.append((m * mu_correction.to(m.dtype)).div_(denominator))
+        return direction, (mu, nu, next_b1, next_b2)
 
 
 class ScaleLeaves(Transform):

@@ -147,7 +147,7 @@ def fit_gradient(
                 step = torch.tensor(float(step_count), dtype=model.dtype, device=train.x.device)
                 updates, opt_state = optimizer.update(full, opt_state, current, step)
                 for p, u in zip(params, updates):
-                    p.copy_(p + u)
+                    p.add_(u)  # p + u, in place
             step_count += 1
             loss_sum += float(value.item()) * int(ids.shape[0])
         outcome = EpochOutcome(epoch=epoch, train_loss=loss_sum / rows)
