@@ -14,6 +14,11 @@ for program in chromium redis-server openssl; do
 done
 "${SYSTEM_DEPS_PYTHON:-/usr/bin/python3}" -c 'import torch, numpy' >/dev/null 2>&1 ||
   missing="$missing python3-torch python3-numpy"
+# Debian's torch computes with whichever BLAS provides libblas.so.3; the reference BLAS made its
+# float32 matmul 17x slower than OpenBLAS here (docs/benchmarks.md)
+if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
+  missing="$missing libopenblas0-pthread"
+fi
 [ -z "$missing" ] && exit 0
 
 install="apt-get install -y$missing"

@@ -62,6 +62,8 @@ export interface TrialResult {
    * memory during the training (the engine's own figure, `TrainedModel.peakMemoryBytes`).
    */
   peakMemoryBytes: number;
+  /** On CUDA (torch engine): the peak bytes allocated on the device during the training. */
+  gpuPeakMemoryBytes?: number;
   curve: CurvePoint[];
   val: { loss: number; metric: number };
   /** Computed once, after selection. `auc`: macro one-vs-rest ROC AUC (classification). */

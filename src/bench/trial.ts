@@ -174,6 +174,8 @@ export async function runTrial(
       classes,
     );
   }
+  if (trained.gpuPeakMemoryBytes !== undefined)
+    result.gpuPeakMemoryBytes = trained.gpuPeakMemoryBytes;
   if (diverged) result.diverged = true;
   return result;
 }

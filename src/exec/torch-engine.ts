@@ -466,6 +466,9 @@ export class TorchEngine implements TrialEngine {
       ...(typeof answer.header.peakRssBytes === "number" && answer.header.peakRssBytes > 0
         ? { peakMemoryBytes: answer.header.peakRssBytes }
         : {}),
+      ...(typeof answer.header.cudaPeakBytes === "number"
+        ? { gpuPeakMemoryBytes: answer.header.cudaPeakBytes }
+        : {}),
       predict: async (x, rows) => {
         const outputs = await child.request({ type: "predict", model }, [
           { name: "x", shape: [rows, ...inputShape], values: x },

@@ -68,6 +68,8 @@ export interface TrainedModel {
    * Absent (the jax engine): the caller measures its own process's memory growth instead.
    */
   readonly peakMemoryBytes?: number;
+  /** On a GPU, the peak bytes allocated on the device during this training (torch on CUDA). */
+  readonly gpuPeakMemoryBytes?: number;
   /** The selected model's outputs on `rows` rows of `x` (row-major, each of the input shape). */
   predict(x: Float64Array, rows: number): Promise<Float64Array>;
   /** The selected parameters and buffers, copied to the host. */
