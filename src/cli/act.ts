@@ -10,7 +10,7 @@ import type { ExportTarget } from "../expr/export/index.js";
 import { canonicalText, structuralHash } from "../expr/hash.js";
 import { printActivation } from "../expr/print.js";
 import { renderCurveSvg } from "../report/svg.js";
-import { ZOO, resolveActivation } from "../zoo/index.js";
+import { ZOO, resolveActivation, zooEntryEqualTo } from "../zoo/index.js";
 import type { ZooEntry } from "../zoo/index.js";
 import { UsageError } from "./errors.js";
 import { makeOutput } from "./output.js";
@@ -38,12 +38,16 @@ function renderShow(
   entry: ZooEntry | undefined,
   latex: string,
   properties: ActivationProperties,
+  equalTo: ZooEntry | undefined,
 ): string {
   const p = properties;
   const lines = [
     entry ? `${entry.name} — ${entry.family}` : subject,
     entry ? `  source:       ${entry.source}` : "",
     entry?.notes ? `  notes:        ${entry.notes}` : "",
+    !entry && equalTo
+      ? `  zoo:          equals ${equalTo.name} (the same canonical form; \`nonlin act show ${equalTo.name}\`)`
+      : "",
     `  formula:      ${printActivation(activation)}`,
     `  canonical:    ${canonicalText(activation)}`,
     `  LaTeX:        ${latex}`,
@@ -110,6 +114,7 @@ export function registerActCommands(program: Command): void {
     .action(async (subject: string, options: { svg?: string; json?: boolean }) => {
       const out = makeOutput(Boolean(options.json));
       const { activation, entry } = resolveActivation(subject);
+      const equalTo = entry ? undefined : zooEntryEqualTo(activation);
       const latex = exportActivation(activation, "latex", identifierFor(entry));
       await startEngine("wasm");
       const properties = measureProperties(activation);
@@ -124,6 +129,7 @@ export function registerActCommands(program: Command): void {
           name: entry?.name ?? null,
           family: entry?.family ?? null,
           source: entry?.source ?? null,
+          equalsZooEntry: equalTo?.name ?? null,
           formula: printActivation(activation),
           canonical: canonicalText(activation),
           hash: structuralHash(activation),
@@ -131,7 +137,7 @@ export function registerActCommands(program: Command): void {
           parameters: parameterRows(activation),
           properties: measured,
         },
-        () => renderShow(subject, activation, entry, latex, properties),
+        () => renderShow(subject, activation, entry, latex, properties, equalTo),
       );
     });
 

@@ -1,5 +1,6 @@
 /** The activation zoo: every entry is an expression plus its source. */
 import type { Activation } from "../expr/ast.js";
+import { canonicalText } from "../expr/hash.js";
 import { parseActivation } from "../expr/parse.js";
 import { CONTEXT_DEPENDENT } from "./context.js";
 import type { ZooEntry } from "./entry.js";
@@ -30,6 +31,20 @@ export function findZooEntry(name: string): ZooEntry | undefined {
 }
 
 /** A zoo name or an expression: how every command takes an activation. */
+let canonicalTexts: Map<string, ZooEntry> | undefined;
+
+/**
+ * The zoo entry an activation equals: the same canonical form (constants folded, terms and
+ * operands ordered; parameters, their values and sharing included), e.g. x * tanh(softplus(x))
+ * is `mish`. The first entry in zoo order when several share a form.
+ */
+export function zooEntryEqualTo(activation: Activation): ZooEntry | undefined {
+  canonicalTexts ??= new Map(
+    [...ZOO].reverse().map((entry) => [canonicalText(activationOf(entry)), entry]),
+  );
+  return canonicalTexts.get(canonicalText(activation));
+}
+
 export function resolveActivation(nameOrExpression: string): {
   activation: Activation;
   entry?: ZooEntry;
