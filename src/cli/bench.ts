@@ -1,10 +1,10 @@
 /**
- * `nonlin bench <config.yaml> | --preset NAME`: the fair comparison. The config is checked and
- * every cell sized before the store is touched or any training starts. Every trial is registered
- * in the run store by its hash and recorded (in one transaction) as it finishes, so a killed run
- * keeps every finished trial and `--resume RUN` trains only the rest. Trials run in this process,
- * on a local pool, or on workers anywhere through Redis; results.json, report.md and report.html
- * are written at the end from what the store holds.
+ * `nonlin bench <config.yaml> | --preset NAME | --resume RUN`: the fair comparison. The config is
+ * checked and every cell sized before the store is touched or any training starts. Every trial is
+ * registered in the run store by its hash and recorded (in one transaction) as it finishes, so a
+ * killed run keeps every finished trial and `--resume RUN` trains only the rest. Trials run in this
+ * process, on a local pool, or on workers anywhere through Redis; results.json, report.md and
+ * report.html are written at the end from what the store holds.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -43,7 +43,7 @@ import {
   withEngine,
 } from "./engine-choice.js";
 import { THREADS_HELP } from "./threads.js";
-import { machineOf, withRunSession } from "./run-session.js";
+import { machineOf, storedRunConfig, withRunSession } from "./run-session.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import type { Output } from "./output.js";
 import { makeOutput } from "./output.js";
@@ -65,15 +65,23 @@ interface BenchOptions {
   redis?: string;
 }
 
-/** The config of the command line: a file or a preset, with --quick and --seeds applied. */
+/**
+ * The config of the command line: a file, a preset or (`--resume RUN` alone) the run's stored
+ * config, with --quick and --seeds applied.
+ */
 function readConfig(file: string | undefined, options: BenchOptions): BenchConfig {
   if (file && options.preset) throw new UsageError("give a config file or --preset NAME, not both");
-  if (!file && !options.preset)
+  if (!file && !options.preset && !options.resume)
     throw new UsageError(
-      `give a config file or --preset NAME (presets: ${PRESET_NAMES.join(", ")})`,
+      `give a config file, --preset NAME or --resume RUN (presets: ${PRESET_NAMES.join(", ")})`,
     );
   let raw: unknown;
-  if (options.preset) {
+  if (!file && !options.preset) {
+    // --resume RUN alone: the config the run was started with, checked again as a file's would be
+    raw = storedRunConfig("bench", options.resume as string, options.store);
+    if (options.quick)
+      throw new UsageError("--quick: only presets can be shrunk, not a resumed run's config");
+  } else if (options.preset) {
     if (!(PRESET_NAMES as readonly string[]).includes(options.preset))
       throw new UsageError(
         `--preset: unknown preset '${options.preset}' (presets: ${PRESET_NAMES.join(", ")})`,
@@ -151,6 +159,7 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
     ...(engine.torch ? { engine } : {}),
     store: options.store,
     resume: options.resume,
+    ...(options.device !== undefined ? { deviceFlag: options.device } : {}),
   };
   await withRunSession(session, executor, output, async (store, runId) => {
     await runTrials(plan, store, runId, executor, output, json);
@@ -234,7 +243,7 @@ export function registerBenchCommand(program: Command): void {
     .option("--out <dir>", "write results.json, report.md, report.html here (default runs/RUN)")
     .option(
       "--resume <run>",
-      "continue a run of the store: finished trials are kept, not retrained",
+      "continue a run of the store (its config is read from the store when none is given): finished trials are kept, not retrained",
     )
     .option("--store <path>", "run store (SQLite) that records every trial", "nonlin.db")
     .option(
@@ -255,7 +264,7 @@ Examples:
   nonlin bench --preset kan-vs-mlp --quick
   nonlin bench --preset activations --out runs/zoo
   nonlin bench my-bench.yaml --seeds 10 --json
-  nonlin bench my-bench.yaml --resume r-20261122-131500-ab12     # after a kill or Ctrl-C
+  nonlin bench --resume r-20261122-131500-ab12                   # after a kill or Ctrl-C
   nonlin bench my-bench.yaml --redis redis://:secret@host:6379   # workers: nonlin worker --redis …
   nonlin bench --list-tasks`,
     )

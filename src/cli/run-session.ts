@@ -30,6 +30,8 @@ export interface RunSessionOptions {
   engine?: EngineChoice;
   store?: string;
   resume?: string;
+  /** `--device` as given on the command line, repeated in the resume command Ctrl-C prints. */
+  deviceFlag?: string;
 }
 
 /** The machine a run records: for the torch engine also its device, name and library versions. */
@@ -41,6 +43,53 @@ export const machineOf = (device: DeviceName, engine?: EngineChoice) => ({
   ...(engine ? engineRecord(engine) : {}),
 });
 
+/** The run `--resume RUN` names, read before any config: it must be a run of `command`. */
+function resumedRun(store: RunStore, command: string, resume: string) {
+  const run = store.findRun(resume);
+  if (run.command !== command)
+    throw new UsageError(`--resume: run ${run.id} is a '${run.command}' run, not a ${command}`);
+  return run;
+}
+
+/**
+ * The validated config `--resume RUN` was started with, for a resume given no config file or
+ * preset: the command parses it again as it would a file's, so the config hash must come out the
+ * same.
+ */
+export function storedRunConfig(
+  command: "bench" | "search",
+  resume: string,
+  storePath: string | undefined,
+): unknown {
+  const store = openStore(storePath ?? defaultStorePath(), { mustExist: true, readonly: true });
+  try {
+    return resumedRun(store, command, resume).config;
+  } finally {
+    store.close();
+  }
+}
+
+const shellWord = (word: string): string =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The command that resumes `runId` by its id alone: with --store when not the default, and with
+ * --device when one was given (the engine is in the run's config).
+ */
+export function resumeCommand(
+  command: string,
+  runId: string,
+  storePath: string | undefined,
+  deviceFlag?: string,
+): string {
+  const store =
+    storePath !== undefined && storePath !== defaultStorePath()
+      ? ` --store ${shellWord(storePath)}`
+      : "";
+  const device = deviceFlag !== undefined ? ` --device ${shellWord(deviceFlag)}` : "";
+  return `nonlin ${command} --resume ${runId}${store}${device}`;
+}
+
 function startOrResume(store: RunStore, options: RunSessionOptions, output: Output): string {
   const { command, configHash } = options;
   if (!options.resume)
@@ -50,9 +99,7 @@ function startOrResume(store: RunStore, options: RunSessionOptions, output: Outp
       configHash,
       machine: machineOf(options.device, options.engine),
     });
-  const run = store.findRun(options.resume);
-  if (run.command !== command)
-    throw new UsageError(`--resume: run ${run.id} is a '${run.command}' run, not a ${command}`);
+  const run = resumedRun(store, command, options.resume);
   const ranOn = run.machine.engine ?? "jax";
   const asked = options.engine?.engine ?? "jax";
   if (ranOn !== asked)
@@ -106,6 +153,9 @@ export async function withRunSession(
       process.stderr.write(`${describeError(error)}\n`);
     }
     store.close();
+    process.stderr.write(
+      `\ninterrupted: resume with ${resumeCommand(options.command, runId, options.store, options.deviceFlag)}\n`,
+    );
     process.exit(130);
   };
   process.once("SIGINT", stop);

@@ -1,8 +1,8 @@
 /**
- * `nonlin search <config.yaml> | --preset quick|standard`: discover activations. Every trial (the
- * ReLU reference, each candidate's fitness trials, the held-out evaluation) is a bench trial run
- * on the executor and recorded in the run store, so a killed search resumed with `--resume RUN`
- * replays the same search and trains only what the store lacks.
+ * `nonlin search <config.yaml> | --preset quick|standard | --resume RUN`: discover activations.
+ * Every trial (the ReLU reference, each candidate's fitness trials, the held-out evaluation) is a
+ * bench trial run on the executor and recorded in the run store, so a killed search resumed with
+ * `--resume RUN` replays the same search and trains only what the store lacks.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -40,7 +40,7 @@ import {
   withEngine,
 } from "./engine-choice.js";
 import { THREADS_HELP } from "./threads.js";
-import { machineOf, withRunSession } from "./run-session.js";
+import { machineOf, storedRunConfig, withRunSession } from "./run-session.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
 import { runRecorded, runRecordedPlans } from "./recorded-trials.js";
@@ -63,12 +63,15 @@ interface SearchOptions {
 
 function readConfig(file: string | undefined, options: SearchOptions): SearchConfig {
   if (file && options.preset) throw new UsageError("give a config file or --preset NAME, not both");
-  if (!file && !options.preset)
+  if (!file && !options.preset && !options.resume)
     throw new UsageError(
-      `give a config file or --preset NAME (presets: ${SEARCH_PRESETS.join(", ")})`,
+      `give a config file, --preset NAME or --resume RUN (presets: ${SEARCH_PRESETS.join(", ")})`,
     );
   let raw: unknown;
-  if (options.preset) {
+  if (!file && !options.preset) {
+    // --resume RUN alone: the config the run was started with, checked again as a file's would be
+    raw = storedRunConfig("search", options.resume as string, options.store);
+  } else if (options.preset) {
     if (!(SEARCH_PRESETS as readonly string[]).includes(options.preset))
       throw new UsageError(
         `--preset: unknown preset '${options.preset}' (presets: ${SEARCH_PRESETS.join(", ")})`,
@@ -121,6 +124,7 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
     ...(engine.torch ? { engine } : {}),
     store: options.store,
     resume: options.resume,
+    ...(options.device !== undefined ? { deviceFlag: options.device } : {}),
   };
   await withRunSession(session, executor, output, async (store, runId) => {
     const started = performance.now();
@@ -225,7 +229,10 @@ export function registerSearchCommand(program: Command): void {
       "local worker processes (default: one per core; 1 runs in this process)",
     )
     .option("--redis <url>", "run trials on `nonlin worker --redis URL` processes on any machine")
-    .option("--resume <run>", "continue a run of the store: finished trials are not retrained")
+    .option(
+      "--resume <run>",
+      "continue a run of the store (its config is read from the store when none is given): finished trials are not retrained",
+    )
     .option("--store <path>", "run store (SQLite) that records every trial", "nonlin.db")
     .option(
       "--out <dir>",
@@ -244,7 +251,7 @@ Examples:
   nonlin search --preset standard --workers 2 --budget 200
   nonlin search --preset standard --redis redis://:pw@host:6379 --parallel 8
   nonlin search --preset kan-basis
-  nonlin search my-search.yaml --resume r-20261122-140000-ab12`,
+  nonlin search --resume r-20261122-140000-ab12                  # after a kill or Ctrl-C`,
     )
     .action(runSearchCommand);
 }
