@@ -12,7 +12,7 @@
  */
 import type { Expr } from "../expr/ast.js";
 import { dependsOnInput, paramNamesOf, someNode } from "../expr/ast.js";
-import { ExprSyntaxError } from "../expr/errors.js";
+import { ConstantStatisticError, ExprSyntaxError } from "../expr/errors.js";
 import { pointFunction } from "../expr/evaluate.js";
 import { parseActivation } from "../expr/parse.js";
 import { Rng } from "./rng.js";
@@ -62,9 +62,8 @@ function analyse(text: string, field: string): Analysed {
   try {
     expr = parseActivation(text).expr;
   } catch (error) {
-    // the parser refuses a statistic of variables alone (one number to it): say what matters here
-    if (error instanceof ExprSyntaxError && /\b(mean|var|std|rms|amax)\s*\(/.test(text))
-      throw noStatistics;
+    // to the parser a statistic of variables alone is one number; here, statistics are the problem
+    if (error instanceof ConstantStatisticError) throw noStatistics;
     if (error instanceof ExprSyntaxError) throw new DataError(`${field}: ${error.pointer()}`);
     throw error;
   }

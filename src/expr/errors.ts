@@ -30,6 +30,11 @@ export class ExprSyntaxError extends InputError {
   }
 }
 
+/** A statistic of something that is one number (no x, no per-channel or per-neuron parameter). */
+export class ConstantStatisticError extends ExprSyntaxError {
+  override name = "ConstantStatisticError";
+}
+
 /** An expression that is well-formed text but cannot be used as asked (e.g. exported). */
 export class ExprError extends InputError {
   override name = "ExprError";

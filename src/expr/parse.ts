@@ -28,7 +28,7 @@ import {
   stat,
   X,
 } from "./ast.js";
-import { ExprSyntaxError } from "./errors.js";
+import { ConstantStatisticError, ExprSyntaxError } from "./errors.js";
 import type { Token } from "./lexer.js";
 import { tokenize } from "./lexer.js";
 
@@ -167,9 +167,11 @@ class Parser {
         dependsOnInput(node.arg) ||
         paramNamesOf(node.arg).some((name) => sharingOf(name) !== "scalar");
       if (!varies)
-        this.fail(
-          token,
+        throw new ConstantStatisticError(
           `the argument of ${node.op} depends neither on x nor on a per_channel or per_neuron parameter, so it is one number with no axis to reduce: take ${node.op} of an expression in x, or write the value itself`,
+          token.line,
+          token.column,
+          this.source,
         );
     }
     const params: Record<string, ParamSpec> = Object.fromEntries(
