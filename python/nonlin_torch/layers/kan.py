@@ -73,6 +73,9 @@ class Kan(Layer):
         super().__init__(where, input_shape, dtype)
         if len(input_shape) != 1:
             raise InputError(f"{where}: kan needs flat inputs, got shape {list(input_shape)}: add a flatten layer")
+        if spec.get("symbolic"):
+            # fixed (symbolic) edges are computed by the jax engine only (docs/kan-symbolic.md)
+            raise InputError(f"{where}.symbolic: fixed (symbolic) kan edges run on the jax engine only; use --engine jax")
         self.inputs = int(input_shape[0])
         self.units = spec_field(spec, "units", where, int)
         grid_size = spec_field(spec, "grid_size", where, int, 3)

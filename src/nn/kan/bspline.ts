@@ -29,6 +29,7 @@ import {
 } from "./bspline-basis.js";
 import { designMatrix } from "./bspline-scalar.js";
 import { leastSquares } from "../../numeric/least-squares.js";
+import { SYMBOLIC_AFFINE, SymbolicEdges, symbolicEdgeSchema } from "./symbolic-edges.js";
 
 export const kanSpecSchema = z
   .object({
@@ -50,6 +51,8 @@ export const kanSpecSchema = z
     scale_sp: z.number().default(1),
     train_scale_base: z.boolean().default(true),
     train_scale_sp: z.boolean().default(true),
+    /** Fixed (symbolic) edges: c·f(a·x + b) + d in place of the spline (symbolic-edges.ts). */
+    symbolic: z.array(symbolicEdgeSchema).optional(),
   })
   .strict();
 export type KanSpec = z.infer<typeof kanSpecSchema>;
@@ -92,6 +95,8 @@ export class KanLayer implements Layer {
   /** Basis functions per input: grid_size + order. */
   readonly basisCount: number;
   private readonly base: ActivationApplier;
+  /** The fixed edges (none unless the spec lists some). */
+  readonly symbolic: SymbolicEdges;
 
   constructor(
     readonly spec: KanSpec,
@@ -105,6 +110,7 @@ export class KanLayer implements Layer {
     this.base = new ActivationApplier(spec.base, inputShape, dtype, "base");
     if (Object.keys(this.base.activation.params).length > 0)
       throw new LayerSpecError("base: the base function of a kan layer takes no parameters");
+    this.symbolic = new SymbolicEdges(spec.symbolic, this.inputs, this.units, dtype);
   }
 
   /** Knots per input: grid_size + 2·order + 1. */
@@ -119,6 +125,7 @@ export class KanLayer implements Layer {
       coef: [n * count, m],
       ...(this.spec.train_scale_base ? { scale_base: [n, m] } : {}),
       ...(this.spec.train_scale_sp ? { scale_sp: [n, m] } : {}),
+      ...(this.symbolic.count > 0 ? { [SYMBOLIC_AFFINE]: [this.symbolic.count, 4] } : {}),
     };
   }
 
@@ -154,9 +161,22 @@ export class KanLayer implements Layer {
           [n, this.knotCount],
           this.dtype,
         ),
-        mask: np.ones([n, m], { dtype: scaleBase.dtype }),
+        // a fixed edge's spline branch is off from the start
+        mask: arrayFrom(
+          Array.from({ length: n * m }, (_, e) =>
+            this.symbolic.has(Math.floor(e / m), e % m) ? 0 : 1,
+          ),
+          [n, m],
+          this.dtype,
+        ),
       },
     };
+    if (this.symbolic.count > 0)
+      state.params[SYMBOLIC_AFFINE] = arrayFrom(
+        this.symbolic.edges.flatMap(() => [1, 0, 1, 0]),
+        [this.symbolic.count, 4],
+        this.dtype,
+      );
     (spec.train_scale_base ? state.params : state.buffers).scale_base = scaleBase;
     (spec.train_scale_sp ? state.params : state.buffers).scale_sp = scaleSp;
     return state;
@@ -178,8 +198,15 @@ export class KanLayer implements Layer {
     const { inputs: n, basisCount: count } = this;
     const basis = bsplineValues(x.ref, this.array(state, "knots"), this.spec.order);
     const spline = matmul2d(basis.reshape([batch, n * count]), this.effectiveCoef(state));
+    return this.withSymbolic(state, x, spline);
+  }
+
+  /** spline + the base branch + the fixed edges' outputs. Consumes x and spline. */
+  private withSymbolic(state: LayerState, x: np.Array, spline: np.Array): np.Array {
+    const fixed = this.symbolic.outputs(state, x);
     const base = matmul2d(this.base.apply(state, x), this.maskedScale(state, "scale_base"));
-    return spline.add(base);
+    const sum = spline.add(base);
+    return fixed ? sum.add(fixed) : sum;
   }
 
   /** Basis values and slopes at x, with no gradient: the costly part, run outside autodiff
@@ -225,8 +252,7 @@ export class KanLayer implements Layer {
       prepared[1] as np.Array,
     ).reshape([batch, n * count]);
     const spline = matmul2d(basis, this.effectiveCoef(state));
-    const base = matmul2d(this.base.apply(state, x), this.maskedScale(state, "scale_base"));
-    return spline.add(base);
+    return this.withSymbolic(state, x, spline);
   }
 
   /**
@@ -262,9 +288,11 @@ export class KanLayer implements Layer {
         basis.ref.slice([], i).reshape([batch, count]),
         coef.ref.slice(i).reshape([count, m]),
       );
-      const edge = spline.add(
+      const learned = spline.add(
         baseValues.ref.slice([], [i, i + 1]).mul(scaleBase.ref.slice([i, i + 1]).reshape([1, m])),
       );
+      const fixed = this.symbolic.outputs(state, x, i);
+      const edge = fixed ? learned.add(fixed) : learned;
       rows.push(sampleStd(edge).reshape([1, m]));
     }
     basis.dispose();

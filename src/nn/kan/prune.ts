@@ -12,6 +12,8 @@ import type { LayerState } from "../layer.js";
 import type { ModelState } from "../model.js";
 import { Model } from "../model.js";
 import { KanLayer, sampleStd } from "./bspline.js";
+import type { SymbolicEdgeSpec } from "./symbolic-edges.js";
+import { SYMBOLIC_AFFINE } from "./symbolic-edges.js";
 import { plainLayerForward } from "./kan-ops.js";
 import { columnSpread } from "./plain/kernels.js";
 import { plainBaseOf, plainKanUnsupported } from "./plain/support.js";
@@ -145,6 +147,19 @@ function keepRowBlocks(
   return out;
 }
 
+/** The fixed edges between kept nodes: their row k and their spec renumbered. */
+function fixedEdgesKept(
+  layer: KanLayer,
+  inputs: number[],
+  outputs: number[],
+): { k: number; spec: SymbolicEdgeSpec }[] {
+  return layer.symbolic.edges.flatMap((edge, k) => {
+    const input = inputs.indexOf(edge.input);
+    const unit = outputs.indexOf(edge.unit);
+    return input < 0 || unit < 0 ? [] : [{ k, spec: { ...edge, input, unit } }];
+  });
+}
+
 /** Rebuilds a layer's state with only the given inputs and outputs. */
 function sliceLayer(
   layer: KanLayer,
@@ -158,7 +173,11 @@ function sliceLayer(
     const values = takeValues(array.ref);
     let kept: Float64Array;
     let shape: number[];
-    if (name === "coef") {
+    if (name === SYMBOLIC_AFFINE) {
+      const rows = fixedEdgesKept(layer, inputs, outputs).map(({ k }) => k);
+      kept = keepRowBlocks(values, 4, 1, rows);
+      shape = [rows.length, 4];
+    } else if (name === "coef") {
       kept = keepColumns(keepRowBlocks(values, m, count, inputs), m, outputs);
       shape = [inputs.length * count, outputs.length];
     } else if (name === "knots") {
@@ -199,7 +218,15 @@ export function pruneKan(
     );
   }
   kept.push(Array.from({ length: layers[layers.length - 1]!.units }, (_, j) => j));
-  const specs = layers.map((layer, l) => ({ ...layer.spec, units: kept[l + 1]!.length }));
+  const specs = layers.map((layer, l) => {
+    const { symbolic: _symbolic, ...spec } = layer.spec;
+    const fixed = fixedEdgesKept(layer, kept[l]!, kept[l + 1]!).map((edge) => edge.spec);
+    return {
+      ...spec,
+      units: kept[l + 1]!.length,
+      ...(fixed.length > 0 ? { symbolic: fixed } : {}),
+    };
+  });
   const pruned = new Model(specs, model.inputShape, model.dtype);
   const prunedState = layers.map((layer, l) =>
     sliceLayer(layer, state[l] as LayerState, kept[l]!, kept[l + 1]!),

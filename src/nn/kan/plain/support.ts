@@ -31,6 +31,7 @@ export function plainKanUnsupported(model: Model): string | undefined {
     if (!(layer instanceof KanLayer) || layer.constructor !== KanLayer)
       return `layers[${i}] is not a B-spline kan layer`;
     if (!plainBaseOf(layer.spec)) return `layers[${i}].base is not silu or identity`;
+    if (layer.symbolic.count > 0) return `layers[${i}] has fixed (symbolic) edges`;
   }
   return undefined;
 }
