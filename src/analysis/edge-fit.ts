@@ -24,8 +24,10 @@ export interface EdgeFit {
   readonly c: number;
   readonly d: number;
   readonly r2: number;
-  /** pykan's score (lower is better). */
+  /** pykan's score (lower is better); Infinity for a degenerate fit. */
   readonly score: number;
+  /** c·f and d nearly cancel (see DEGENERATE_RATIO): ranked last, never chosen. */
+  readonly degenerate: boolean;
 }
 
 export interface EdgeFitOptions {
@@ -44,6 +46,14 @@ export const DEFAULT_EDGE_FIT: EdgeFitOptions = {
   gridPoints: 51,
   simplicityWeight: 0.8,
 };
+
+/**
+ * A fit is degenerate when its term c·f is this many times larger (RMS) than y's own size
+ * (std + |mean|): c·f and d then cancel, e.g. c·cos(a·x) with a → 0 and c → ∞ imitating a
+ * parabola. Such fits can win on R² (the cancellation adds freedom) but are not the function they
+ * name, and evaluated with ~1e-7-accurate transcendentals (jax-js's float64) they are noise.
+ */
+export const DEGENERATE_RATIO = 1e3;
 
 /** Samples the coarse grid is scored on (the refinement uses all of them). */
 export const GRID_ROWS = 256;
@@ -102,6 +112,14 @@ class AffineProbe {
       cost += e * e;
     }
     return { c, d, cost: Number.isFinite(cost) ? cost : Infinity };
+  }
+
+  /** RMS of f at the last (a, b) fitted. */
+  rms(): number {
+    const f = this.evaluator.run(this.program);
+    let sum = 0;
+    for (let r = 0; r < f.length; r++) sum += (f[r] as number) ** 2;
+    return Math.sqrt(sum / Math.max(1, f.length));
   }
 }
 
@@ -197,6 +215,9 @@ export function fitEdgeFunction(
   const total = y.reduce((s, v) => s + (v - yMean) ** 2, 0);
   const r2 = total > 0 ? 1 - cost / total : cost === 0 ? 1 : 0;
   const finiteR2 = Number.isFinite(r2) ? r2 : -Infinity;
+  const termRms = Math.abs(c) * probe.rms();
+  const ySize = Math.sqrt(total / Math.max(1, rows)) + Math.abs(yMean);
+  const degenerate = termRms > DEGENERATE_RATIO * Math.max(ySize, Number.MIN_VALUE);
   return {
     name: fn.name,
     expr: fn.expr,
@@ -206,7 +227,10 @@ export function fitEdgeFunction(
     c,
     d,
     r2: finiteR2,
-    score: simplicityScore(finiteR2, fn.complexity, options.simplicityWeight),
+    score: degenerate
+      ? Infinity
+      : simplicityScore(finiteR2, fn.complexity, options.simplicityWeight),
+    degenerate,
   };
 }
 

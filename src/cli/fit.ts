@@ -35,6 +35,7 @@ import {
   PYTHON_HELP,
 } from "./engine-choice.js";
 import { processTorchEngine } from "../exec/torch-engine.js";
+import { describeFixedEdges, describeFormula, srEdgeFallback } from "./kan-symbolic.js";
 
 interface FitOptions {
   engine?: string;
@@ -114,7 +115,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   // jax-js's WebGPU backend reads only asynchronously in Node; prune and refine (KAN grid work)
   // read synchronously (docs/engine.md, "Async reads")
   const syncPhase = config.phases.find(
-    (phase) => phase.kind === "prune" || phase.kind === "refine",
+    (phase) => phase.kind === "prune" || phase.kind === "refine" || phase.kind === "symbolic",
   );
   if (device === "webgpu" && syncPhase)
     throw new UsageError(
@@ -184,11 +185,12 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
         `${error.message}; ${checkpointed > 0 ? `${outDir} keeps the checkpoint after phase ${checkpointed}` : `no checkpoint was written to ${outDir}`}`,
       );
     };
-    const { results } = await runFit(
+    const { results, formula } = await runFit(
       engine.torch ? processTorchEngine() : jaxEngine,
       config,
       task,
       {
+        edgeFallback: srEdgeFallback,
         onProgress(p) {
           if (!bar) return;
           const payload = {
@@ -208,6 +210,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
           }
           output.say(describePhase(result));
           store.recordEvent(runId, { level: "info", message: describePhase(result) });
+          for (const line of describeFixedEdges(result)) output.say(line);
           if (!outDir) return;
           const weights = encodeHostWeights(await readHostState(state), model.dtype);
           writeAtomically(join(outDir, "weights.safetensors"), weights);
@@ -235,20 +238,29 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       ...(engine.torch ? { engine: engineRecord(engine) } : {}),
       dtype: config.model.dtype,
       phases: results,
+      ...("formula" in formula ? { formula } : {}),
     };
+    if ("formula" in formula) {
+      // the formula is part of the run's record, as an event the store keeps with the run
+      store.recordEvent(runId, { level: "info", message: `formula: ${formula.formula}` });
+      if (outDir)
+        writeAtomically(join(outDir, "formula.json"), `${JSON.stringify(formula, null, 2)}\n`);
+    }
     if (outDir) {
       writeAtomically(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
       for (const [kind, file] of [
         ["checkpoint", "checkpoint.json"],
         ["weights", "weights.safetensors"],
         ["results", "results.json"],
+        ["formula", "formula.json"],
       ] as const)
         if (existsSync(join(outDir, file)))
           store.recordArtifact(runId, { kind, path: resolve(join(outDir, file)) });
     }
     output.result({ run: runId, ...summary }, () => {
       const last = results[results.length - 1];
-      return last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+      const done = last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+      return "formula" in formula ? `${done}\n${describeFormula(formula)}` : done;
     });
   }
 }

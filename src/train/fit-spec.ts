@@ -52,11 +52,46 @@ export const refinePhaseSchema = z
   .object({ kind: z.literal("refine"), grid_size: positiveInt })
   .strict();
 
+/** pykan's auto_symbolic + fix_symbolic (train/kan-symbolic.ts, docs/kan-symbolic.md). */
+export const symbolicPhaseSchema = z
+  .object({
+    kind: z.literal("symbolic"),
+    /** An edge is fixed to its best candidate only at or above this R². */
+    r2_threshold: z.number().max(1).default(0.9),
+    /** Library: names of the default functions and/or expressions of x (default: all defaults). */
+    library: z.array(z.string().min(1)).min(1).optional(),
+    /** Fix the edges no lock names (else only the locked ones are fixed). */
+    auto: z.boolean().default(true),
+    /** Edges fixed by hand: layer, input node, output node, a library name or an expression. */
+    lock: z
+      .array(
+        z
+          .object({
+            layer: z.number().int().min(0),
+            input: z.number().int().min(0),
+            unit: z.number().int().min(0),
+            function: z.string().min(1),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Symbolic regression on the samples of an edge no library function explains (0: none). */
+    sr_budget: z.number().int().min(0).default(20000),
+    a_range: z.tuple([z.number(), z.number()]).default([-10, 10]),
+    b_range: z.tuple([z.number(), z.number()]).default([-10, 10]),
+    grid_points: z.number().int().min(2).default(51),
+    /** pykan's weight_simple: score = w·complexity + (1 − w)·log2(1 + 1e-5 − R²). */
+    simplicity_weight: z.number().min(0).max(1).default(0.8),
+  })
+  .strict();
+export type SymbolicPhase = z.infer<typeof symbolicPhaseSchema>;
+
 export const phaseSchema = z.discriminatedUnion("kind", [
   lbfgsPhaseSchema,
   gradientPhaseSchema,
   prunePhaseSchema,
   refinePhaseSchema,
+  symbolicPhaseSchema,
 ]);
 export type Phase = z.infer<typeof phaseSchema>;
 export type GradientPhase = z.infer<typeof gradientPhaseSchema>;

@@ -232,7 +232,7 @@ export function fixSymbolicEdges(
     }
     if (!options.auto) continue;
     const best = rankEdgeFits(options.library, edge.x, edge.y, options.fit).find(
-      (fit) => fit.r2 >= options.r2Threshold,
+      (fit) => fit.r2 >= options.r2Threshold && !fit.degenerate,
     );
     if (best) {
       fixed.push({

@@ -23,6 +23,10 @@ import { regridModel } from "./kan-grid.js";
 import { assertTrainingFits } from "./memory.js";
 import type { LossName } from "./loss.js";
 import type { TrialEngine } from "./trial-engine.js";
+import type { KanFormulaResult } from "./kan-formula.js";
+import type { FixedEdge } from "./kan-symbolic.js";
+import type { BudgetedEdgeFallback } from "./symbolic-phase.js";
+import { fitFormula, runSymbolicPhase } from "./symbolic-phase.js";
 
 export interface SplitMetrics {
   loss: number;
@@ -42,6 +46,8 @@ export interface PhaseResult {
   train: SplitMetrics;
   val?: SplitMetrics;
   test: SplitMetrics;
+  /** A symbolic phase: the edges it fixed. */
+  fixed?: FixedEdge[];
 }
 
 export interface FitProgress {
@@ -55,6 +61,9 @@ export interface FitProgress {
 
 export interface FitHooks {
   onProgress?(progress: FitProgress): void;
+  /** Symbolic regression for the edges a symbolic phase's library cannot explain (train may not
+   * import search: the CLI hands it in). */
+  edgeFallback?: BudgetedEdgeFallback;
   onPhase?(result: PhaseResult, model: Model, state: ModelState): void | Promise<void>;
 }
 
@@ -183,7 +192,13 @@ export async function runFit(
   task: Task,
   hooks: FitHooks = {},
   resume?: { model: Model; state: ModelState; phasesDone: number },
-): Promise<{ model: Model; state: ModelState; results: PhaseResult[] }> {
+): Promise<{
+  model: Model;
+  state: ModelState;
+  results: PhaseResult[];
+  /** The formula when the model ends with every edge fixed (else why not). */
+  formula: KanFormulaResult | { unavailable: string };
+}> {
   const loss = defaultLoss(config, task);
   let model = resume?.model ?? buildModel(config, task);
   checkModelOutputs(model, task);
@@ -210,6 +225,7 @@ export async function runFit(
   for (const [index, phase] of config.phases.entries()) {
     if (resume && index < resume.phasesDone) continue;
     const started = performance.now();
+    let fixed: FixedEdge[] | undefined;
     const progress = (at: number, of: number, value: number): void =>
       hooks.onProgress?.({ phase: index, kind: phase.kind, at, of, loss: value });
     switch (phase.kind) {
@@ -277,6 +293,22 @@ export async function runFit(
         xs.dispose();
         break;
       }
+      case "symbolic": {
+        const xs = x();
+        try {
+          ({ model, state, fixed } = runSymbolicPhase(
+            model,
+            state,
+            xs,
+            phase,
+            `phases[${index}]`,
+            hooks.edgeFallback,
+          ));
+        } finally {
+          xs.dispose();
+        }
+        break;
+      }
     }
     const seconds = (performance.now() - started) / 1000;
     const trainMetrics = await metricsOf(model, state, task, task.train);
@@ -297,8 +329,9 @@ export async function runFit(
       test: await metricsOf(model, state, task, task.test),
     };
     if (task.val.rows > 0) result.val = await metricsOf(model, state, task, task.val);
+    if (fixed) result.fixed = fixed;
     results.push(result);
     await hooks.onPhase?.(result, model, state);
   }
-  return { model, state, results };
+  return { model, state, results, formula: fitFormula(model, state, task) };
 }

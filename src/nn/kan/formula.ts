@@ -111,17 +111,28 @@ export function formulaUnavailable(model: Model, state: ModelState): string | un
   return undefined;
 }
 
+/** Model input i as coef·name + constant (a normalised feature: (x − shift)/scale). */
+export interface FormulaInput {
+  readonly name: string;
+  readonly coef?: number;
+  readonly constant?: number;
+}
+
 /**
- * One expression per output of a KAN whose active edges are all fixed, over `names` (one per
- * input; state borrowed). Masked (pruned) edges add nothing.
+ * One expression per output of a KAN whose active edges are all fixed, over its inputs (names,
+ * or affine forms of names; state borrowed). Masked (pruned) edges add nothing.
  */
-export function kanFormula(model: Model, state: ModelState, names: readonly string[]): Expr[] {
+export function kanFormula(
+  model: Model,
+  state: ModelState,
+  inputs: readonly (string | FormulaInput)[],
+): Expr[] {
   const why = formulaUnavailable(model, state);
   if (why) throw new Error(`no formula: ${why}`);
-  let nodes: Linear[] = names.map((name) => ({
-    terms: [{ coef: 1, expr: param(name) }],
-    constant: 0,
-  }));
+  let nodes: Linear[] = inputs.map((input) => {
+    const { name, coef = 1, constant = 0 } = typeof input === "string" ? { name: input } : input;
+    return { terms: [{ coef, expr: param(name) }], constant };
+  });
   model.layers.forEach((layer, l) => {
     const kan = layer as KanLayer;
     const s = state[l] as LayerState;

@@ -1,0 +1,141 @@
+/**
+ * The formula of a fully fixed KAN (nn/kan/formula.ts) with its constants rounded and its fit
+ * measured. Rounding, one constant at a time in the formula's pre-order: the first of these that
+ * keeps the fit is taken — the nearest integer, a fraction p/q (q ≤ 12), a multiple p·π/q
+ * (q ≤ 6), then the value to 1, 2, … 15 significant digits; "keeps the fit" means the training
+ * RMSE stays at most 1.5× the unrounded formula's (plus 1e-12·(1 + RMS of the target), so an
+ * exact fit may round to exact constants). Metrics are from the plain float64 evaluator.
+ */
+import type { Expr } from "../expr/ast.js";
+import { num } from "../expr/ast.js";
+import { ColumnEvaluator, compileProgram } from "../expr/evaluate.js";
+import { exportLatex } from "../expr/export/index.js";
+import { parseExpr } from "../expr/parse.js";
+import { printExpr } from "../expr/print.js";
+import { simplify } from "../expr/simplify.js";
+import type { Model, ModelState } from "../nn/model.js";
+import type { FormulaInput } from "../nn/kan/formula.js";
+import { kanFormula } from "../nn/kan/formula.js";
+
+/** Rows of named columns and one target. */
+export interface FormulaData {
+  readonly columns: readonly Float64Array[];
+  readonly target: Float64Array;
+}
+
+export interface FitOfFormula {
+  readonly rmse: number;
+  readonly r2: number;
+}
+
+export interface KanFormulaResult {
+  /** In the language's grammar (parseable), over the task's variable names. */
+  readonly formula: string;
+  readonly latex: string;
+  /** Before rounding. */
+  readonly unrounded: string;
+  readonly train: FitOfFormula;
+  readonly test: FitOfFormula;
+}
+
+export const ROUNDING_TOLERANCE = 1.5;
+
+/** Replaces the constants of `expr` in pre-order (the evaluator's slot order) by `values`. */
+function withConstants(expr: Expr, values: Float64Array): Expr {
+  let next = 0;
+  const visit = (node: Expr): Expr => {
+    switch (node.kind) {
+      case "const":
+        return num(values[next++] as number);
+      case "call":
+        return { ...node, args: node.args.map(visit) };
+      case "pow":
+        return { ...node, base: visit(node.base) };
+      case "stat":
+        return { ...node, arg: visit(node.arg) };
+      default:
+        return node;
+    }
+  };
+  return visit(expr);
+}
+
+/** Candidates for a constant, simplest first. */
+function roundings(value: number): number[] {
+  const out = [Math.round(value)];
+  for (let q = 2; q <= 12; q++) out.push(Math.round(value * q) / q);
+  for (let q = 1; q <= 6; q++) out.push((Math.round((value * q) / Math.PI) * Math.PI) / q);
+  for (let digits = 1; digits <= 15; digits++) out.push(Number(value.toPrecision(digits)));
+  return out;
+}
+
+function fitOf(prediction: Float64Array, target: Float64Array): FitOfFormula {
+  const rows = target.length;
+  const mean = target.reduce((s, v) => s + v, 0) / Math.max(1, rows);
+  let residual = 0;
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    residual += ((prediction[r] as number) - (target[r] as number)) ** 2;
+    total += ((target[r] as number) - mean) ** 2;
+  }
+  const rmse = Math.sqrt(residual / Math.max(1, rows));
+  return {
+    rmse: Number.isFinite(rmse) ? rmse : Infinity,
+    r2: total > 0 ? 1 - residual / total : residual === 0 ? 1 : 0,
+  };
+}
+
+/** The expression's text with π written as `pi` (parses back to the same number). */
+export function formulaText(expr: Expr): string {
+  return printExpr(expr).replaceAll(String(Math.PI), "pi");
+}
+
+/** `expr` with its constants rounded as the header says, on `train`. */
+export function roundConstants(expr: Expr, names: readonly string[], train: FormulaData): Expr {
+  const variables = new Map(names.map((name, i) => [name, i]));
+  const program = compileProgram(expr, { variables });
+  const evaluator = new ColumnEvaluator(train.columns);
+  const rmseWith = (constants: Float64Array): number =>
+    fitOf(evaluator.run(program, constants), train.target).rmse;
+  const constants = Float64Array.from(program.constants);
+  const rms = Math.sqrt(
+    train.target.reduce((s, v) => s + v * v, 0) / Math.max(1, train.target.length),
+  );
+  const limit = ROUNDING_TOLERANCE * rmseWith(constants) + 1e-12 * (1 + rms);
+  for (let k = 0; k < constants.length; k++) {
+    const original = constants[k] as number;
+    for (const candidate of roundings(original)) {
+      constants[k] = candidate;
+      if (rmseWith(constants) <= limit) break;
+      constants[k] = original;
+    }
+  }
+  return simplify(withConstants(expr, constants));
+}
+
+/** Output 0's formula of a fully fixed KAN over `names`, rounded on `train`, measured on both. */
+export function kanFormulaResult(
+  model: Model,
+  state: ModelState,
+  names: readonly string[],
+  train: FormulaData,
+  test: FormulaData,
+  units: { inputs?: readonly FormulaInput[]; output?: (expr: Expr) => Expr } = {},
+): KanFormulaResult {
+  const [stored] = kanFormula(model, state, units.inputs ?? names);
+  const raw = simplify(units.output ? units.output(stored!) : stored!);
+  const rounded = roundConstants(raw, names, train);
+  const variables = new Map(names.map((name, i) => [name, i]));
+  const measure = (expr: Expr, data: FormulaData): FitOfFormula =>
+    fitOf(new ColumnEvaluator(data.columns).run(compileProgram(expr, { variables })), data.target);
+  const formula = formulaText(rounded);
+  // the text is what users get: it must read back to the same expression
+  const reread = parseExpr(formula);
+  return {
+    formula,
+    latex: exportLatex({ expr: reread, params: {} }),
+    unrounded: printExpr(raw),
+    train: measure(reread, train),
+    test: measure(reread, test),
+  };
+}
