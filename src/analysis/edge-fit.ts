@@ -55,8 +55,10 @@ export const DEFAULT_EDGE_FIT: EdgeFitOptions = {
  */
 export const DEGENERATE_RATIO = 1e3;
 
-/** Samples the coarse grid is scored on (the refinement uses all of them). */
+/** Samples the coarse grid is scored on. */
 export const GRID_ROWS = 256;
+/** Samples the refinement runs on (c, d and R² are then computed on all of them). */
+export const REFINE_ROWS = 1000;
 
 /** pykan's score of a fit: simplicity against the bits of 1 − R². */
 export function simplicityScore(r2: number, complexity: number, weight: number): number {
@@ -123,9 +125,9 @@ class AffineProbe {
   }
 }
 
-/** Every `step`-th sample, at most GRID_ROWS of them. */
-function subsample(values: Float64Array, rows: number): Float64Array {
-  const step = Math.max(1, Math.ceil(rows / GRID_ROWS));
+/** Every `step`-th sample, at most `limit` of them. */
+function subsample(values: Float64Array, rows: number, limit: number): Float64Array {
+  const step = Math.max(1, Math.ceil(rows / limit));
   return Float64Array.from(
     { length: Math.ceil(rows / step) },
     (_, i) => values[i * step] as number,
@@ -147,14 +149,20 @@ export function fitEdgeFunction(
         ? [-1, 1]
         : [1];
   const bValues = fn.b ? linspace(options.bRange[0], options.bRange[1], options.gridPoints) : [0];
-  const coarse = new AffineProbe(fn.expr, subsample(x, rows), subsample(y, rows));
+  const coarse = new AffineProbe(
+    fn.expr,
+    subsample(x, rows, GRID_ROWS),
+    subsample(y, rows, GRID_ROWS),
+  );
   let best = { a: aValues[0] as number, b: bValues[0] as number, cost: Infinity };
   for (const a of aValues)
     for (const b of bValues) {
       const { cost } = coarse.fit(a, b);
       if (cost < best.cost) best = { a, b, cost };
     }
-  const probe = new AffineProbe(fn.expr, x, y);
+  const refineX = subsample(x, rows, REFINE_ROWS);
+  const refine = new AffineProbe(fn.expr, refineX, subsample(y, rows, REFINE_ROWS));
+  const refineRows = refineX.length;
   const freeA = fn.a === "free";
   const pack = (a: number, b: number): Float64Array =>
     Float64Array.from([...(freeA ? [a] : []), ...(fn.b ? [b] : [])]);
@@ -167,16 +175,16 @@ export function fitEdgeFunction(
   if (parameters > 0 && Number.isFinite(best.cost)) {
     const problem: LeastSquaresProblem = {
       parameters,
-      residuals: rows,
+      residuals: refineRows,
       residualsAt(u, into) {
         const p = unpack(u);
-        const { cost } = probe.fit(p.a, p.b, into);
+        const { cost } = refine.fit(p.a, p.b, into);
         return cost;
       },
       // central differences: the projected residual has no simple closed-form Jacobian
       jacobianAt(u, _residual, into) {
-        const plus = new Float64Array(rows);
-        const minus = new Float64Array(rows);
+        const plus = new Float64Array(refineRows);
+        const minus = new Float64Array(refineRows);
         for (let k = 0; k < parameters; k++) {
           const h = 1e-6 * Math.max(1, Math.abs(u[k] as number));
           const up = Float64Array.from(u);
@@ -185,31 +193,32 @@ export function fitEdgeFunction(
           down[k] = (down[k] as number) - h;
           const p = unpack(up);
           const q = unpack(down);
-          probe.fit(p.a, p.b, plus);
-          probe.fit(q.a, q.b, minus);
-          for (let r = 0; r < rows; r++)
+          refine.fit(p.a, p.b, plus);
+          refine.fit(q.a, q.b, minus);
+          for (let r = 0; r < refineRows; r++)
             into[r * parameters + k] = ((plus[r] as number) - (minus[r] as number)) / (2 * h);
         }
       },
     };
     const start = pack(a, b);
-    const residual = new Float64Array(rows);
+    const residual = new Float64Array(refineRows);
     const cost = problem.residualsAt(start, residual);
     const refined = levenbergMarquardt(
       problem,
       { parameters: start, residual, cost },
       {
         step: "qr",
-        maxIterations: 200,
+        maxIterations: 100,
         costFloor: 0,
         minRelativeGain: 1e-14,
         dampingGrowth: 2,
         dampingGrowthAcceleration: 2,
-        maxTrials: 40,
+        maxTrials: 12,
       },
     );
     ({ a, b } = unpack(refined.parameters));
   }
+  const probe = new AffineProbe(fn.expr, x, y);
   const { c, d, cost } = probe.fit(a, b);
   const yMean = y.reduce((s, v) => s + v, 0) / Math.max(1, rows);
   const total = y.reduce((s, v) => s + (v - yMean) ** 2, 0);

@@ -9,6 +9,7 @@ import { registerBenchCommand } from "./bench.js";
 import { registerSearchCommand } from "./search.js";
 import { describeError, exitCodeOf } from "./errors.js";
 import { registerFitCommand } from "./fit.js";
+import { registerKanCommands } from "./kan-edges.js";
 import { registerRunsCommand } from "./runs.js";
 import { registerSrCommand } from "./sr.js";
 import { registerTourCommand } from "./tour.js";
@@ -23,6 +24,7 @@ function buildProgram(): Command {
     .exitOverride();
   registerActCommands(program);
   registerFitCommand(program);
+  registerKanCommands(program);
   registerBenchCommand(program);
   registerSearchCommand(program);
   registerRunsCommand(program);

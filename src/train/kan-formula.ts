@@ -3,8 +3,11 @@
  * measured. Rounding, one constant at a time in the formula's pre-order: the first of these that
  * keeps the fit is taken — the nearest integer, a fraction p/q (q ≤ 12), a multiple p·π/q
  * (q ≤ 6), then the value to 1, 2, … 15 significant digits; "keeps the fit" means the training
- * RMSE stays at most 1.5× the unrounded formula's (plus 1e-12·(1 + RMS of the target), so an
- * exact fit may round to exact constants). Metrics are from the plain float64 evaluator.
+ * RMSE stays at most max(1.5 × the unrounded formula's, 1e-6 × the target's standard deviation).
+ * The second bound is the fine-tuning's own accuracy: the constants are trained through jax-js,
+ * whose float64 exp, log and sin are accurate to ~1e-7 (train/kan-fast/kan-objective.ts), so an
+ * exact law comes out of training a few 1e-7 off and is allowed to round back to it. Metrics are
+ * from the plain float64 evaluator (Math.*).
  */
 import type { Expr } from "../expr/ast.js";
 import { num } from "../expr/ast.js";
@@ -39,6 +42,8 @@ export interface KanFormulaResult {
 }
 
 export const ROUNDING_TOLERANCE = 1.5;
+/** Relative to the target's standard deviation (see the module comment). */
+export const ROUNDING_FLOOR = 1e-6;
 
 /** Replaces the constants of `expr` in pre-order (the evaluator's slot order) by `values`. */
 function withConstants(expr: Expr, values: Float64Array): Expr {
@@ -98,10 +103,11 @@ export function roundConstants(expr: Expr, names: readonly string[], train: Form
   const rmseWith = (constants: Float64Array): number =>
     fitOf(evaluator.run(program, constants), train.target).rmse;
   const constants = Float64Array.from(program.constants);
-  const rms = Math.sqrt(
-    train.target.reduce((s, v) => s + v * v, 0) / Math.max(1, train.target.length),
+  const mean = train.target.reduce((s, v) => s + v, 0) / Math.max(1, train.target.length);
+  const std = Math.sqrt(
+    train.target.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, train.target.length),
   );
-  const limit = ROUNDING_TOLERANCE * rmseWith(constants) + 1e-12 * (1 + rms);
+  const limit = Math.max(ROUNDING_TOLERANCE * rmseWith(constants), ROUNDING_FLOOR * std);
   for (let k = 0; k < constants.length; k++) {
     const original = constants[k] as number;
     for (const candidate of roundings(original)) {

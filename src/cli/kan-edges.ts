@@ -1,0 +1,183 @@
+/**
+ * `nonlin kan edges RUN|CHECKPOINT`: every edge of a trained B-spline KAN with its attribution
+ * score and state — a spline with its top library candidates and their R² (pykan's
+ * suggest_symbolic), a fixed edge with its function and constants, or pruned. The edges are
+ * sampled on the run's training inputs, so the task comes from the run's config (RUN) or from a
+ * fit spec (CHECKPOINT: `--spec`, else the spec named in the folder's results.json).
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { DEFAULT_EDGE_FIT } from "../analysis/edge-fit.js";
+import { DEFAULT_EDGE_LIBRARY } from "../analysis/edge-library.js";
+import { loadTask, prepareTask } from "../data/node/load-task.js";
+import { startEngine } from "../engine/index.js";
+import { arrayFrom, takeValues } from "../engine/index.js";
+import { KanLayer } from "../nn/kan/bspline.js";
+import { SYMBOLIC_AFFINE } from "../nn/kan/symbolic-edges.js";
+import { Model } from "../nn/model.js";
+import { defaultStorePath, openStore } from "../store/index.js";
+import type { CheckpointSpec } from "../train/checkpoint.js";
+import { decodeWeights } from "../train/checkpoint.js";
+import type { FitConfig } from "../train/fit-spec.js";
+import { fitConfigSchema } from "../train/fit-spec.js";
+import { edgeCandidates } from "../train/kan-symbolic.js";
+import { kanScores } from "../nn/kan/prune.js";
+import { UsageError } from "./errors.js";
+import { readFitConfig } from "./fit.js";
+import { makeOutput } from "./output.js";
+
+interface KanEdgesOptions {
+  spec?: string;
+  store?: string;
+  top?: string;
+  json?: boolean;
+}
+
+/** A checkpoint folder and the fit config whose task it was trained on. */
+function locate(target: string, options: KanEdgesOptions): { dir: string; config: FitConfig } {
+  if (existsSync(target) && statSync(target).isDirectory()) {
+    if (!existsSync(join(target, "checkpoint.json")))
+      throw new UsageError(`${target}: no checkpoint.json in this folder (fit --out writes one)`);
+    let specPath = options.spec;
+    if (!specPath && existsSync(join(target, "results.json"))) {
+      const results = JSON.parse(readFileSync(join(target, "results.json"), "utf8")) as {
+        spec?: string;
+      };
+      if (results.spec && existsSync(results.spec)) specPath = results.spec;
+    }
+    if (!specPath)
+      throw new UsageError(
+        `${target}: the task to sample the edges on is unknown: name the fit spec with --spec`,
+      );
+    return { dir: target, config: readFitConfig(specPath).config };
+  }
+  const store = openStore(options.store ?? defaultStorePath());
+  try {
+    let run;
+    try {
+      run = store.findRun(target);
+    } catch (error) {
+      throw new UsageError(
+        `${target}: neither a checkpoint folder nor a run (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+    if (run.command !== "fit")
+      throw new UsageError(`run ${run.id} is a ${run.command} run, not a fit`);
+    const checkpoint = store.listArtifacts(run.id).find((a) => a.kind === "checkpoint");
+    if (!checkpoint)
+      throw new UsageError(
+        `run ${run.id} wrote no checkpoint: run the fit with --out DIR, then name the run or DIR`,
+      );
+    return {
+      dir: join(checkpoint.path, ".."),
+      config: fitConfigSchema.parse(run.config),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+function parseTop(text: string | undefined): number {
+  if (text === undefined) return 5;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--top: expected a positive integer, got '${text}'`);
+  return value;
+}
+
+async function runKanEdges(target: string, options: KanEdgesOptions): Promise<void> {
+  const output = makeOutput(Boolean(options.json));
+  const top = parseTop(options.top);
+  const { dir, config } = locate(target, options);
+  const saved = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as CheckpointSpec;
+  await startEngine("wasm");
+  const model = new Model(saved.layers, saved.inputShape, saved.dtype);
+  const kanIndex = model.layers.findIndex((layer) => !(layer instanceof KanLayer));
+  if (kanIndex >= 0)
+    throw new UsageError(`${dir}: layers[${kanIndex}] is not a B-spline kan layer`);
+  const state = decodeWeights(
+    new Uint8Array(readFileSync(join(dir, "weights.safetensors"))),
+    model.layers.length,
+    saved.dtype,
+  );
+  await prepareTask(config.task);
+  const task = loadTask(config.task);
+  const x = arrayFrom(task.train.x, [task.train.rows, ...model.inputShape], model.dtype);
+  const candidates = edgeCandidates(model, state, x, DEFAULT_EDGE_LIBRARY, DEFAULT_EDGE_FIT);
+  const scores = kanScores(model, state, x).edges;
+  x.dispose();
+  const edges = model.layers.flatMap((layer, l) => {
+    const kan = layer as KanLayer;
+    const s = state[l]!;
+    const mask = takeValues(kan.array(s, "mask"));
+    const affine = kan.symbolic.count > 0 ? takeValues(kan.array(s, SYMBOLIC_AFFINE)) : undefined;
+    return Array.from({ length: kan.inputs * kan.units }, (_, e) => {
+      const input = Math.floor(e / kan.units);
+      const unit = e % kan.units;
+      const at = { layer: l, input, unit, score: scores[l]![e]! };
+      const k = kan.symbolic.edges.findIndex((f) => f.input === input && f.unit === unit);
+      if (k >= 0) {
+        const [a, b, c, d] = Array.from(affine!.subarray(4 * k, 4 * k + 4));
+        const edge = kan.symbolic.edges[k]!;
+        return {
+          ...at,
+          state: "fixed" as const,
+          fixed: { function: edge.name ?? edge.expr, expr: edge.expr, a, b, c, d },
+        };
+      }
+      if (mask[e] === 0) return { ...at, state: "pruned" as const };
+      const found = candidates.find((c) => c.layer === l && c.input === input && c.unit === unit);
+      return {
+        ...at,
+        state: "spline" as const,
+        candidates: (found?.fits ?? []).slice(0, top).map((fit) => ({
+          function: fit.name,
+          r2: fit.r2,
+          score: fit.score,
+          a: fit.a,
+          b: fit.b,
+          c: fit.c,
+          d: fit.d,
+        })),
+      };
+    });
+  });
+  output.result({ checkpoint: dir, task: task.name, edges }, () =>
+    edges
+      .map((edge) => {
+        const head = `edge ${edge.layer}.${edge.input}.${edge.unit}  score ${edge.score.toExponential(3)}  ${edge.state}`;
+        if (edge.state === "fixed")
+          return `${head}: ${edge.fixed.function}  (a ${edge.fixed.a}, b ${edge.fixed.b}, c ${edge.fixed.c}, d ${edge.fixed.d})`;
+        if (edge.state === "pruned") return head;
+        return `${head}\n${edge.candidates
+          .map(
+            (c) =>
+              `    ${c.function.padEnd(10)} R² ${c.r2.toFixed(6)}  score ${c.score.toFixed(3)}`,
+          )
+          .join("\n")}`;
+      })
+      .join("\n"),
+  );
+}
+
+export function registerKanCommands(program: Command): void {
+  const kan = program.command("kan").description("a trained KAN's edges, scores and formulas");
+  kan
+    .command("edges")
+    .description("each edge's importance score and its top symbolic candidates with R²")
+    .argument("<target>", "a fit run (id or prefix) with a checkpoint, or a checkpoint folder")
+    .option("--spec <file>", "the fit spec a checkpoint folder was trained from (its task)")
+    .option("--top <n>", "candidates shown per edge", "5")
+    .option("--store <path>", "run store (SQLite) to find RUN in", "nonlin.db")
+    .option("--json", "print the edges as one JSON document")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  nonlin fit examples/hello-kan.yaml --out runs/hello
+  nonlin kan edges runs/hello
+  nonlin kan edges runs/hello --spec examples/hello-kan.yaml --top 3 --json`,
+    )
+    .action(runKanEdges);
+}

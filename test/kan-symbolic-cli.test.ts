@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { ColumnEvaluator, compileProgram } from "../src/expr/evaluate.js";
+import { parseExpr } from "../src/expr/parse.js";
+import { openStore } from "../src/store/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "nonlin-kan-symbolic-"));
+const STORE = join(dir, "runs.db");
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--store", STORE], {
+    encoding: "utf8",
+  });
+
+/** Largest |f − g| over 2000 random points of [−1, 1]² (f, g over x1, x2). */
+function largestGap(f: string, g: string): number {
+  let seed = 7;
+  const uniform = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const columns = [0, 1].map(() => Float64Array.from({ length: 2000 }, uniform));
+  const variables = new Map([
+    ["x1", 0],
+    ["x2", 1],
+  ]);
+  const run = (text: string) =>
+    Float64Array.from(
+      new ColumnEvaluator(columns).run(compileProgram(parseExpr(text), { variables })),
+    );
+  const a = run(f);
+  const b = run(g);
+  return a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - b[i]!)), 0);
+}
+
+describe("KAN → formula through the CLI", () => {
+  const out = join(dir, "hello");
+  let result: ReturnType<typeof cli>;
+
+  it("examples/hello-kan-symbolic.yaml ends with exp(sin(πx1) + x2²): equal on 2000 points to 1e-10, test RMSE ≤ 1e-6", () => {
+    result = cli(["fit", "examples/hello-kan-symbolic.yaml", "--out", out, "--json"]);
+    assert.equal(result.status, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as {
+      run: string;
+      formula: { formula: string; latex: string; test: { rmse: number; r2: number } };
+      phases: { kind: string; fixed?: { function: string }[] }[];
+    };
+    const { formula } = summary;
+    assert.ok(largestGap(formula.formula, "exp(sin(pi*x1) + x2^2)") < 1e-10, formula.formula);
+    assert.ok(formula.test.rmse <= 1e-6, `test rmse ${formula.test.rmse}`);
+    assert.match(formula.latex, /\\exp/);
+    const fixed = summary.phases.find((p) => p.kind === "symbolic")!.fixed!.map((e) => e.function);
+    assert.deepEqual([...fixed].sort(), ["exp", "sin", "x^2"]);
+    // the run store keeps the formula (an event) and the formula.json artifact
+    const store = openStore(STORE);
+    try {
+      assert.ok(
+        store.listEvents(summary.run).some((e) => e.message === `formula: ${formula.formula}`),
+      );
+      assert.ok(store.listArtifacts(summary.run).some((a) => a.kind === "formula"));
+    } finally {
+      store.close();
+    }
+    assert.ok(existsSync(join(out, "formula.json")));
+  });
+
+  it("kan edges lists the fixed edges of the run with their functions", () => {
+    const edges = cli(["kan", "edges", out, "--json"]);
+    assert.equal(edges.status, 0, edges.stderr);
+    const listing = JSON.parse(edges.stdout) as {
+      edges: { layer: number; state: string; fixed?: { function: string } }[];
+    };
+    const fixed = listing.edges.filter((e) => e.state === "fixed").map((e) => e.fixed!.function);
+    assert.deepEqual(fixed.sort(), ["exp", "sin", "x^2"]);
+  });
+
+  it("kan edges ranks a trained spline edge's candidates (hello KAN before the symbolic phase)", () => {
+    const spec = join(dir, "hello-splines.yaml");
+    const text = readFileSync("examples/hello-kan-symbolic.yaml", "utf8");
+    writeFileSync(spec, text.replace(/\n {2}- \{ kind: symbolic \}[\s\S]*$/, "\n"));
+    const splines = join(dir, "splines");
+    assert.equal(cli(["fit", spec, "--out", splines]).status, 0);
+    const edges = cli(["kan", "edges", splines, "--top", "3", "--json"]);
+    assert.equal(edges.status, 0, edges.stderr);
+    const listing = JSON.parse(edges.stdout) as {
+      edges: {
+        layer: number;
+        input: number;
+        state: string;
+        score: number;
+        candidates?: { function: string; r2: number }[];
+      }[];
+    };
+    const first = listing.edges.find(
+      (e) => e.layer === 0 && e.input === 0 && e.state === "spline",
+    )!;
+    assert.equal(first.candidates!.length, 3);
+    assert.equal(first.candidates![0]!.function, "sin");
+    assert.ok(first.candidates![0]!.r2 > 0.999);
+    assert.ok(first.score > 0);
+  });
+
+  it("a lock naming an edge that does not exist exits 2, naming the phase, the lock and the edge", () => {
+    const spec = join(dir, "bad-lock.yaml");
+    const text = readFileSync("examples/hello-kan-symbolic.yaml", "utf8").replace(
+      "- { kind: symbolic }",
+      "- { kind: symbolic, lock: [{ layer: 0, input: 7, unit: 0, function: sin }] }",
+    );
+    writeFileSync(spec, text);
+    const bad = cli(["fit", spec, "--out", join(dir, "bad")]);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /phases\[5\]\.lock\[0\]: edge 0\.7\.0 does not exist/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  });
+
+  it("kan edges on a folder without a checkpoint exits 2 naming it", () => {
+    const bad = cli(["kan", "edges", dir]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /no checkpoint\.json/);
+  });
+});
