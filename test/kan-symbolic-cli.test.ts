@@ -100,6 +100,44 @@ describe("KAN → formula through the CLI", () => {
     assert.ok(first.score > 0);
   });
 
+  it("kan export gives the formula as a PyTorch function equal to the plain evaluator (float64, 1e-12)", () => {
+    const exported = cli(["kan", "export", out, "--to", "torch"]);
+    assert.equal(exported.status, 0, exported.stderr);
+    const module = join(dir, "formula_torch.py");
+    writeFileSync(module, exported.stdout);
+    const points = Array.from({ length: 50 }, (_, i) => [Math.sin(i) * 0.9, Math.cos(3 * i) * 0.8]);
+    const script = [
+      "import json, sys, torch, importlib.util",
+      `spec = importlib.util.spec_from_file_location("f", ${JSON.stringify(module)})`,
+      "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)",
+      `x = torch.tensor(${JSON.stringify(points)}, dtype=torch.float64)`,
+      "print(json.dumps(m.formula(x).tolist()))",
+    ].join("\n");
+    const python = spawnSync("/usr/bin/python3", ["-c", script], { encoding: "utf8" });
+    assert.equal(python.status, 0, python.stderr);
+    const torchValues = JSON.parse(python.stdout) as number[];
+    const formula = JSON.parse(readFileSync(join(out, "formula.json"), "utf8")) as {
+      formula: string;
+    };
+    const columns = [0, 1].map((c) => Float64Array.from(points, (p) => p[c]!));
+    const plain = new ColumnEvaluator(columns).run(
+      compileProgram(parseExpr(formula.formula), {
+        variables: new Map([
+          ["x1", 0],
+          ["x2", 1],
+        ]),
+      }),
+    );
+    torchValues.forEach((v, i) =>
+      assert.ok(Math.abs(v - plain[i]!) < 1e-12, `${v} vs ${plain[i]}`),
+    );
+    const latex = cli(["kan", "export", out, "--to", "latex"]);
+    assert.match(latex.stdout, /\\exp\\left\(/);
+    const bad = cli(["kan", "export", out, "--to", "onnx"]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--to: expected one of latex, torch, jax, got 'onnx'/);
+  });
+
   it("a lock naming an edge that does not exist exits 2, naming the phase, the lock and the edge", () => {
     const spec = join(dir, "bad-lock.yaml");
     const text = readFileSync("examples/hello-kan-symbolic.yaml", "utf8").replace(

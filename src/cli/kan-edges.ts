@@ -26,6 +26,7 @@ import { kanScores } from "../nn/kan/prune.js";
 import { UsageError } from "./errors.js";
 import { readFitConfig } from "./fit.js";
 import { makeOutput } from "./output.js";
+import { registerKanExportCommand } from "./kan-export.js";
 
 interface KanEdgesOptions {
   spec?: string;
@@ -163,6 +164,7 @@ async function runKanEdges(target: string, options: KanEdgesOptions): Promise<vo
 
 export function registerKanCommands(program: Command): void {
   const kan = program.command("kan").description("a trained KAN's edges, scores and formulas");
+  registerKanExportCommand(kan);
   kan
     .command("edges")
     .description("each edge's importance score and its top symbolic candidates with R²")

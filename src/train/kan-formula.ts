@@ -3,7 +3,7 @@
  * measured. Rounding, one constant at a time in the formula's pre-order: the first of these that
  * keeps the fit is taken — the nearest integer, a fraction p/q (q ≤ 12), a multiple p·π/q
  * (q ≤ 6), then the value to 1, 2, … 15 significant digits; "keeps the fit" means the training
- * RMSE stays at most max(1.5 × the unrounded formula's, 1e-6 × the target's standard deviation).
+ * RMSE stays at most max(1.01 × the unrounded formula's, 1e-6 × the target's standard deviation).
  * The second bound is the fine-tuning's own accuracy: the constants are trained through jax-js,
  * whose float64 exp, log and sin are accurate to ~1e-7 (train/kan-fast/kan-objective.ts), so an
  * exact law comes out of training a few 1e-7 off and is allowed to round back to it. Metrics are
@@ -34,6 +34,8 @@ export interface FitOfFormula {
 export interface KanFormulaResult {
   /** In the language's grammar (parseable), over the task's variable names. */
   readonly formula: string;
+  /** Its variables, in the order of the model's inputs. */
+  readonly variables: readonly string[];
   readonly latex: string;
   /** Before rounding. */
   readonly unrounded: string;
@@ -41,7 +43,7 @@ export interface KanFormulaResult {
   readonly test: FitOfFormula;
 }
 
-export const ROUNDING_TOLERANCE = 1.5;
+export const ROUNDING_TOLERANCE = 1.01;
 /** Relative to the target's standard deviation (see the module comment). */
 export const ROUNDING_FLOOR = 1e-6;
 
@@ -139,6 +141,7 @@ export function kanFormulaResult(
   const reread = parseExpr(formula);
   return {
     formula,
+    variables: [...names],
     latex: exportLatex({ expr: reread, params: {} }),
     unrounded: printExpr(raw),
     train: measure(reread, train),

@@ -25,7 +25,7 @@ import {
   pyString,
 } from "./python.js";
 
-const HELPERS: readonly PyHelper[] = [
+export const JAX_HELPERS: readonly PyHelper[] = [
   EPS_HELPER,
   {
     name: "_safe_div",
@@ -144,7 +144,7 @@ const JAX_FUNCTIONS: Partial<Record<CallOp, string>> = {
   stopgrad: "jax.lax.stop_gradient",
 };
 
-const JAX_DIALECT: PyDialect = {
+export const JAX_DIALECT: PyDialect = {
   param: (name: string, spec: ParamSpec) =>
     spec.learnable
       ? `params[${pyString(name)}]`
@@ -166,7 +166,7 @@ const RESERVED = new Set([
   "FIXED_PARAMS",
   "Optional",
   "Tuple",
-  ...HELPERS.map((helper) => helper.name),
+  ...JAX_HELPERS.map((helper) => helper.name),
 ]);
 
 /** JAX source of `init_params` and of a function `<name>(x, params)` computing `activation`. */
@@ -220,7 +220,7 @@ export function exportJax(activation: Activation, name: string): string {
     `FIXED_PARAMS = (${fixed.join(", ")}${fixed.length === 1 ? "," : ""})`,
     "",
   ];
-  for (const source of helperSources(HELPERS, used)) lines.push("", source, "");
+  for (const source of helperSources(JAX_HELPERS, used)) lines.push("", source, "");
   lines.push(
     "",
     ...initLines,

@@ -40,7 +40,7 @@ const MODULE_ATTRIBUTES = new Set(
   ).split(" "),
 );
 
-const HELPERS: readonly PyHelper[] = [
+export const TORCH_HELPERS: readonly PyHelper[] = [
   EPS_HELPER,
   {
     name: "_safe_div",
@@ -159,7 +159,7 @@ const TORCH_FUNCTIONS: Partial<Record<CallOp, string>> = {
   min: "torch.minimum",
 };
 
-function torchDialect(attributes: ReadonlyMap<string, string>): PyDialect {
+export function torchDialect(attributes: ReadonlyMap<string, string>): PyDialect {
   return {
     param: (name: string) => `self.${attributes.get(name) as string}`,
     toTensor: (code: string) => `x.new_tensor(${code})`,
@@ -237,7 +237,7 @@ export function exportTorch(activation: Activation, name: string): string {
     "from torch import nn",
     "",
   ];
-  for (const source of helperSources(HELPERS, used)) lines.push("", source, "");
+  for (const source of helperSources(TORCH_HELPERS, used)) lines.push("", source, "");
   lines.push(
     "",
     `class ${className}(nn.Module):`,
