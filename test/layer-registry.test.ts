@@ -75,6 +75,23 @@ const CASES: Record<string, LayerCase[]> = {
       params: 3 * 2 * (6 + 2),
       forwardFlops: 551,
     },
+    // fixed edges (symbolic-edges.ts): (a, b, c, d) per edge; a·x + b, f, c·f + d and the add:
+    // 5 + 1 for sin, 5 + 2 for x² (a square counts 2, activation.ts's convention)
+    {
+      spec: {
+        type: "kan",
+        units: 2,
+        grid_size: 3,
+        symbolic: [
+          { input: 0, unit: 1, expr: "sin(x)" },
+          { input: 2, unit: 0, expr: "x^2" },
+        ],
+      },
+      inputShape: [3],
+      outputShape: [2],
+      params: 3 * 2 * (6 + 2) + 2 * 4,
+      forwardFlops: 551 + 6 + 7,
+    },
   ],
   // LayerNorm 7·3 + 3 = 24, RBF 4·3·3 = 36, spline matmul 2·3·3·2 = 36, base 2·3 + 2·3·2 + 2 = 20, bias 2
   kan_fastkan: [

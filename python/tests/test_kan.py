@@ -72,3 +72,14 @@ class KanLayerTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SymbolicEdgesTest(unittest.TestCase):
+    def test_fixed_edges_are_refused_naming_the_field(self) -> None:
+        # fixed (symbolic) edges run on the jax engine only (src/nn/kan/symbolic-edges.ts)
+        from nonlin_torch.errors import InputError
+
+        spec = {"type": "kan", "units": 1, "symbolic": [{"input": 0, "unit": 0, "expr": "sin(x)"}]}
+        with self.assertRaisesRegex(InputError, r"symbolic: fixed \(symbolic\) kan edges run on the jax engine only"):
+            Model([spec], [2], torch.float64)
+

@@ -17,7 +17,7 @@ import { flopsFromForward, LayerSpecError, product } from "./layer.js";
 const PREFIX = "act.";
 
 /** Counts the elementary operations of an expression (the FLOP convention of layer.ts). */
-function opCount(activation: Activation): number {
+export function opCount(activation: Activation): number {
   let count = 0;
   const visit = (node: Activation["expr"]): void => {
     if (node.kind === "call" || node.kind === "stat") count += 1;

@@ -1,6 +1,7 @@
 /**
- * The formula of a fully fixed KAN (nn/kan/formula.ts) with its constants rounded and its fit
- * measured. Rounding, one constant at a time in the formula's pre-order: the first of these that
+ * The formula of a fully fixed KAN (nn/kan/formula.ts) with its constants polished, rounded and
+ * its fit measured. Polishing: Levenberg–Marquardt on the formula's constants on the training
+ * split (polishConstants). Rounding, one constant at a time in the formula's pre-order: the first of these that
  * keeps the fit is taken — the nearest integer, a fraction p/q (q ≤ 12), a multiple p·π/q
  * (q ≤ 6), then the value to 1, 2, … 15 significant digits; "keeps the fit" means the training
  * RMSE stays at most max(1.01 × the unrounded formula's, 1e-6 × the target's standard deviation).
@@ -16,6 +17,8 @@ import { exportLatex } from "../expr/export/index.js";
 import { parseExpr } from "../expr/parse.js";
 import { printExpr } from "../expr/print.js";
 import { simplify } from "../expr/simplify.js";
+import type { LeastSquaresProblem } from "../numeric/levenberg-marquardt.js";
+import { levenbergMarquardt } from "../numeric/levenberg-marquardt.js";
 import type { Model, ModelState } from "../nn/model.js";
 import type { FormulaInput } from "../nn/kan/formula.js";
 import { kanFormula } from "../nn/kan/formula.js";
@@ -97,6 +100,68 @@ export function formulaText(expr: Expr): string {
   return printExpr(expr).replaceAll(String(Math.PI), "pi");
 }
 
+/**
+ * `expr` with its constants refined by Levenberg–Marquardt on `train` in plain float64 (central
+ * differences), kept only when the training RMSE drops. The network's own fine-tuning runs
+ * through jax-js, whose float64 exp/log/sin are ~1e-7 accurate: on pykan's deep formula it stalls
+ * with constants ~1e-4 off; the read-out formula, evaluated with Math.*, gets them to rounding.
+ */
+export function polishConstants(expr: Expr, names: readonly string[], train: FormulaData): Expr {
+  const variables = new Map(names.map((name, i) => [name, i]));
+  const program = compileProgram(expr, { variables });
+  const count = program.constants.length;
+  if (count === 0) return expr;
+  const evaluator = new ColumnEvaluator(train.columns);
+  const rows = train.target.length;
+  const fill = (constants: Float64Array, into: Float64Array): number => {
+    const prediction = evaluator.run(program, constants);
+    let cost = 0;
+    for (let r = 0; r < rows; r++) {
+      const e = (prediction[r] as number) - (train.target[r] as number);
+      into[r] = e;
+      cost += e * e;
+    }
+    return Number.isFinite(cost) ? cost : Infinity;
+  };
+  const problem: LeastSquaresProblem = {
+    parameters: count,
+    residuals: rows,
+    residualsAt: fill,
+    jacobianAt(u, _residual, into) {
+      const plus = new Float64Array(rows);
+      const minus = new Float64Array(rows);
+      for (let k = 0; k < count; k++) {
+        const h = 1e-6 * Math.max(1, Math.abs(u[k] as number));
+        const up = Float64Array.from(u);
+        const down = Float64Array.from(u);
+        up[k] = (up[k] as number) + h;
+        down[k] = (down[k] as number) - h;
+        fill(up, plus);
+        fill(down, minus);
+        for (let r = 0; r < rows; r++)
+          into[r * count + k] = ((plus[r] as number) - (minus[r] as number)) / (2 * h);
+      }
+    },
+  };
+  const start = Float64Array.from(program.constants);
+  const residual = new Float64Array(rows);
+  const cost = fill(start, residual);
+  const refined = levenbergMarquardt(
+    problem,
+    { parameters: Float64Array.from(start), residual, cost },
+    {
+      step: "qr",
+      maxIterations: 50,
+      costFloor: 0,
+      minRelativeGain: 1e-12,
+      dampingGrowth: 2,
+      dampingGrowthAcceleration: 2,
+      maxTrials: 12,
+    },
+  );
+  return refined.cost < cost ? withConstants(expr, refined.parameters) : expr;
+}
+
 /** `expr` with its constants rounded as the header says, on `train`. */
 export function roundConstants(expr: Expr, names: readonly string[], train: FormulaData): Expr {
   const variables = new Map(names.map((name, i) => [name, i]));
@@ -132,7 +197,7 @@ export function kanFormulaResult(
 ): KanFormulaResult {
   const [stored] = kanFormula(model, state, units.inputs ?? names);
   const raw = simplify(units.output ? units.output(stored!) : stored!);
-  const rounded = roundConstants(raw, names, train);
+  const rounded = roundConstants(polishConstants(raw, names, train), names, train);
   const variables = new Map(names.map((name, i) => [name, i]));
   const measure = (expr: Expr, data: FormulaData): FitOfFormula =>
     fitOf(new ColumnEvaluator(data.columns).run(compileProgram(expr, { variables })), data.target);

@@ -326,7 +326,8 @@ export class KanLayer implements Layer {
   /**
    * Per sample: the basis (Cox–de Boor: 2 compares + 1 multiply per knot interval at order 0,
    * then 6 operations per function per order) on each input, the spline and base matmuls
-   * (2·n·K·m and 2·n·m) and the base function on each input.
+   * (2·n·K·m and 2·n·m), the base function on each input, and the fixed edges (their masked
+   * splines are still computed).
    */
   flops(): FlopCount {
     const { inputs: n, units: m, basisCount: count } = this;
@@ -334,7 +335,13 @@ export class KanLayer implements Layer {
     const intervals = this.knotCount - 1;
     let basis = 3 * intervals;
     for (let p = 1; p <= order; p++) basis += 6 * (intervals - p);
-    const forward = n * basis + 2 * n * count * m + 2 * n * m + m + this.base.flops().forward;
+    const forward =
+      n * basis +
+      2 * n * count * m +
+      2 * n * m +
+      m +
+      this.base.flops().forward +
+      this.symbolic.forwardFlops();
     return { forward, backward: 2 * forward };
   }
 }

@@ -6,7 +6,7 @@
  * Sums are kept as linear forms Σ w_k·g_k + e while composing, so constants that only trade
  * against each other are merged as they meet (what sympy's expand does for pykan): an identity
  * edge distributes over its input's sum, c·exp(L + e) becomes (c·eᵉ)·exp(L), and a power of a
- * one-term sum (w·g + e)ⁿ becomes wⁿ·(g + e/w)ⁿ. The result is in the language's canonical form
+ * one-term sum (w·g + e)ⁿ becomes wⁿ·(g + e/w)ⁿ, and sin/cos arguments lose whole periods (2π). The result is in the language's canonical form
  * (simplify.ts).
  */
 import type { Expr } from "../../expr/ast.js";
@@ -68,15 +68,22 @@ export function linearExpr(l: Linear): Expr {
   return parts.reduce((sum, part) => call("add", sum, part));
 }
 
-const isExp = (f: Expr): boolean =>
-  f.kind === "call" && f.op === "exp" && f.args[0]?.kind === "input";
+const isCallOfInput = (f: Expr, op: string): boolean =>
+  f.kind === "call" && f.op === op && f.args[0]?.kind === "input";
+const isExp = (f: Expr): boolean => isCallOfInput(f, "exp");
+/** sin and cos: a shift by a whole period changes nothing. */
+const isPeriodic = (f: Expr): boolean => isCallOfInput(f, "sin") || isCallOfInput(f, "cos");
 const isPowerOfInput = (f: Expr): f is Extract<Expr, { kind: "pow" }> =>
   f.kind === "pow" && f.base.kind === "input";
 
 /** c·f(a·h + b) + d for h the linear form `input`. */
 function applyEdge(f: Expr, affine: readonly number[], input: Linear): Linear {
   const [a, b, c, d] = affine as [number, number, number, number];
-  const arg = scaleLinear(input, a, b);
+  const shifted = scaleLinear(input, a, b);
+  const period = 2 * Math.PI;
+  const arg = isPeriodic(f)
+    ? { ...shifted, constant: shifted.constant - period * Math.round(shifted.constant / period) }
+    : shifted;
   if (f.kind === "input") return scaleLinear(arg, c, d);
   if (c === 0 || (f.kind === "const" && f.value === 0)) return { terms: [], constant: d };
   if (f.kind === "const") return { terms: [], constant: c * f.value + d };

@@ -16,6 +16,7 @@ import { buildActivationFn } from "../../expr/compile.js";
 import { ColumnEvaluator, compileProgram } from "../../expr/evaluate.js";
 import { ExprSyntaxError } from "../../expr/errors.js";
 import { parseExpr } from "../../expr/parse.js";
+import { opCount } from "../activation.js";
 import type { LayerState } from "../layer.js";
 import { LayerSpecError } from "../layer.js";
 
@@ -83,6 +84,11 @@ export class SymbolicEdges {
       return parseEdgeFunction(edge.expr, `${field}.expr`);
     });
     this.fns = this.exprs.map((expr) => buildActivationFn({ expr, params: {} }, dtype));
+  }
+
+  /** Per sample: a·x + b (2), f, c·f + d (2) and the add into the unit (1), per fixed edge. */
+  forwardFlops(): number {
+    return this.exprs.reduce((sum, expr) => sum + 5 + opCount({ expr, params: {} }), 0);
   }
 
   get count(): number {
