@@ -72,6 +72,15 @@ describe("KAN → formula through the CLI", () => {
     };
     const fixed = listing.edges.filter((e) => e.state === "fixed").map((e) => e.fixed!.function);
     assert.deepEqual(fixed.sort(), ["exp", "sin", "x^2"]);
+    // the same by the run's id: the checkpoint found through the store's artifacts
+    const summary = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { spec: string };
+    assert.equal(summary.spec, "examples/hello-kan-symbolic.yaml");
+    const store = openStore(STORE);
+    const runId = store.listRuns().find((r) => r.command === "fit")!.id;
+    store.close();
+    const byRun = cli(["kan", "edges", runId, "--json"]);
+    assert.equal(byRun.status, 0, byRun.stderr);
+    assert.deepEqual(JSON.parse(byRun.stdout).edges, listing.edges);
   });
 
   it("kan edges ranks a trained spline edge's candidates (hello KAN before the symbolic phase)", () => {

@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { fitEdgeFunction, rankEdgeFits } from "../src/analysis/edge-fit.js";
-import { DEFAULT_EDGE_LIBRARY, edgeLibrary } from "../src/analysis/edge-library.js";
+import {
+  DEFAULT_EDGE_LIBRARY,
+  edgeFunctionOf,
+  EdgeLibraryError,
+} from "../src/analysis/edge-library.js";
 import { arrayFrom, keyFromSeed, startEngine, takeValues } from "../src/engine/index.js";
 import { compileProgram, ColumnEvaluator } from "../src/expr/evaluate.js";
+import { parseExpr } from "../src/expr/parse.js";
 import { printExpr } from "../src/expr/print.js";
+import { srEdgeFallback } from "../src/cli/kan-symbolic.js";
 import { formulaUnavailable, kanFormula } from "../src/nn/kan/formula.js";
 import type { KanLayer } from "../src/nn/kan/bspline.js";
 import { SYMBOLIC_AFFINE } from "../src/nn/kan/symbolic-edges.js";
@@ -91,8 +97,17 @@ describe("edge fit: c·f(a·x + b) + d", () => {
     assert.ok(Math.abs(ranked[0]!.score - (0.8 * 2 + 0.2 * Math.log2(1e-5))) < 1e-6);
   });
 
-  it("refuses an unknown library name, naming it", () => {
-    assert.throws(() => edgeLibrary(["sin", "sine"]), /unknown library function 'sine'/);
+  it("takes a library name, else an expression of x, else refuses the entry naming it", () => {
+    assert.equal(edgeFunctionOf("sin").complexity, 2);
+    const user = edgeFunctionOf("x*sigmoid(x)");
+    assert.equal(user.a, "free");
+    assert.equal(user.complexity, 4); // mul, x, sigmoid, x
+    assert.throws(
+      () => edgeFunctionOf("sine("),
+      (error: unknown) =>
+        error instanceof EdgeLibraryError &&
+        /'sine\(' is neither a library name .* nor an expression of x/.test(error.message),
+    );
   });
 });
 
@@ -192,6 +207,39 @@ describe("a KAN with fixed edges", () => {
     const model = new Model([{ type: "kan", units: 1 }] as LayerSpec[], [2], "float64");
     const state = model.init(keyFromSeed(1));
     assert.match(formulaUnavailable(model, state) ?? "", /edge 0→0 is still a spline/);
+  });
+
+  it("an edge no library function explains goes to the fallback and is fixed to its expression", () => {
+    const model = new Model([{ type: "kan", units: 1 }] as LayerSpec[], [1], "float64");
+    const state = model.init(keyFromSeed(4));
+    const x = arrayFrom(xs, [1000, 1], "float64");
+    const seen: number[] = [];
+    const fixed = fixSymbolicEdges(model, state, x, {
+      library: [DEFAULT_EDGE_LIBRARY.find((f) => f.name === "0")!],
+      r2Threshold: 0.5,
+      auto: true,
+      lock: [],
+      fit: { aRange: [-10, 10], bRange: [-10, 10], gridPoints: 11, simplicityWeight: 0.8 },
+      fallback: (samples) => {
+        seen.push(samples.x.length, samples.layer, samples.input, samples.unit);
+        return { expr: parseExpr("sin(3*x)"), r2: 0.75 };
+      },
+    });
+    x.dispose();
+    assert.deepEqual(seen, [1000, 0, 0, 0]);
+    assert.equal(fixed.fixed.length, 1);
+    assert.equal(fixed.fixed[0]!.source, "sr");
+    assert.equal((fixed.model.layers[0] as KanLayer).symbolic.edges[0]?.expr, "sin(3 * x)");
+  });
+
+  it("the CLI's fallback (nonlin's symbolic regression) recovers a cubic edge", () => {
+    const x = xs.filter((_, i) => i % 4 === 0);
+    const y = x.map((v) => 0.5 * v ** 3 - v);
+    const found = srEdgeFallback({ layer: 0, input: 0, unit: 0, x, y }, 20000);
+    assert.ok(found && found.r2 > 1 - 1e-9, `r2 ${found?.r2}`);
+    const program = compileProgram(found.expr, { input: 0 });
+    const values = new ColumnEvaluator([x]).run(program);
+    x.forEach((_, r) => assert.ok(Math.abs(values[r]! - y[r]!) < 1e-6));
   });
 
   it("a lock naming an edge that does not exist is refused, naming the lock and the edge", () => {

@@ -13,6 +13,7 @@
  */
 import { InputError } from "../base/errors.js";
 import type { Expr } from "../expr/ast.js";
+import { ExprSyntaxError } from "../expr/errors.js";
 import { parseExpr } from "../expr/parse.js";
 
 /** How the inner scale a is searched: free on a grid, fixed at 1, or tried at −1 and 1. */
@@ -83,25 +84,26 @@ export function userEdgeFunction(source: string): EdgeFunction {
   return { name: source, expr, complexity: nodeCount(expr), a: "free", b: true };
 }
 
-/** An unknown library name; the caller prefixes the field. */
+/** An entry that is neither a library name nor an expression; the caller prefixes the field. */
 export class EdgeLibraryError extends InputError {
   override name = "EdgeLibraryError";
 }
 
-/** A library by names of the default one plus user expressions; unknown names are refused. */
-export function edgeLibrary(
-  names?: readonly string[],
-  extra: readonly string[] = [],
-): EdgeFunction[] {
-  const base = names
-    ? names.map((name) => {
-        const found = DEFAULT_EDGE_LIBRARY.find((f) => f.name === name);
-        if (!found)
-          throw new EdgeLibraryError(
-            `unknown library function '${name}' (known: ${DEFAULT_EDGE_LIBRARY.map((f) => f.name).join(", ")})`,
-          );
-        return found;
-      })
-    : [...DEFAULT_EDGE_LIBRARY];
-  return [...base, ...extra.map(userEdgeFunction)];
+/** A function of `library` (default: the default library) by name, else an expression of x. */
+export function edgeFunctionOf(
+  entry: string,
+  library: readonly EdgeFunction[] = DEFAULT_EDGE_LIBRARY,
+): EdgeFunction {
+  const known =
+    library.find((f) => f.name === entry) ?? DEFAULT_EDGE_LIBRARY.find((f) => f.name === entry);
+  if (known) return known;
+  try {
+    return userEdgeFunction(entry);
+  } catch (error) {
+    if (error instanceof ExprSyntaxError)
+      throw new EdgeLibraryError(
+        `'${entry}' is neither a library name (${DEFAULT_EDGE_LIBRARY.map((f) => f.name).join(", ")}) nor an expression of x: ${error.message}`,
+      );
+    throw error;
+  }
 }

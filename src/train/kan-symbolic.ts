@@ -13,7 +13,11 @@ import { takeValues } from "../engine/ownership.js";
 import type { EdgeFit, EdgeFitOptions } from "../analysis/edge-fit.js";
 import { DEFAULT_EDGE_FIT, fitEdgeFunction, rankEdgeFits } from "../analysis/edge-fit.js";
 import type { EdgeFunction } from "../analysis/edge-library.js";
-import { DEFAULT_EDGE_LIBRARY, userEdgeFunction } from "../analysis/edge-library.js";
+import {
+  DEFAULT_EDGE_LIBRARY,
+  edgeFunctionOf,
+  EdgeLibraryError,
+} from "../analysis/edge-library.js";
 import type { Expr } from "../expr/ast.js";
 import { printExpr } from "../expr/print.js";
 import { KanLayer } from "../nn/kan/bspline.js";
@@ -184,12 +188,10 @@ function lockedFunction(
   library: readonly EdgeFunction[],
   where: string,
 ): EdgeFunction {
-  const known = [...library, ...DEFAULT_EDGE_LIBRARY].find((f) => f.name === name);
-  if (known) return known;
   try {
-    return userEdgeFunction(name);
+    return edgeFunctionOf(name, library);
   } catch (error) {
-    if (error instanceof InputError)
+    if (error instanceof EdgeLibraryError)
       throw new KanSymbolicError(`${where}.function: ${error.message}`);
     throw error;
   }

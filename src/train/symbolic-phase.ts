@@ -6,11 +6,14 @@
 import type { numpy as np } from "@jax-js/jax";
 import { InputError } from "../base/errors.js";
 import type { EdgeFunction } from "../analysis/edge-library.js";
-import { DEFAULT_EDGE_LIBRARY, userEdgeFunction } from "../analysis/edge-library.js";
+import {
+  DEFAULT_EDGE_LIBRARY,
+  edgeFunctionOf,
+  EdgeLibraryError,
+} from "../analysis/edge-library.js";
 import type { Task } from "../data/task.js";
 import type { Expr } from "../expr/ast.js";
 import { call, num } from "../expr/ast.js";
-import { ExprSyntaxError } from "../expr/errors.js";
 import { parseExpr } from "../expr/parse.js";
 import { KanLayer } from "../nn/kan/bspline.js";
 import type { FormulaInput } from "../nn/kan/formula.js";
@@ -26,15 +29,11 @@ import { fixSymbolicEdges, KanSymbolicError } from "./kan-symbolic.js";
 export function phaseLibrary(phase: SymbolicPhase, field: string): EdgeFunction[] {
   if (!phase.library) return [...DEFAULT_EDGE_LIBRARY];
   return phase.library.map((entry, k) => {
-    const known = DEFAULT_EDGE_LIBRARY.find((f) => f.name === entry);
-    if (known) return known;
     try {
-      return userEdgeFunction(entry);
+      return edgeFunctionOf(entry);
     } catch (error) {
-      if (error instanceof ExprSyntaxError)
-        throw new KanSymbolicError(
-          `${field}.library[${k}]: '${entry}' is neither a library name (${DEFAULT_EDGE_LIBRARY.map((f) => f.name).join(", ")}) nor an expression: ${error.message}`,
-        );
+      if (error instanceof EdgeLibraryError)
+        throw new KanSymbolicError(`${field}.library[${k}]: ${error.message}`);
       throw error;
     }
   });
