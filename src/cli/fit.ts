@@ -185,6 +185,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
         `${error.message}; ${checkpointed > 0 ? `${outDir} keeps the checkpoint after phase ${checkpointed}` : `no checkpoint was written to ${outDir}`}`,
       );
     };
+    const hasSymbolicPhase = config.phases.some((phase) => phase.kind === "symbolic");
     const { results, formula } = await runFit(
       engine.torch ? processTorchEngine() : jaxEngine,
       config,
@@ -239,6 +240,10 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       dtype: config.model.dtype,
       phases: results,
       ...("formula" in formula ? { formula } : {}),
+      // a fit with a symbolic phase says why it has no formula (an edge left a spline, …)
+      ...(!("formula" in formula) && hasSymbolicPhase
+        ? { formulaUnavailable: formula.unavailable }
+        : {}),
     };
     if ("formula" in formula) {
       // the formula is part of the run's record, as an event the store keeps with the run
@@ -260,7 +265,8 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     output.result({ run: runId, ...summary }, () => {
       const last = results[results.length - 1];
       const done = last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
-      return "formula" in formula ? `${done}\n${describeFormula(formula)}` : done;
+      if ("formula" in formula) return `${done}\n${describeFormula(formula)}`;
+      return hasSymbolicPhase ? `${done}\nno formula: ${formula.unavailable}` : done;
     });
   }
 }

@@ -5,6 +5,8 @@
  */
 import { ColumnEvaluator, compileProgram } from "../expr/evaluate.js";
 import { parseExpr } from "../expr/parse.js";
+import { InputError } from "../base/errors.js";
+import type { SrDataset } from "../search/sr/index.js";
 import { makeDataset, symbolicRegression } from "../search/sr/index.js";
 import type { KanFormulaResult } from "../train/kan-formula.js";
 import type { PhaseResult } from "../train/run-fit.js";
@@ -32,7 +34,14 @@ function variableToInput(expr: Expr, name: string): Expr {
 
 /** nonlin's symbolic regression on one edge's samples (seed 0); R² on all of them. */
 export const srEdgeFallback: BudgetedEdgeFallback = (samples, budget) => {
-  const dataset = makeDataset([EDGE_VARIABLE], [samples.x], "edge", samples.y);
+  let dataset: SrDataset;
+  try {
+    dataset = makeDataset([EDGE_VARIABLE], [samples.x], "edge", samples.y);
+  } catch (error) {
+    // samples symbolic regression refuses (too few rows, a target too large): the edge stays a spline
+    if (error instanceof InputError) return undefined;
+    throw error;
+  }
   const result = symbolicRegression(dataset, { budget, seed: 0 });
   const expr = variableToInput(parseExpr(result.best.expression), EDGE_VARIABLE);
   const program = compileProgram(expr, { input: 0 });
