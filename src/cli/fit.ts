@@ -12,7 +12,11 @@ import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
 import type { CheckpointSpec } from "../train/checkpoint.js";
-import { decodeWeights, encodeHostWeights } from "../train/checkpoint.js";
+import {
+  checkpointTaskFields,
+  decodeWeights,
+  encodeHostWeights,
+} from "../train/checkpoint.js";
 import { readHostState } from "../train/host-state.js";
 import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
@@ -218,6 +222,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
             layers: [...model.specs],
             phasesDone: result.phase + 1,
             configHash,
+            ...checkpointTaskFields(task),
           };
           writeAtomically(
             join(outDir, "checkpoint.json"),

@@ -59,7 +59,7 @@ export interface FitHooks {
 }
 
 /** The split as model rows: classification targets become one-hot rows. */
-export function rowsOf(task: Task, split: TaskSplit): Rows {
+export function rowsOf(task: Pick<Task, "kind" | "classes">, split: TaskSplit): Rows {
   if (task.kind === "regression") return { x: split.x, y: split.y, rows: split.rows };
   const classes = task.classes ?? 2;
   const y = new Float64Array(split.rows * classes);
@@ -92,7 +92,7 @@ export async function metricsOf(
 
 /** Loss and RMSE (regression) or accuracy (classification) of predictions on a split. */
 export function metricsFromPredictions(
-  task: Task,
+  task: Pick<Task, "kind" | "classes">,
   split: TaskSplit,
   prediction: Float64Array,
 ): SplitMetrics {
