@@ -71,7 +71,9 @@ export function loadCheckpoint(subject: string, store: string | undefined): Load
   } else ({ dir, runId } = runCheckpointDir(subject, store ?? defaultStorePath()));
   const specPath = join(dir, "checkpoint.json");
   if (!existsSync(specPath))
-    throw new UsageError(`${dir}: no checkpoint.json here ('nonlin fit SPEC --out DIR' writes one)`);
+    throw new UsageError(
+      `${dir}: no checkpoint.json here ('nonlin fit SPEC --out DIR' writes one)`,
+    );
   const spec = readJson(specPath) as CheckpointSpec;
   if (spec?.format !== "nonlin-checkpoint-1" || !Array.isArray(spec.layers))
     throw new UsageError(`${specPath}: not a nonlin checkpoint (format nonlin-checkpoint-1)`);

@@ -12,11 +12,7 @@ import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
 import type { CheckpointSpec } from "../train/checkpoint.js";
-import {
-  checkpointTaskFields,
-  decodeWeights,
-  encodeHostWeights,
-} from "../train/checkpoint.js";
+import { checkpointTaskFields, decodeWeights, encodeHostWeights } from "../train/checkpoint.js";
 import { readHostState } from "../train/host-state.js";
 import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";

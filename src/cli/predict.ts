@@ -45,7 +45,11 @@ async function predictFile(
   await startEngine("wasm");
   const state = stateFromHost(loaded.state, spec.dtype);
   try {
-    return { loaded, read, predictions: await predictRows(spec, spec.task, state, read.x, read.rows) };
+    return {
+      loaded,
+      read,
+      predictions: await predictRows(spec, spec.task, state, read.x, read.rows),
+    };
   } finally {
     disposeState(state);
   }

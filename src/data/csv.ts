@@ -198,7 +198,12 @@ function columnIndices(
 /** How other tools write infinities (numpy, R, spreadsheets): refused like 1e999. */
 const INFINITY = /^[+-]?(?:inf|infinity)$/i;
 
-export function numberAt(record: CsvRecord, index: number, columns: readonly string[], source: string) {
+export function numberAt(
+  record: CsvRecord,
+  index: number,
+  columns: readonly string[],
+  source: string,
+) {
   const cell = (record.fields[index] as string).trim();
   const value = Number(cell);
   if (NUMBER.test(cell) && Number.isFinite(value)) return value;
