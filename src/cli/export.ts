@@ -135,10 +135,10 @@ async function exportCommand(subject: string, options: ExportOptions): Promise<v
     throw new UsageError(
       "--to jax: whole-model JAX export is not built; --to torch or --to onnx export the model, and 'nonlin act export NAME --to jax' each activation",
     );
+  const modelToOnnx = target === "onnx" ? await onnxExporter() : undefined;
   const loaded = loadCheckpoint(subject, options.store);
   let files: string[];
-  if (target === "onnx") {
-    const modelToOnnx = await onnxExporter();
+  if (modelToOnnx) {
     const bytes = modelToOnnx(loaded.spec, loaded.state);
     mkdirSync(options.out, { recursive: true });
     writeAtomically(join(options.out, "model.onnx"), bytes);
