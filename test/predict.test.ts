@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -285,6 +285,17 @@ phases: [{ kind: gradient, epochs: 30, batch_size: 16 }]
       refused(
         ["predict", id, "test/fixtures/data/iris.csv"],
         /is a bench run: its trials keep no weights/,
+      );
+    });
+    it("a checkpoint written before checkpoints kept their task", () => {
+      const old = join(dir, "old-checkpoint");
+      cpSync(irisOut, old, { recursive: true });
+      const spec = JSON.parse(readFileSync(join(old, "checkpoint.json"), "utf8")) as CheckpointSpec;
+      delete spec.task;
+      writeFileSync(join(old, "checkpoint.json"), JSON.stringify(spec));
+      refused(
+        ["predict", old, "test/fixtures/data/iris.csv"],
+        /does not record its task's columns and scaling \(it was written by an older nonlin\)/,
       );
     });
     it("a fit run without --out", () => {
