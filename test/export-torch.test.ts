@@ -12,9 +12,16 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { exportTorch } from "../src/cli/export.js";
+import { arrayFrom, startEngine, takeValues } from "../src/engine/index.js";
+import { Model } from "../src/nn/model.js";
 import { csvText } from "../src/store/csv.js";
 import type { CheckpointSpec } from "../src/train/checkpoint.js";
 import { decodeHostWeights } from "../src/train/checkpoint.js";
+import { stateFromHost } from "../src/train/host-state.js";
+import { initialState } from "../src/train/jax-engine.js";
+import { LAYER_DEFINITIONS } from "../src/nn/registry.js";
+import { LAYER_CASES } from "./support/layer-cases.js";
 
 const PYTHON = "/usr/bin/python3";
 const dir = mkdtempSync(join(tmpdir(), "nonlin-export-"));
@@ -233,6 +240,84 @@ print(json.dumps({k: {"shape": list(v.shape), "values": v.flatten().tolist()} fo
       }
       assert.ok(`layers.${layer}.bias` in state, "bias under PyTorch's name");
     }
+  });
+
+  it("every layer type exports: one-layer float64 models give the engine's outputs in PyTorch", async (t) => {
+    await startEngine("wasm");
+    assert.deepEqual(
+      LAYER_DEFINITIONS.map((d) => d.type).filter((type) => !LAYER_CASES[type]),
+      [],
+    );
+    const rows = 5;
+    const expected: Record<string, { outputs: number[]; exact: boolean }> = {};
+    const inputs: Record<string, { folder: string; x: number[]; shape: number[] }> = {};
+    for (const [type, { spec, inputShape, exact }] of Object.entries(LAYER_CASES)) {
+      const layers = [spec];
+      const state = initialState(layers, inputShape, "float64", 11);
+      // every learnable array moved off its initial value (zeros and ones hide a transposition)
+      state.forEach((layer) =>
+        Object.values(layer.params).forEach((array) =>
+          array.values.forEach((v, i) => (array.values[i] = v + 0.1 * wave(i + 31))),
+        ),
+      );
+      const width = inputShape.reduce((p, n) => p * n, 1);
+      const x = Array.from({ length: rows * width }, (_, i) => 1.5 * wave(i + 7 * width));
+      const model = new Model(layers, inputShape, "float64");
+      const y = takeValues(
+        model.apply(
+          stateFromHost(state, "float64"),
+          arrayFrom(Float64Array.from(x), [rows, ...inputShape], "float64"),
+        ),
+      );
+      const folder = join(dir, `type-${type}`);
+      const spec64: CheckpointSpec = {
+        format: "nonlin-checkpoint-1",
+        dtype: "float64",
+        inputShape,
+        layers,
+        phasesDone: 0,
+        configHash: "",
+      };
+      exportTorch({ dir: folder, spec: spec64, state }, folder);
+      expected[type] = { outputs: [...y], exact };
+      inputs[type] = { folder, x, shape: [rows, ...inputShape] };
+    }
+    const inputFile = join(dir, "every-type.json");
+    writeFileSync(inputFile, JSON.stringify(inputs));
+    const script = `import json, sys, importlib
+import torch
+cases = json.load(open(sys.argv[1]))
+out = {}
+for name, case in cases.items():
+    sys.path.insert(0, case["folder"])
+    for module in [m for m in sys.modules if m == "model" or m.startswith("nonlin_torch")]:
+        del sys.modules[module]
+    model = importlib.import_module("model")
+    net = model.load()
+    with torch.no_grad():
+        y = net(torch.tensor(case["x"], dtype=torch.float64).reshape(case["shape"]))
+    out[name] = y.flatten().tolist()
+    sys.path.remove(case["folder"])
+print(json.dumps(out))`;
+    const run = spawnSync(PYTHON, ["-c", script, inputFile], {
+      encoding: "utf8",
+      cwd: tmpdir(),
+      env: { ...process.env, OPENBLAS_NUM_THREADS: "1" },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const got = JSON.parse(run.stdout) as Record<string, number[]>;
+    const failures: string[] = [];
+    for (const [type, { outputs, exact }] of Object.entries(expected)) {
+      const bound = exact ? 1e-9 : 2e-5;
+      const actual = got[type]!;
+      let worst = actual.length === outputs.length ? 0 : Infinity;
+      outputs.forEach((e, i) => {
+        worst = Math.max(worst, Math.abs(actual[i]! - e) / Math.max(1, Math.abs(e)));
+      });
+      if (!(worst <= bound)) failures.push(`${type}: ${worst} > ${bound}`);
+      else t.diagnostic(`${type}: ${worst.toExponential(1)}`);
+    }
+    assert.deepEqual(failures, []);
   });
 
   describe("bad input: exit 2, nothing written", () => {

@@ -19,6 +19,7 @@ import torch
 
 from .errors import InputError
 from .expression import Literals
+from .layers.base import attribute_name
 from .model import Model, input_shape_of, torch_dtype
 
 SAFETENSORS_DTYPES: Dict[str, Any] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
@@ -60,7 +61,9 @@ class ExportedModel(Model):
             raise InputError(f"spec.json: stateDict.layouts has {len(layouts)} entries for {len(self.layers)} layers")
         for layer, arrays in zip(self.layers, layouts):
             for name, layout in arrays.items():
-                layer.store_as(name, layout["key"], layout["permutation"])
+                key, permutation = layout["key"], list(layout["permutation"])
+                if key != attribute_name(name) or permutation != sorted(permutation):
+                    layer.store_as(name, key, permutation)
         # the scaling is float64, as nonlin applies it before rounding the inputs to the model's dtype
         for prefix, scaling in (("input", spec.get("inputScaling")), ("target", spec.get("targetScaling"))):
             self.register_buffer(f"{prefix}_shift", None if scaling is None else torch.tensor(scaling["shift"], dtype=torch.float64))

@@ -75,7 +75,7 @@ function parseTarget(text: string): ModelExportTarget {
 }
 
 /** Writes the torch folder; returns the files written. */
-function exportTorch(loaded: LoadedCheckpoint, out: string): string[] {
+export function exportTorch(loaded: LoadedCheckpoint, out: string): string[] {
   const { spec, state } = loaded;
   const types = spec.layers.map((layer) => layer.type);
   const layouts = torchLayouts(types, state);
@@ -91,7 +91,7 @@ function exportTorch(loaded: LoadedCheckpoint, out: string): string[] {
     ...(spec.task ? { task: spec.task } : {}),
   };
   const weights = encodeSafetensors(
-    torchStateDict(state, layouts, spec.dtype, {
+    torchStateDict(types, state, layouts, spec.dtype, {
       input: spec.inputScaling,
       target: spec.targetScaling,
     }),

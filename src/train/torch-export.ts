@@ -33,6 +33,13 @@ const TORCH_LAYOUTS: Readonly<Record<string, Readonly<Record<string, TorchArrayL
   },
 };
 
+/** Layers whose arrays live in a submodule of the torch layer (conv_kan's inner layer). */
+const SUBMODULE: Readonly<Record<string, string>> = { conv_kan: "inner." };
+
+/** The state_dict name of a layer's array. */
+export const stateDictKey = (type: string, layer: number, key: string): string =>
+  `layers.${layer}.${SUBMODULE[type] ?? ""}${key}`;
+
 /** Per layer, the layout of every array it has (torch refuses '.' in names: `act.a` → `act__a`). */
 export function torchLayouts(
   types: readonly string[],
@@ -73,10 +80,11 @@ export function permuteAxes(array: HostArray, permutation: readonly number[]): H
 }
 
 /**
- * The state_dict tensors: `layers.<i>.<key>` in the checkpoint's dtype, and the task's scaling as
+ * The state_dict tensors: `layers.<i>.<key>` (stateDictKey) in the checkpoint's dtype, and the task's scaling as
  * float64 buffers `input_shift`, `input_scale` (`target_…` for scaled regression targets).
  */
 export function torchStateDict(
+  types: readonly string[],
   state: HostState,
   layouts: readonly Record<string, TorchArrayLayout>[],
   dtype: FloatDType,
@@ -95,7 +103,7 @@ export function torchStateDict(
     for (const [name, array] of Object.entries({ ...layer.params, ...layer.buffers })) {
       const layout = layouts[i]![name]!;
       const { shape, values } = permuteAxes(array, layout.permutation);
-      tensors[`layers.${i}.${layout.key}`] =
+      tensors[stateDictKey(types[i] as string, i, layout.key)] =
         dtype === "float64"
           ? { dtype: "F64", shape, data: values }
           : { dtype: "F32", shape, data: Float32Array.from(values) };
