@@ -40,7 +40,7 @@ function runCheckpointDir(subject: string, storePath: string): { dir: string; ru
     const last = saved[saved.length - 1];
     if (!last)
       throw new UsageError(
-        `run ${run.id} kept no checkpoint (it ran without --out, or failed before its first phase ended); 'nonlin fit SPEC --out DIR' keeps one`,
+        `run ${run.id} kept no checkpoint (it ran without --out, or did not finish); 'nonlin fit SPEC --out DIR' keeps one`,
       );
     if (!existsSync(last.path))
       throw new UsageError(`run ${run.id}: its checkpoint ${last.path} is no longer there`);

@@ -2,9 +2,10 @@
  * `nonlin predict RUN|CHECKPOINT DATA.csv` and `nonlin evaluate RUN|CHECKPOINT DATA.csv`: a
  * trained model on new rows, read and scaled as its task's were (docs/predict-export.md).
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
+import { readTextFile } from "../data/node/load-task.js";
 import { readRowsFile } from "../data/rows-file.js";
 import type { RowsRead } from "../data/rows-file.js";
 import { DataError } from "../data/task.js";
@@ -29,7 +30,7 @@ interface PredictOptions {
 function readData(path: string): string {
   if (!existsSync(path)) throw new DataError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new DataError(`${path}: a folder, not a CSV file`);
-  return readFileSync(path, "utf8");
+  return readTextFile(path); // gunzips .gz, as a task's own file
 }
 
 /** The checkpoint, the rows of the file and the model's predictions on them. */
