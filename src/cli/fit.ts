@@ -248,7 +248,10 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     }
     output.result({ run: runId, ...summary }, () => {
       const last = results[results.length - 1];
-      return last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+      if (!last) return "done: nothing left to run";
+      return last.test
+        ? `done: test ${formatMetrics(last.test)}`
+        : `done: train ${formatMetrics(last.train)} (no test rows)`;
     });
   }
 }
