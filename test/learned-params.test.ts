@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import type { BenchResults, TrialResult } from "../src/bench/results.js";
+import { openStore } from "../src/store/index.js";
+import type { LearnedActivationParam } from "../src/train/learned-activations.js";
+import { decodeSafetensors } from "../src/train/safetensors.js";
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+const nonlin = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    encoding: "utf8",
+  });
+
+describe("nonlin fit: learned activation parameters", { timeout: 120_000 }, () => {
+  it("prints and gives in --json the values the checkpoint holds", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-learned-fit-"));
+    const spec = join(dir, "fit.json");
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        task: { type: "formula", formula: "sin(x1) * x2", train: 200, val: 50, test: 100, seed: 0 },
+        model: {
+          dtype: "float32",
+          seed: 3,
+          layers: [
+            { type: "dense", units: 8, activation: "x * sigmoid(beta * x) where beta = 1.5" },
+            { type: "dense", units: 4, activation: "a * x where a = 1 per_channel" },
+            { type: "dense", units: 1 },
+          ],
+        },
+        phases: [{ kind: "gradient", epochs: 4, batch_size: 50 }],
+      }),
+    );
+    const out = join(dir, "out");
+    const run = nonlin("fit", spec, "--store", join(dir, "runs.db"), "--out", out, "--json");
+    assert.equal(run.status, 0, run.stderr);
+    const { learned } = JSON.parse(run.stdout) as { learned: LearnedActivationParam[] };
+    const { tensors } = decodeSafetensors(readFileSync(join(out, "weights.safetensors")));
+    const beta = tensors["layers.0.params.act.beta"]!;
+    const slopes = tensors["layers.1.params.act.a"]!;
+    assert.deepEqual(
+      learned.map((p) => [p.name, p.sharing, p.initial]),
+      [
+        ["layers[0].act.beta", "scalar", 1.5],
+        ["layers[1].act.a", "per_channel", 1],
+      ],
+    );
+    const [b, a] = learned as [LearnedActivationParam, LearnedActivationParam];
+    assert.deepEqual(b.values, [beta.data[0]]);
+    assert.equal(b.mean, beta.data[0]);
+    assert.notEqual(b.mean, 1.5, "β moved in training");
+    assert.deepEqual(a.values, Array.from(slopes.data));
+    assert.deepEqual(a.shape, [4]);
+    const slopeValues = Array.from(slopes.data);
+    assert.equal(a.min, Math.min(...slopeValues));
+    assert.equal(a.max, Math.max(...slopeValues));
+    assert.ok(Math.abs(a.mean - slopeValues.reduce((s, v) => s + v, 0) / 4) < 1e-15);
+    // the human lines (stderr under --json) show the same numbers
+    assert.ok(
+      run.stderr.includes(
+        `layers[0].act.beta (dense activation, scalar): 1.50000 → ${beta.data[0]!.toPrecision(6)}`,
+      ),
+      run.stderr,
+    );
+    assert.match(
+      run.stderr,
+      /layers\[1\]\.act\.a \(dense activation, per_channel \[4\]\): 1\.00000 → mean /,
+    );
+    // results.json of --out carries them too
+    const saved = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as {
+      learned: LearnedActivationParam[];
+    };
+    assert.deepEqual(saved.learned, learned);
+  });
+});
+
+describe("nonlin bench: learned activation parameters", { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "nonlin-learned-bench-"));
+  const store = join(dir, "runs.db");
+  const out = join(dir, "out");
+  let run: string;
+  let results: BenchResults;
+
+  before(() => {
+    const config = join(dir, "bench.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        name: "learned",
+        tasks: ["toy/xy"],
+        candidates: [
+          { activation: "swish" },
+          { activation: "relu" },
+          { activation: "x * sigmoid(beta * x) where beta = 1.5 per_channel" },
+        ],
+        seeds: 2,
+        rows: { train: 60, val: 20, test: 20 },
+        training: { epochs: 3, batch_size: 20 },
+        network: { width: 4 },
+        fairness: { mode: "none" },
+      }),
+    );
+    const bench = nonlin(
+      "bench",
+      config,
+      "--workers",
+      "1",
+      "--store",
+      store,
+      "--out",
+      out,
+      "--json",
+    );
+    assert.equal(bench.status, 0, bench.stderr);
+    run = (JSON.parse(bench.stdout) as { run: string }).run;
+    results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as BenchResults;
+  });
+
+  it("stores each trial's learned values and summarises them as mean ± sd over seeds", () => {
+    const opened = openStore(store);
+    let stored: TrialResult[];
+    try {
+      stored = [...opened.finishedTrials(run).values()];
+    } finally {
+      opened.close();
+    }
+    assert.equal(stored.length, 6);
+    const learnedOf = (candidate: string): LearnedActivationParam[] =>
+      stored
+        .filter((t) => t.candidate === candidate)
+        .sort((a, b) => a.seedIndex - b.seedIndex)
+        .flatMap((t) => t.learned ?? []);
+    assert.equal(learnedOf("relu").length, 0);
+    for (const candidate of ["swish", "x * sigmoid(beta * x) where beta = 1.5 per_channel"]) {
+      const perSeed = learnedOf(candidate);
+      assert.equal(perSeed.length, 2, candidate);
+      assert.ok(perSeed.every((p) => p.name === "layers[0].act.beta"));
+      // per channel: a trial's value is the mean of its channels
+      for (const p of perSeed)
+        assert.ok(Math.abs(p.mean - p.values.reduce((s, v) => s + v, 0) / p.values.length) < 1e-12);
+      const [x1, x2] = perSeed.map((p) => p.mean) as [number, number];
+      const mean = (x1 + x2) / 2;
+      const sd = Math.abs(x1 - x2) / Math.SQRT2; // sample sd of two values
+      const summary = results.summaries.find((s) => s.candidate === candidate)!;
+      assert.equal(summary.learned?.length, 1);
+      const [learned] = summary.learned!;
+      assert.equal(learned!.n, 2);
+      assert.ok(Math.abs(learned!.mean - mean) < 1e-12, `${learned!.mean} vs ${mean}`);
+      assert.ok(Math.abs(learned!.sd - sd) < 1e-12, `${learned!.sd} vs ${sd}`);
+      assert.equal(learned!.min, Math.min(...perSeed.flatMap((p) => p.values)));
+      assert.equal(learned!.max, Math.max(...perSeed.flatMap((p) => p.values)));
+      assert.ok(sd > 0, "the two seeds learned different values");
+      // results.json's trials are the store's
+      const written = results.trials
+        .filter((t) => t.candidate === candidate)
+        .sort((a, b) => a.seedIndex - b.seedIndex)
+        .flatMap((t) => t.learned ?? []);
+      assert.deepEqual(written, perSeed);
+    }
+    assert.equal(results.summaries.find((s) => s.candidate === "relu")!.learned, undefined);
+    assert.deepEqual(
+      results.summaries.find((s) => s.candidate === "swish")!.learned!.map((p) => p.initial),
+      [1],
+    );
+  });
+
+  it("report.md and report.html show the table and the same learned-shape plots", () => {
+    const markdown = readFileSync(join(out, "report.md"), "utf8");
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    const swish = results.summaries.find((s) => s.candidate === "swish")!.learned![0]!;
+    const fmt = (v: number) => v.toPrecision(4);
+    assert.ok(
+      markdown.includes(
+        `| toy/xy | swish | layers[0].act.beta | scalar | 1.000 | ${fmt(swish.mean)} ± ${fmt(swish.sd)} |`,
+      ),
+      markdown,
+    );
+    const images = [...markdown.matchAll(/!\[[^\]]*\]\(data:image\/svg\+xml;base64,([^)]+)\)/g)];
+    assert.equal(images.length, 2, "one plot per candidate with a learned parameter");
+    const svgs = images.map(([, data]) => Buffer.from(data!, "base64").toString("utf8"));
+    const section = html.slice(html.indexOf('<section id="learned">'));
+    for (const svg of svgs) assert.ok(section.includes(svg), "the HTML page has the same plot");
+    // initial (dashed) and the learned line: two curves, the legend names the learned β
+    assert.equal(svgs[0]!.match(/<polyline\b/g)?.length, 2);
+    assert.ok(svgs[0]!.includes(`learned layers[0]: beta = ${swish.mean.toPrecision(4)}`));
+    assert.ok(svgs[0]!.includes("initial: beta = 1.000"));
+  });
+
+  it("renders the learned section in headless Chromium", () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `headless Chromium is required for this test but ${CHROMIUM} does not exist: ` +
+        `install the Debian package 'chromium' (CI does) or set CHROMIUM to its path`,
+    );
+    const dom = execFileSync(
+      CHROMIUM,
+      [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        `--user-data-dir=${join(dir, "profile")}`,
+        "--dump-dom",
+        `file://${join(out, "report.html")}`,
+      ],
+      { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "ignore"] },
+    );
+    const section = /<section id="learned">([\s\S]*?)<\/section>/.exec(dom)?.[1] ?? "";
+    assert.equal(section.match(/<svg\b/g)?.length, 2);
+    assert.equal(section.match(/<table[^>]*data-sortable="ready"/g)?.length, 1);
+    assert.equal(section.match(/<tr\b/g)?.length, 1 + 2);
+  });
+});
