@@ -215,3 +215,76 @@ describe("nonlin bench: learned activation parameters", { timeout: 180_000 }, ()
     assert.equal(section.match(/<tr\b/g)?.length, 1 + 2);
   });
 });
+
+describe("learned activation parameters: jax and torch agree", { timeout: 300_000 }, () => {
+  // 1e-6 relative: the engines' float64 bound where transcendental functions are involved
+  // (jax-js's float64 sigmoid and exp are accurate to about 1e-7; test/torch-parity.test.ts)
+  it("a learnable Swish β and a per-channel CRReLU ε per trial, and their summaries, to 1e-6", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-learned-engines-"));
+    const config = join(dir, "bench.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        name: "learned-engines",
+        tasks: ["toy/xy"],
+        candidates: [
+          { activation: "swish" },
+          { activation: "relu(x) + eps * x * exp(-x^2 / 2) where eps = 0.3 per_channel" },
+        ],
+        seeds: 2,
+        dtype: "float64",
+        rows: { train: 60, val: 20, test: 20 },
+        training: { epochs: 3, batch_size: 20 },
+        network: { width: 4 },
+        fairness: { mode: "none" },
+      }),
+    );
+    const [jax, torch] = ["jax", "torch"].map((engine) => {
+      const out = join(dir, engine);
+      const bench = nonlin(
+        "bench",
+        config,
+        "--engine",
+        engine,
+        "--workers",
+        "1",
+        "--store",
+        join(dir, "runs.db"),
+        "--out",
+        out,
+      );
+      assert.equal(bench.status, 0, bench.stderr);
+      return JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as BenchResults;
+    }) as [BenchResults, BenchResults];
+    assert.equal(torch.machine.engine, "torch");
+    const key = (t: TrialResult) => `${t.candidate}#${t.seedIndex}`;
+    const torchTrials = new Map(torch.trials.map((t) => [key(t), t]));
+    let largest = 0;
+    const close = (a: number, b: number, what: string) => {
+      largest = Math.max(largest, Math.abs(a - b));
+      assert.ok(
+        Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a)),
+        `${what}: jax ${a}, torch ${b}`,
+      );
+    };
+    for (const trial of jax.trials) {
+      const other = torchTrials.get(key(trial))!;
+      const [mine, theirs] = [trial.learned!, other.learned!];
+      assert.equal(mine.length, 1, key(trial));
+      assert.deepEqual(
+        theirs.map((p) => [p.name, p.shape]),
+        mine.map((p) => [p.name, p.shape]),
+      );
+      assert.notEqual(mine[0]!.mean, mine[0]!.initial, `${key(trial)}: the parameter moved`);
+      mine[0]!.values.forEach((v, i) => close(v, theirs[0]!.values[i]!, `${key(trial)}[${i}]`));
+    }
+    for (const summary of jax.summaries) {
+      const other = torch.summaries.find((s) => s.candidate === summary.candidate)!;
+      close(summary.learned![0]!.mean, other.learned![0]!.mean, `${summary.candidate} mean`);
+      close(summary.learned![0]!.sd, other.learned![0]!.sd, `${summary.candidate} sd`);
+    }
+    t.diagnostic(
+      `largest |jax − torch| of a learned value or statistic: ${largest.toExponential(2)}`,
+    );
+  });
+});
