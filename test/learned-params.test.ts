@@ -4,7 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { summarizeLearned } from "../src/bench/learned-summary.js";
 import type { BenchResults, TrialResult } from "../src/bench/results.js";
+import { learnedShapes } from "../src/report/bench-learned.js";
+import { learnedShapeSvg } from "../src/report/learned-shape.js";
 import { openStore } from "../src/store/index.js";
 import type { LearnedActivationParam } from "../src/train/learned-activations.js";
 import { decodeSafetensors } from "../src/train/safetensors.js";
@@ -286,5 +289,59 @@ describe("learned activation parameters: jax and torch agree", { timeout: 300_00
     t.diagnostic(
       `largest |jax − torch| of a learned value or statistic: ${largest.toExponential(2)}`,
     );
+  });
+});
+
+describe("learned parameters over seeds (hand-built trials)", () => {
+  const param = (name: string, values: number[], parameter = "beta"): LearnedActivationParam => ({
+    name,
+    layer: Number(/^layers\[(\d+)\]/.exec(name)![1]),
+    layerType: "kan_af",
+    field: "function",
+    activation: "x * sigmoid(beta * x) where beta = 1",
+    parameter,
+    sharing: values.length === 1 ? "scalar" : "per_channel",
+    initial: 1,
+    shape: values.length === 1 ? [] : [values.length],
+    mean: values.reduce((s, v) => s + v, 0) / values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    values,
+  });
+  const trial = (seedIndex: number, learned: LearnedActivationParam[]) =>
+    ({ task: "t", candidate: "c", seedIndex, learned }) as unknown as TrialResult;
+
+  it("leaves a diverged seed's non-finite value out of mean ± sd, and n says so", () => {
+    const summary = summarizeLearned([
+      trial(0, [param("layers[0].basis_act.beta", [1, 3])]),
+      trial(1, [param("layers[0].basis_act.beta", [NaN, 1])]),
+      trial(2, [param("layers[0].basis_act.beta", [4, 6])]),
+    ])!;
+    assert.equal(summary.length, 1);
+    const [s] = summary as [NonNullable<ReturnType<typeof summarizeLearned>>[0]];
+    assert.deepEqual([s.n, s.mean], [2, 3.5]);
+    assert.ok(Math.abs(s.sd - Math.SQRT2 * 1.5) < 1e-15, `sd ${s.sd}`);
+    assert.deepEqual([s.min, s.max], [1, 6]);
+    assert.equal(summarizeLearned([trial(0, [])]), undefined);
+  });
+
+  it("draws kan_af's basis and head copies as two lines of one activation", () => {
+    const learned = summarizeLearned([
+      trial(0, [param("layers[2].basis_act.beta", [0.5]), param("layers[2].head_act.beta", [2])]),
+    ]);
+    const results = {
+      summaries: [{ task: "t", candidate: "c", learned }],
+    } as unknown as BenchResults;
+    const [shape, ...others] = learnedShapes(results);
+    assert.equal(others.length, 0);
+    assert.deepEqual(shape!.lines, [
+      { label: "layers[2].basis", values: { beta: 0.5 } },
+      { label: "layers[2].head", values: { beta: 2 } },
+    ]);
+    // the plot: the initial line and one per copy, each at its own β
+    const svg = learnedShapeSvg(shape!);
+    assert.equal(svg.match(/<polyline\b/g)?.length, 3);
+    assert.ok(svg.includes("learned layers[2].basis: beta = 0.5000"));
+    assert.ok(svg.includes("learned layers[2].head: beta = 2.000"));
   });
 });
