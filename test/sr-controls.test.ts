@@ -326,7 +326,23 @@ describe("sr rounds constants where the validation loss allows", () => {
 
 // ---- noisy data -----------------------------------------------------------------------------
 
-describe("sr on noisy data (σ = 0.05)", { timeout: 120_000 }, () => {
+describe("sr on noisy data (Gaussian noise, σ = 0.05 · std(y))", { timeout: 120_000 }, () => {
+  /** y plus noise of 0.05 times its own standard deviation, and the R² that noise allows. */
+  function noisy(clean: ArrayLike<number>, seed: number) {
+    const n = clean.length;
+    const values = Array.from(clean);
+    const mean = values.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+    const rng = new Rng(seed);
+    const sigma = 0.05 * sd;
+    // R² of the true formula: 1 − σ² / (var(clean) + σ²)
+    return {
+      y: Float64Array.from(values, (v) => v + sigma * rng.normal()),
+      ceiling: 1 - sigma ** 2 / (sd ** 2 + sigma ** 2),
+    };
+  }
+  const canonical = (text: string) => printExpr(simplify(parseExpr(text)));
+
   it("recovers I.18.12, tau = r·F·sin(theta), as F * r * sin(theta) with R² at the noise ceiling", () => {
     const target = FEYNMAN_TARGETS.find((t) => t.name === "feynman/I.18.12");
     assert.ok(target);
@@ -337,23 +353,43 @@ describe("sr on noisy data (σ = 0.05)", { timeout: 120_000 }, () => {
     const columns = names.map((_, j) =>
       Float64Array.from({ length: rows }, (_, r) => task.train.x[r * d + j] as number),
     );
-    const noise = new Rng(17);
-    const sigma = 0.05;
-    const y = Float64Array.from(task.train.y, (v) => v + sigma * noise.normal());
+    const { y, ceiling } = noisy(task.train.y, 17);
     const result = symbolicRegression(makeDataset(names, columns, "tau", y), {
       budget: 40_000,
       seed: 0,
     });
     const best = result.best;
     assert.equal(
-      printExpr(simplify(parseExpr(best.expression))),
-      printExpr(simplify(parseExpr("r * F * sin(theta)"))),
+      canonical(best.expression),
+      canonical("r * F * sin(theta)"),
       `best: ${best.expression}`,
     );
-    // the noise ceiling: 1 − σ² / var(y); the validation split's R² within sampling error of it
-    const mean = y.reduce((a, b) => a + b, 0) / rows;
-    const variance = y.reduce((a, b) => a + (b - mean) ** 2, 0) / rows;
-    const ceiling = 1 - sigma ** 2 / variance;
+    // the validation split's R² within sampling error (75 rows) of the ceiling
+    assert.ok(
+      Math.abs(best.r2 - ceiling) < 0.5 * (1 - ceiling),
+      `R² ${best.r2}, ceiling ${ceiling}`,
+    );
+  });
+
+  it("recovers E = m·v²/2 with its constant rounded to 0.5", () => {
+    const rng = new Rng(23);
+    const rows = 200;
+    const m = Float64Array.from({ length: rows }, () => 1 + 4 * rng.uniform());
+    const v = Float64Array.from({ length: rows }, () => 1 + 4 * rng.uniform());
+    const { y, ceiling } = noisy(
+      Array.from(m, (mi, i) => 0.5 * mi * (v[i] as number) ** 2),
+      29,
+    );
+    const result = symbolicRegression(makeDataset(["m", "v"], [m, v], "E", y), {
+      budget: 20_000,
+      seed: 0,
+    });
+    const best = result.best;
+    assert.equal(best.expression, canonical("0.5 * m * v^2"), `best: ${best.expression}`);
+    // the search's own constant had all its digits: rounding made it 0.5
+    const raw = parseExpr(best.raw.expression);
+    assert.ok(raw.kind === "call" && labels(raw).filter((l) => l === "const").length >= 1);
+    assert.notEqual(best.raw.expression, best.expression);
     assert.ok(
       Math.abs(best.r2 - ceiling) < 0.5 * (1 - ceiling),
       `R² ${best.r2}, ceiling ${ceiling}`,
