@@ -17,7 +17,7 @@ export interface FrontEntry {
   readonly loss: number;
   /** 1 − loss / variance of the validation target. */
   readonly r2: number;
-  /** Mean squared error on the training rows (what the search minimised). */
+  /** Mean squared error on the training rows of the raw form (what the search minimised). */
   readonly trainLoss: number;
   /** The same member before its constants were rounded (docs/sr.md, "Rounding"). */
   readonly raw: RawEntry;

@@ -130,7 +130,7 @@ export interface SrResult {
   readonly front: FrontEntry[];
   /** The member chosen by `selection`. */
   readonly best: FrontEntry;
-  /** Evaluations spent: the search, the final polish and the validation runs. */
+  /** Evaluations spent: the search, the final polish, the validation runs and the rounding trials. */
   readonly evaluations: number;
   readonly trainRows: number;
   readonly valRows: number;
@@ -241,7 +241,7 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
     return { ...member, expr, text, loss: result.loss, fitted: true };
   };
 
-  /** The canonical child, evaluated and (if promising) fitted; undefined when too large. */
+  /** The canonical child, evaluated and (if promising) fitted; undefined when it breaks a limit. */
   const consider = (candidate: Expr, parentLoss: number): Member | undefined => {
     const expr = canonicalCandidate(candidate);
     if (!allowed(expr)) return undefined;
