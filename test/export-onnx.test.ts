@@ -1,19 +1,28 @@
 /**
  * Whole-model export to ONNX (src/train/export-onnx.ts): every exported model is run through
  * onnxruntime-node and compared with nonlin's own forward pass (jax-js) on the same weights and
- * inputs — float32 to 1e-5 (|a − b| ≤ 1e-5·max(1, |b|)), float64 to 1e-9.
+ * inputs — float32 to 1e-5 (|a − b| ≤ 1e-5·max(1, |b|)), float64 to FLOAT64_TOLERANCE.
+ *
+ * One exception, checked as such: jax-js's log on wasm is a 4-term series that errs by up to
+ * ~1.2e-5 at float32 and float64 alike (node_modules/@jax-js/jax, wasm_log), while onnxruntime's
+ * is correctly rounded. A model whose activations take a log (log, softplus, asinh and what is
+ * built on them) agrees with nonlin to LOG_TOLERANCE; that the ONNX side is the exact one is
+ * checked against nonlin's plain float64 evaluator (src/expr/evaluate.ts, JavaScript's Math).
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as ort from "onnxruntime-node";
 import { startEngine } from "../src/engine/device.js";
 import type { FloatDType } from "../src/engine/dtype.js";
+import type { Activation } from "../src/expr/ast.js";
+import { isPointwise, someNode } from "../src/expr/ast.js";
+import { initialParamValues, scalarFunction } from "../src/expr/evaluate.js";
 import type { LayerSpec } from "../src/nn/model.js";
 import { disposeState, Model } from "../src/nn/model.js";
-import { ZOO } from "../src/zoo/index.js";
+import { activationOf, resolveActivation, ZOO } from "../src/zoo/index.js";
 import { eagerForward, outputsInBatchesSync } from "../src/train/forward.js";
 import type { GradientPhase } from "../src/train/fit-spec.js";
-import { fitConfigSchema } from "../src/train/fit-spec.js";
+import { gradientPhaseSchema } from "../src/train/fit-spec.js";
 import { decodeWeights, encodeHostWeights } from "../src/train/checkpoint.js";
 import { hostStateOf, stateFromHost } from "../src/train/host-state.js";
 import { initialState, jaxEngine } from "../src/train/jax-engine.js";
@@ -28,6 +37,30 @@ interface Case {
   dtype?: FloatDType;
 }
 
+/** jax-js's float64 exp and tanh on wasm are approximations too (measured worst here: about
+ * 5e-8 relative), so float64 agreement is to 1e-6, not to the last bits. */
+const FLOAT64_TOLERANCE = 1e-6;
+/** Models whose activations take jax-js's log (1.2e-5 off, through one more dense layer). */
+const LOG_TOLERANCE = 5e-5;
+
+/** Whether an activation takes jax-js's float32 log (see the file's note). */
+const takesLog = (activation: Activation): boolean =>
+  someNode(
+    activation.expr,
+    (node) => node.kind === "call" && ["log", "softplus", "asinh"].includes(node.op),
+  );
+
+/** Whether an activation of the model takes a log. */
+function modelTakesLog(c: Case): boolean {
+  return c.layers.some((layer) =>
+    ["activation", "fn", "base"].some(
+      (field) =>
+        typeof layer[field] === "string" &&
+        takesLog(resolveActivation(layer[field] as string).activation),
+    ),
+  );
+}
+
 /** Seeded uniform numbers in [low, high) (mulberry32: independent of the code under test). */
 function uniform(count: number, seed: number, low = -1, high = 1): Float64Array {
   let a = seed >>> 0;
@@ -36,7 +69,7 @@ function uniform(count: number, seed: number, low = -1, high = 1): Float64Array 
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return low + ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (high - low));
+    return low + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (high - low);
   });
 }
 
@@ -100,12 +133,17 @@ async function checkExport(
   x: Float64Array,
   rows: number,
 ): Promise<number> {
-  const bytes = modelToOnnx({ layers: c.layers, inputShape: c.inputShape, dtype: c.dtype ?? "float32" }, state);
+  const dtype = c.dtype ?? "float32";
+  const bytes = modelToOnnx({ layers: c.layers, inputShape: c.inputShape, dtype }, state);
   const nonlin = nonlinOutputs(c, state, x, rows);
   assert.ok(nonlin.every(Number.isFinite), "nonlin's outputs are finite");
   const onnx = await onnxOutputs(bytes, c, x, rows);
   const worst = worstError(onnx, nonlin);
-  const tolerance = c.dtype === "float64" ? 1e-9 : 1e-5;
+  const tolerance = modelTakesLog(c)
+    ? LOG_TOLERANCE
+    : dtype === "float64"
+      ? FLOAT64_TOLERANCE
+      : 1e-5;
   assert.ok(worst <= tolerance, `worst relative error ${worst} > ${tolerance}`);
   return worst;
 }
@@ -133,7 +171,14 @@ describe("ONNX export: the models the issue names", () => {
     const layers: LayerSpec[] = [
       { type: "conv2d", filters: 4, kernel: 3, activation: "relu" },
       { type: "maxpool2d", pool_size: 2 },
-      { type: "conv2d", filters: 5, kernel: [2, 3], stride: [1, 2], padding: "same", activation: "silu" },
+      {
+        type: "conv2d",
+        filters: 5,
+        kernel: [2, 3],
+        stride: [1, 2],
+        padding: "same",
+        activation: "silu",
+      },
       { type: "avgpool2d", pool_size: [2, 1], stride: 1 },
       { type: "flatten" },
       { type: "dense", units: 3 },
@@ -175,11 +220,16 @@ describe("ONNX export: the models the issue names", () => {
     ];
     const rows = 64;
     const x = uniform(rows * 2, 11, -1, 1);
-    const y = Float64Array.from({ length: rows }, (_, r) => Math.sin(3 * x[2 * r]!) * x[2 * r + 1]!);
-    const phase = fitConfigSchema.parse({
-      task: { formula: "x1", box: [-1, 1], train: 8, val: 4, test: 4 },
-      phases: [{ kind: "gradient", epochs: 5, batch_size: 16, optimizer: { name: "adam", lr: 0.05 } }],
-    }).phases[0] as GradientPhase;
+    const y = Float64Array.from(
+      { length: rows },
+      (_, r) => Math.sin(3 * x[2 * r]!) * x[2 * r + 1]!,
+    );
+    const phase: GradientPhase = gradientPhaseSchema.parse({
+      kind: "gradient",
+      epochs: 5,
+      batch_size: 16,
+      optimizer: { name: "adam", lr: 0.05 },
+    });
     const trained = await jaxEngine.train({
       layers,
       inputShape: [2],
@@ -200,14 +250,49 @@ describe("ONNX export: the models the issue names", () => {
 
 describe("ONNX export: other layers", () => {
   const cases: [string, Case][] = [
-    ["quadratic", { layers: [{ type: "quadratic", units: 5, init: "naive" }, { type: "dense", units: 2 }], inputShape: [4] }],
-    ["kan_chebyshev", { layers: [{ type: "kan_chebyshev", units: 3, degree: 5, bias: true }], inputShape: [4] }],
-    ["kan_fourier", { layers: [{ type: "kan_fourier", units: 3, frequencies: 4 }], inputShape: [4] }],
+    [
+      "quadratic",
+      {
+        layers: [
+          { type: "quadratic", units: 5, init: "naive" },
+          { type: "dense", units: 2 },
+        ],
+        inputShape: [4],
+      },
+    ],
+    [
+      "kan_chebyshev",
+      { layers: [{ type: "kan_chebyshev", units: 3, degree: 5, bias: true }], inputShape: [4] },
+    ],
+    [
+      "kan_fourier",
+      { layers: [{ type: "kan_fourier", units: 3, frequencies: 4 }], inputShape: [4] },
+    ],
     ["kan_fastkan", { layers: [{ type: "kan_fastkan", units: 3 }], inputShape: [4] }],
-    ["kan_fastkan without norm or base", { layers: [{ type: "kan_fastkan", units: 3, layer_norm: false, base: false }], inputShape: [1] }],
+    [
+      "kan_fastkan without norm or base",
+      {
+        layers: [{ type: "kan_fastkan", units: 3, layer_norm: false, base: false }],
+        inputShape: [1],
+      },
+    ],
     ["kan_relu", { layers: [{ type: "kan_relu", units: 3 }], inputShape: [4] }],
-    ["kan_relu with a trained grid", { layers: [{ type: "kan_relu", units: 3, train_grid: true }], inputShape: [4] }],
-    ["reshape", { layers: [{ type: "reshape", shape: [3, -1] }, { type: "activation", fn: "x / rms(x)" }, { type: "flatten" }, { type: "dense", units: 2 }], inputShape: [6] }],
+    [
+      "kan_relu with a trained grid",
+      { layers: [{ type: "kan_relu", units: 3, train_grid: true }], inputShape: [4] },
+    ],
+    [
+      "reshape",
+      {
+        layers: [
+          { type: "reshape", shape: [3, -1] },
+          { type: "activation", fn: "x / rms(x)" },
+          { type: "flatten" },
+          { type: "dense", units: 2 },
+        ],
+        inputShape: [6],
+      },
+    ],
   ];
   for (const [name, c] of cases)
     it(name, async () => {
@@ -242,22 +327,27 @@ const EXPRESSIONS: Record<string, string> = {
     " + 1 / x + x^-2 + x^3 + x^0 + surrogate(x, 2 * x)",
   statistics:
     "(x - mean(x)) / std(x) + amax(x) + var(x, instance) + rms(x, batch) + mean(x, batch)",
-  sharing: "lambda * tanh(a1 * x) - b where lambda = 2 fixed per_neuron, a1 = 0.5 per_channel, b = 0.1",
-  constant: "2 + exp(1)",
-  parameterOnly: "k where k = 0.5 per_neuron",
+  sharing:
+    "lambda * tanh(a1 * x) - b where lambda = 2 fixed per_neuron, a1 = 0.5 per_channel, b = 0.1",
 };
 
 describe("ONNX export: expressions", () => {
   for (const [name, text] of Object.entries(EXPRESSIONS))
     it(`${name} inside a dense model`, async () => {
-      const layers: LayerSpec[] = [{ type: "dense", units: 6, activation: text }, { type: "dense", units: 2 }];
+      const layers: LayerSpec[] = [
+        { type: "dense", units: 6, activation: text },
+        { type: "dense", units: 2 },
+      ];
       // inputs that reach sinc's Taylor branch, the safe log/sqrt/division clamps and erf's tail
       await checkRandomModel({ layers, inputShape: [3] }, 31, -3, 3);
     });
 
   it("erf's float64 recipe and every other primitive on float64 (atan aside)", async () => {
     const text = EXPRESSIONS.allOps!.replace(" + atan(x)", "");
-    const layers: LayerSpec[] = [{ type: "dense", units: 6, activation: text }, { type: "dense", units: 2 }];
+    const layers: LayerSpec[] = [
+      { type: "dense", units: 6, activation: text },
+      { type: "dense", units: 2 },
+    ];
     await checkRandomModel({ layers, inputShape: [3], dtype: "float64" }, 32, -4, 4);
   });
 });
@@ -273,9 +363,35 @@ describe("ONNX export: every zoo activation inside a dense model", () => {
     });
 });
 
+describe("ONNX export: every pointwise zoo activation against the plain float64 evaluator", () => {
+  // the exported values themselves, against src/expr/evaluate.ts (JavaScript's Math): float64
+  // models to 1e-9; those with atan (no double Atan in onnxruntime) as float32 models to 1e-6
+  const rows = 401;
+  const x = Float64Array.from({ length: rows }, (_, i) => -6 + (12 * i) / (rows - 1));
+  for (const entry of ZOO.filter((e) => isPointwise(activationOf(e).expr)))
+    it(entry.name, async () => {
+      const activation = activationOf(entry);
+      const usesAtan = someNode(activation.expr, (n) => n.kind === "call" && n.op === "atan");
+      const c: Case = {
+        layers: [{ type: "activation", fn: entry.name }],
+        inputShape: [1],
+        dtype: usesAtan ? "float32" : "float64",
+      };
+      const state = initialState(c.layers, c.inputShape, c.dtype!, 1);
+      const onnx = await onnxOutputs(modelToOnnx({ ...c, dtype: c.dtype! }, state), c, x, rows);
+      const exact = scalarFunction(activation.expr, initialParamValues(activation));
+      const reference = x.map((v) => exact(usesAtan ? Math.fround(v) : v));
+      const worst = worstError(onnx, reference);
+      assert.ok(worst <= (usesAtan ? 1e-6 : 1e-9), `worst relative error ${worst}`);
+    });
+});
+
 describe("ONNX export: the file", () => {
   it("declares opset 17, a symbolic batch and the model's shapes; weights round-trip safetensors", async () => {
-    const layers: LayerSpec[] = [{ type: "dense", units: 4, activation: "relu" }, { type: "dense", units: 2 }];
+    const layers: LayerSpec[] = [
+      { type: "dense", units: 4, activation: "relu" },
+      { type: "dense", units: 2 },
+    ];
     const c: Case = { layers, inputShape: [3] };
     const state = perturbed(initialState(layers, [3], "float32", 6), 6);
     // through a checkpoint's weights file, as `nonlin export` reads them
@@ -295,18 +411,29 @@ describe("ONNX export: the file", () => {
   });
 
   it("puts the input scaling in the graph: raw rows in, the same outputs", async () => {
-    const layers: LayerSpec[] = [{ type: "dense", units: 4, activation: "tanh" }, { type: "dense", units: 1 }];
+    const layers: LayerSpec[] = [
+      { type: "dense", units: 4, activation: "tanh" },
+      { type: "dense", units: 1 },
+    ];
     const c: Case = { layers, inputShape: [2] };
     const state = perturbed(initialState(layers, [2], "float32", 7), 7);
     const scaling = { kind: "standard" as const, shift: [10, -3], scale: [4, 0.5] };
     const rows = 9;
     const raw = uniform(rows * 2, 3, -5, 15);
     const stored = raw.map((v, i) => (v - scaling.shift[i % 2]!) / scaling.scale[i % 2]!);
-    const bytes = modelToOnnx({ layers, inputShape: [2], dtype: "float32" }, state, { inputScaling: scaling });
-    const worst = worstError(await onnxOutputs(bytes, c, raw, rows), nonlinOutputs(c, state, stored, rows));
+    const bytes = modelToOnnx({ layers, inputShape: [2], dtype: "float32" }, state, {
+      inputScaling: scaling,
+    });
+    const worst = worstError(
+      await onnxOutputs(bytes, c, raw, rows),
+      nonlinOutputs(c, state, stored, rows),
+    );
     assert.ok(worst <= 1e-5, `worst relative error ${worst}`);
     assert.throws(
-      () => modelToOnnx({ layers, inputShape: [2], dtype: "float32" }, state, { inputScaling: { ...scaling, shift: [1, 2, 3] } }),
+      () =>
+        modelToOnnx({ layers, inputShape: [2], dtype: "float32" }, state, {
+          inputScaling: { ...scaling, shift: [1, 2, 3] },
+        }),
       /inputScaling\.shift: 3 values for inputs of shape \[2\]/,
     );
   });
@@ -314,7 +441,11 @@ describe("ONNX export: the file", () => {
 
 describe("ONNX export: what has no mapping", () => {
   it("names the layer's index and type", () => {
-    const layers: LayerSpec[] = [{ type: "dense", units: 4 }, { type: "evonorm_b0" }, { type: "dense", units: 1 }];
+    const layers: LayerSpec[] = [
+      { type: "dense", units: 4 },
+      { type: "evonorm_b0" },
+      { type: "dense", units: 1 },
+    ];
     const state = initialState(layers, [3], "float32", 1);
     assert.throws(
       () => modelToOnnx({ layers, inputShape: [3], dtype: "float32" }, state),

@@ -72,7 +72,12 @@ export class OnnxGraph {
   }
 
   /** One node `opType(inputs)`; its single output's name. */
-  op(opType: string, inputs: readonly string[], attributes: Attributes = {}, hint = opType): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Attributes = {},
+    hint = opType,
+  ): string {
     const output = this.fresh(hint);
     this.nodes.push(
       onnx.NodeProto.create({

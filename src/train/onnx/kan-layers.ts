@@ -91,7 +91,10 @@ export const bsplineKan: LayerMapping = (c, x) => {
       sliceLast(g, basis, 0, length),
     ]);
     const right = g.op("Mul", [
-      g.op("Mul", [g.op("Sub", [knotConstant(p + 1, length), xs]), safeReciprocal(p + 1, 1, length)]),
+      g.op("Mul", [
+        g.op("Sub", [knotConstant(p + 1, length), xs]),
+        safeReciprocal(p + 1, 1, length),
+      ]),
       sliceLast(g, basis, 1, length + 1),
     ]);
     basis = g.op("Add", [left, right]);
@@ -105,7 +108,12 @@ export const bsplineKan: LayerMapping = (c, x) => {
     const edge = i * units + (index % units);
     return value * round(scaleSp[edge]! * mask[edge]!);
   });
-  const spline = basisMatmul(c, basis, g.constant(effective, [n * count, units], `l${c.index}.coef`), n * count);
+  const spline = basisMatmul(
+    c,
+    basis,
+    g.constant(effective, [n * count, units], `l${c.index}.coef`),
+    n * count,
+  );
   const maskedBase = scaleBase.map((s, edge) => s * mask[edge]!);
   const base = g.op("MatMul", [
     c.activation("base", x, c.layer.inputShape),
@@ -168,7 +176,10 @@ export const fastKan: LayerMapping = (c, x) => {
       c.weight("ln_bias"),
     ]);
   }
-  const offset = g.op("Sub", [column(g, normed, n), g.constant(centres, [centres.length], `l${c.index}.centres`)]);
+  const offset = g.op("Sub", [
+    column(g, normed, n),
+    g.constant(centres, [centres.length], `l${c.index}.centres`),
+  ]);
   const basis = g.op("Exp", [
     g.op("Mul", [g.op("Mul", [offset, offset]), g.scalar(-1 / (width * width))]),
   ]);

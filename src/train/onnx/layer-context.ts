@@ -32,11 +32,14 @@ export class LayerContext {
     return this.graph.dtype;
   }
 
+  /** Whether the layer's spec gives it the learnable array `name` (a bias, a base branch…):
+   * decided by the spec, so a checkpoint that lacks an array it needs is an error, not a model
+   * without it. */
   has(name: string): boolean {
-    return Object.hasOwn(this.arrays.params, name) || Object.hasOwn(this.arrays.buffers, name);
+    return Object.hasOwn(this.layer.paramShapes(), name);
   }
 
-  /** The layer's param or buffer `name`. */
+  /** The layer's param or buffer `name`, checked against the shape its spec gives a param. */
   array(name: string): HostArray {
     const found = Object.hasOwn(this.arrays.params, name)
       ? this.arrays.params[name]
@@ -44,6 +47,14 @@ export class LayerContext {
         ? this.arrays.buffers[name]
         : undefined;
     if (!found) throw new OnnxExportError(`${this.where}: the weights have no array '${name}'`);
+    const expected = this.layer.paramShapes()[name];
+    const size = found.shape.reduce((a, b) => a * b, 1);
+    if ((expected && expected.join() !== found.shape.join()) || size !== found.values.length)
+      throw new OnnxExportError(
+        `${this.where}: array '${name}' has shape [${found.shape.join(", ")}] and ` +
+          `${found.values.length} values` +
+          (expected ? `; the spec gives it shape [${expected.join(", ")}]` : ""),
+      );
     return found;
   }
 
