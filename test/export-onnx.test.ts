@@ -281,6 +281,67 @@ describe("ONNX export: other layers", () => {
       "kan_relu with a trained grid",
       { layers: [{ type: "kan_relu", units: 3, train_grid: true }], inputShape: [4] },
     ],
+    ["kan_rational", { layers: [{ type: "kan_rational", units: 3, groups: 2 }], inputShape: [4] }],
+    [
+      "kan_rational without a denominator",
+      {
+        layers: [{ type: "kan_rational", units: 3, groups: 1, denominator: 0, bias: false }],
+        inputShape: [4],
+      },
+    ],
+    ["kan_daruan", { layers: [{ type: "kan_daruan", units: 3, layers: 3 }], inputShape: [4] }],
+    [
+      "kan_daruan with one upload",
+      { layers: [{ type: "kan_daruan", units: 2, layers: 1 }], inputShape: [3] },
+    ],
+    [
+      "evonorm_b0 on flat inputs",
+      { layers: [{ type: "dense", units: 6 }, { type: "evonorm_b0" }], inputShape: [4] },
+    ],
+    [
+      "evonorm_b0 and evonorm_s0 on images",
+      {
+        layers: [
+          { type: "conv2d", filters: 4, kernel: 2 },
+          { type: "evonorm_b0" },
+          { type: "evonorm_s0", groups: 2 },
+          { type: "flatten" },
+        ],
+        inputShape: [4, 5, 2],
+      },
+    ],
+    [
+      "conv_kan with a B-spline inner layer",
+      {
+        layers: [
+          {
+            type: "conv_kan",
+            filters: 3,
+            kernel: 2,
+            stride: 2,
+            padding: "same",
+            inner: { type: "kan", grid_size: 3 },
+          },
+          { type: "flatten" },
+        ],
+        inputShape: [5, 5, 2],
+      },
+    ],
+    [
+      "conv_kan with a Chebyshev inner layer",
+      {
+        layers: [
+          {
+            type: "conv_kan",
+            filters: 2,
+            kernel: [3, 2],
+            inner: { type: "kan_chebyshev", degree: 3 },
+          },
+          { type: "flatten" },
+        ],
+        inputShape: [4, 5, 1],
+      },
+    ],
     [
       "reshape",
       {
@@ -443,7 +504,7 @@ describe("ONNX export: what has no mapping", () => {
   it("names the layer's index and type", () => {
     const layers: LayerSpec[] = [
       { type: "dense", units: 4 },
-      { type: "evonorm_b0" },
+      { type: "kan_af", units: 2 },
       { type: "dense", units: 1 },
     ];
     const state = initialState(layers, [3], "float32", 1);
@@ -452,7 +513,18 @@ describe("ONNX export: what has no mapping", () => {
       (error: unknown) =>
         error instanceof OnnxExportError &&
         error.exitCode === 2 &&
-        /^layers\[1\] \(evonorm_b0\): no ONNX mapping for this layer type/.test(error.message),
+        /^layers\[1\] \(kan_af\): no ONNX mapping for this layer type/.test(error.message),
+    );
+  });
+
+  it("names a conv_kan's inner layer without one", () => {
+    const layers: LayerSpec[] = [
+      { type: "conv_kan", filters: 2, kernel: 2, inner: { type: "kan_selectable" } },
+    ];
+    const state = initialState(layers, [3, 3, 1], "float32", 1);
+    assert.throws(
+      () => modelToOnnx({ layers, inputShape: [3, 3, 1], dtype: "float32" }, state),
+      /^OnnxExportError: layers\[0\] \(conv_kan\)\.inner \(kan_selectable\): no ONNX mapping/,
     );
   });
 

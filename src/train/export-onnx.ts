@@ -7,17 +7,53 @@
  */
 import type { Scaling } from "../data/normalize.js";
 import type { LayerSpec } from "../nn/definition.js";
+import type { ConvKanLayer } from "../nn/conv/conv-kan.js";
 import { Model } from "../nn/model.js";
 import { parseLayerSpec } from "../nn/registry.js";
 import type { CheckpointSpec } from "./checkpoint.js";
+import { evonormB0, evonormS0 } from "./onnx/evonorm.js";
 import { encodeModel, OnnxExportError, OnnxGraph } from "./onnx/graph.js";
+import { daruanKan, rationalKan } from "./onnx/kan-advanced.js";
 import { bsplineKan, chebyshevKan, fastKan, fourierKan, reluKan } from "./onnx/kan-layers.js";
 import type { LayerMapping } from "./onnx/layer-context.js";
 import { LayerContext } from "./onnx/layer-context.js";
-import { activation, conv2d, dense, pool2d, quadratic, reshape } from "./onnx/layers.js";
+import {
+  activation,
+  conv2d,
+  dense,
+  pool2d,
+  quadratic,
+  reshape,
+  windowSlices,
+} from "./onnx/layers.js";
 import type { HostState } from "./trial-engine.js";
 
 export { ONNX_OPSET, OnnxExportError } from "./onnx/graph.js";
+
+/**
+ * conv_kan: every window of the image as a row [B·Ho·Wo, kh·kw·cin] (columns in (di, dj, c)
+ * order, as im2col lays them out), the inner layer's mapping on the rows, [B, Ho, Wo, filters].
+ */
+const convKan: LayerMapping = (c, x) => {
+  const g = c.graph;
+  const layer = c.layer as ConvKanLayer;
+  const { outHeight, outWidth } = layer.geometry;
+  const patches = g.op("Concat", windowSlices(g, x, layer.geometry), { axis: 3 });
+  const rows = g.op("Reshape", [
+    patches,
+    g.int64([-1, layer.inner.inputShape[0] as number], "shape"),
+  ]);
+  const innerSpec = parseLayerSpec(
+    { ...(c.spec.inner as LayerSpec), units: c.spec.filters },
+    `${c.where}.inner`,
+  );
+  const inner = c.nested(layer.inner, innerSpec, "inner");
+  const y = mappingOf(`${c.where}.inner`, innerSpec.type)(inner, rows);
+  return g.op("Reshape", [
+    y,
+    g.int64([-1, outHeight, outWidth, c.spec.filters as number], "shape"),
+  ]);
+};
 
 /** The ONNX form of each layer type that has one. */
 const LAYER_MAPPINGS: Readonly<Record<string, LayerMapping>> = {
@@ -34,7 +70,23 @@ const LAYER_MAPPINGS: Readonly<Record<string, LayerMapping>> = {
   kan_fourier: fourierKan,
   kan_fastkan: fastKan,
   kan_relu: reluKan,
+  kan_rational: rationalKan,
+  kan_daruan: daruanKan,
+  evonorm_b0: evonormB0,
+  evonorm_s0: evonormS0,
+  conv_kan: convKan,
 };
+
+/** The mapping of layer type `type`, or an error naming the layer (`where`: "layers[2]"). */
+function mappingOf(where: string, type: string): LayerMapping {
+  const mapping = Object.hasOwn(LAYER_MAPPINGS, type) ? LAYER_MAPPINGS[type] : undefined;
+  if (!mapping)
+    throw new OnnxExportError(
+      `${where} (${type}): no ONNX mapping for this layer type ` +
+        `(mapped: ${ONNX_LAYER_TYPES.join(", ")})`,
+    );
+  return mapping;
+}
 
 /** Layer types that have an ONNX form. */
 export const ONNX_LAYER_TYPES: readonly string[] = Object.keys(LAYER_MAPPINGS);
@@ -84,14 +136,7 @@ export function modelToOnnx(
     : input;
   model.layers.forEach((layer, index) => {
     const layerSpec = parseLayerSpec(spec.layers[index] as LayerSpec, `layers[${index}]`);
-    const mapping = Object.hasOwn(LAYER_MAPPINGS, layerSpec.type)
-      ? LAYER_MAPPINGS[layerSpec.type]
-      : undefined;
-    if (!mapping)
-      throw new OnnxExportError(
-        `layers[${index}] (${layerSpec.type}): no ONNX mapping for this layer type ` +
-          `(mapped: ${ONNX_LAYER_TYPES.join(", ")})`,
-      );
+    const mapping = mappingOf(`layers[${index}]`, layerSpec.type);
     x = mapping(new LayerContext(graph, index, layer, layerSpec, state[index]!), x);
   });
   const output = graph.op("Identity", [x], {}, "output");

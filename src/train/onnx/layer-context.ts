@@ -24,8 +24,21 @@ export class LayerContext {
     readonly layer: Layer,
     readonly spec: LayerSpec,
     private readonly arrays: HostState[number],
+    within = `layers[${index}]`,
   ) {
-    this.where = `layers[${index}] (${spec.type})`;
+    this.where = `${within} (${spec.type})`;
+  }
+
+  /** A context for a layer nested in this one (conv_kan's inner layer), on the same arrays. */
+  nested(layer: Layer, spec: LayerSpec, field: string): LayerContext {
+    return new LayerContext(
+      this.graph,
+      this.index,
+      layer,
+      spec,
+      this.arrays,
+      `${this.where}.${field}`,
+    );
   }
 
   get dtype(): FloatDType {

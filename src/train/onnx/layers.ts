@@ -56,7 +56,7 @@ function kernelOihw(
 
 /** Every window offset (di, dj) of a channels-last image x, in row-major order: the slice
  * [batch, outHeight, outWidth, channels] of the values each window sees at that offset. */
-function windowSlices(g: OnnxGraph, x: string, geometry: PatchGeometry): string[] {
+export function windowSlices(g: OnnxGraph, x: string, geometry: PatchGeometry): string[] {
   const { kernel, stride, padRows, padColumns, outHeight, outWidth } = geometry;
   let padded = x;
   if (padRows[0] + padRows[1] + padColumns[0] + padColumns[1] > 0)
