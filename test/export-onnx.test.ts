@@ -27,7 +27,14 @@ import { decodeWeights, encodeHostWeights } from "../src/train/checkpoint.js";
 import { hostStateOf, stateFromHost } from "../src/train/host-state.js";
 import { initialState, jaxEngine } from "../src/train/jax-engine.js";
 import type { HostState } from "../src/train/trial-engine.js";
-import { modelToOnnx, ONNX_OPSET, OnnxExportError } from "../src/train/export-onnx.js";
+import {
+  modelToOnnx,
+  ONNX_LAYER_TYPES,
+  ONNX_OPSET,
+  onnxMappingOf,
+  OnnxExportError,
+} from "../src/train/export-onnx.js";
+import { LAYER_DEFINITIONS } from "../src/nn/registry.js";
 
 before(() => startEngine("wasm"));
 
@@ -53,7 +60,7 @@ const takesLog = (activation: Activation): boolean =>
 /** Whether an activation of the model takes a log. */
 function modelTakesLog(c: Case): boolean {
   return c.layers.some((layer) =>
-    ["activation", "fn", "base"].some(
+    ["activation", "fn", "base", "function"].some(
       (field) =>
         typeof layer[field] === "string" &&
         takesLog(resolveActivation(layer[field] as string).activation),
@@ -281,6 +288,96 @@ describe("ONNX export: other layers", () => {
       "kan_relu with a trained grid",
       { layers: [{ type: "kan_relu", units: 3, train_grid: true }], inputShape: [4] },
     ],
+    [
+      "kan_af (linear head, layer norm)",
+      { layers: [{ type: "kan_af", units: 3 }], inputShape: [4] },
+    ],
+    [
+      "kan_af (minmax, cubic1, relu, a trained grid)",
+      {
+        layers: [
+          {
+            type: "kan_af",
+            units: 2,
+            norm: "minmax",
+            combine: "cubic1",
+            function: "relu",
+            train_grid: true,
+          },
+        ],
+        inputShape: [3],
+      },
+    ],
+    [
+      "kan_af (no norm, sum_prod)",
+      {
+        layers: [
+          { type: "kan_af", units: 2, norm: "none", combine: "sum_prod", grid_size: 3, order: 2 },
+        ],
+        inputShape: [3],
+      },
+    ],
+    [
+      "kan_af (attention head, a learnable function)",
+      {
+        layers: [
+          {
+            type: "kan_af",
+            units: 3,
+            head: "attention",
+            combine: "quad2",
+            function: "x * sigmoid(b * x) where b = 1 per_channel",
+          },
+        ],
+        inputShape: [4],
+      },
+    ],
+    [
+      "kan_selectable (soft, every default space)",
+      { layers: [{ type: "kan_selectable", units: 3 }], inputShape: [3] },
+    ],
+    [
+      "kan_selectable (soft, a learnable zoo space, low temperature)",
+      {
+        layers: [
+          {
+            type: "kan_selectable",
+            units: 2,
+            spaces: ["rbf", "prelu", "fourier"],
+            temperature: 0.5,
+          },
+        ],
+        inputShape: [3],
+      },
+    ],
+    [
+      "kan_selectable (selected, out of node order)",
+      {
+        layers: [
+          {
+            type: "kan_selectable",
+            units: 4,
+            spaces: ["bspline", "polynomial", "tanh", "rbf"],
+            selected: ["tanh", "bspline", "tanh", "polynomial"],
+          },
+        ],
+        inputShape: [3],
+      },
+    ],
+    [
+      "kan_selectable (selected, one space)",
+      {
+        layers: [
+          {
+            type: "kan_selectable",
+            units: 2,
+            spaces: ["fourier", "silu"],
+            selected: ["silu", "silu"],
+          },
+        ],
+        inputShape: [3],
+      },
+    ],
     ["kan_rational", { layers: [{ type: "kan_rational", units: 3, groups: 2 }], inputShape: [4] }],
     [
       "kan_rational without a denominator",
@@ -501,30 +598,33 @@ describe("ONNX export: the file", () => {
 });
 
 describe("ONNX export: what has no mapping", () => {
-  it("names the layer's index and type", () => {
-    const layers: LayerSpec[] = [
-      { type: "dense", units: 4 },
-      { type: "kan_af", units: 2 },
-      { type: "dense", units: 1 },
-    ];
-    const state = initialState(layers, [3], "float32", 1);
+  it("every registered layer type has a mapping", () => {
+    const missing = LAYER_DEFINITIONS.map((d) => d.type).filter(
+      (t) => !ONNX_LAYER_TYPES.includes(t),
+    );
+    assert.deepEqual(missing, []);
+  });
+
+  it("a layer type without one is named with the layer's index", () => {
     assert.throws(
-      () => modelToOnnx({ layers, inputShape: [3], dtype: "float32" }, state),
+      () => onnxMappingOf("layers[3]", "kan_future"),
       (error: unknown) =>
         error instanceof OnnxExportError &&
         error.exitCode === 2 &&
-        /^layers\[1\] \(kan_af\): no ONNX mapping for this layer type/.test(error.message),
+        /^layers\[3\] \(kan_future\): no ONNX mapping for this layer type \(mapped: dense, /.test(
+          error.message,
+        ),
     );
   });
 
-  it("names a conv_kan's inner layer without one", () => {
+  it("names a conv_kan's inner layer and its primitive without one (atan on float64)", () => {
     const layers: LayerSpec[] = [
-      { type: "conv_kan", filters: 2, kernel: 2, inner: { type: "kan_selectable" } },
+      { type: "conv_kan", filters: 2, kernel: 2, inner: { type: "dense", activation: "atan(x)" } },
     ];
-    const state = initialState(layers, [3, 3, 1], "float32", 1);
+    const state = initialState(layers, [3, 3, 1], "float64", 1);
     assert.throws(
-      () => modelToOnnx({ layers, inputShape: [3, 3, 1], dtype: "float32" }, state),
-      /^OnnxExportError: layers\[0\] \(conv_kan\)\.inner \(kan_selectable\): no ONNX mapping/,
+      () => modelToOnnx({ layers, inputShape: [3, 3, 1], dtype: "float64" }, state),
+      /^OnnxExportError: layers\[0\] \(conv_kan\)\.inner \(dense\)\.activation: atan has no float64 kernel/,
     );
   });
 

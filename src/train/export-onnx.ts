@@ -13,7 +13,7 @@ import { parseLayerSpec } from "../nn/registry.js";
 import type { CheckpointSpec } from "./checkpoint.js";
 import { evonormB0, evonormS0 } from "./onnx/evonorm.js";
 import { encodeModel, OnnxExportError, OnnxGraph } from "./onnx/graph.js";
-import { daruanKan, rationalKan } from "./onnx/kan-advanced.js";
+import { afKan, daruanKan, rationalKan, selectableKan } from "./onnx/kan-advanced.js";
 import { bsplineKan, chebyshevKan, fastKan, fourierKan, reluKan } from "./onnx/kan-layers.js";
 import type { LayerMapping } from "./onnx/layer-context.js";
 import { LayerContext } from "./onnx/layer-context.js";
@@ -48,7 +48,7 @@ const convKan: LayerMapping = (c, x) => {
     `${c.where}.inner`,
   );
   const inner = c.nested(layer.inner, innerSpec, "inner");
-  const y = mappingOf(`${c.where}.inner`, innerSpec.type)(inner, rows);
+  const y = onnxMappingOf(`${c.where}.inner`, innerSpec.type)(inner, rows);
   return g.op("Reshape", [
     y,
     g.int64([-1, outHeight, outWidth, c.spec.filters as number], "shape"),
@@ -70,7 +70,9 @@ const LAYER_MAPPINGS: Readonly<Record<string, LayerMapping>> = {
   kan_fourier: fourierKan,
   kan_fastkan: fastKan,
   kan_relu: reluKan,
+  kan_af: afKan,
   kan_rational: rationalKan,
+  kan_selectable: selectableKan,
   kan_daruan: daruanKan,
   evonorm_b0: evonormB0,
   evonorm_s0: evonormS0,
@@ -78,7 +80,7 @@ const LAYER_MAPPINGS: Readonly<Record<string, LayerMapping>> = {
 };
 
 /** The mapping of layer type `type`, or an error naming the layer (`where`: "layers[2]"). */
-function mappingOf(where: string, type: string): LayerMapping {
+export function onnxMappingOf(where: string, type: string): LayerMapping {
   const mapping = Object.hasOwn(LAYER_MAPPINGS, type) ? LAYER_MAPPINGS[type] : undefined;
   if (!mapping)
     throw new OnnxExportError(
@@ -136,7 +138,7 @@ export function modelToOnnx(
     : input;
   model.layers.forEach((layer, index) => {
     const layerSpec = parseLayerSpec(spec.layers[index] as LayerSpec, `layers[${index}]`);
-    const mapping = mappingOf(`layers[${index}]`, layerSpec.type);
+    const mapping = onnxMappingOf(`layers[${index}]`, layerSpec.type);
     x = mapping(new LayerContext(graph, index, layer, layerSpec, state[index]!), x);
   });
   const output = graph.op("Identity", [x], {}, "output");

@@ -18,20 +18,21 @@ import { gaussianCentres } from "../../nn/kan/rbf-basis.js";
 import { reluKanPhases } from "../../nn/kan/relu-kan.js";
 import type { ReluKanSpec } from "../../nn/kan/relu-kan.js";
 import type { OnnxGraph } from "./graph.js";
+import { OnnxExportError } from "./graph.js";
 import type { LayerContext, LayerMapping } from "./layer-context.js";
 
 /** x [B, n] as [B, n, 1]. */
-const column = (g: OnnxGraph, x: string, n: number): string =>
+export const column = (g: OnnxGraph, x: string, n: number): string =>
   g.op("Reshape", [x, g.int64([0, n, 1], "shape")]);
 
 /** Σ_i Σ_k basis[b, i, k]·weight[i, k, j]: basis [B, n, K] flattened, one MatMul. */
-function basisMatmul(c: LayerContext, basis: string, weight: string, width: number): string {
+export function basisMatmul(c: LayerContext, basis: string, weight: string, width: number): string {
   const g = c.graph;
   return g.op("MatMul", [g.op("Reshape", [basis, g.int64([0, width], "shape")]), weight]);
 }
 
 /** Terms [B, n] each, stacked on a new last axis: [B, n, terms]. */
-function stack(g: OnnxGraph, terms: string[]): string {
+export function stack(g: OnnxGraph, terms: string[]): string {
   const axis = g.int64([2], "axes");
   return g.op(
     "Concat",
@@ -40,7 +41,7 @@ function stack(g: OnnxGraph, terms: string[]): string {
   );
 }
 
-const withBias = (c: LayerContext, y: string, name = "bias"): string =>
+export const withBias = (c: LayerContext, y: string, name = "bias"): string =>
   c.has(name) ? c.graph.op("Add", [y, c.weight(name)]) : y;
 
 /** Slices [from, to) of axis 2 of a [B, n, L] value. */
@@ -48,18 +49,27 @@ const sliceLast = (g: OnnxGraph, v: string, from: number, to: number): string =>
   g.op("Slice", [v, g.int64([from], "starts"), g.int64([to], "ends"), g.int64([2], "axes")]);
 
 /**
- * φ_ij(x) = mask_ij·(scale_base_ij·b(x) + scale_sp_ij·Σ_c coef_ijc·B_c(x)), y_j = Σ_i φ_ij(x_i):
- * the B-spline basis by Cox–de Boor on the layer's knots (half-open intervals; a repeated knot's
- * 0/0 term is 0), its value only (an exported model takes no gradient).
+ * The B-spline basis [B, n, M − 1 − order] of x [B, n] on the layer's knots `knotsName` [n, M]:
+ * Cox–de Boor on comparisons (half-open intervals; a repeated knot's 0/0 term is 0), its value
+ * only (an exported model takes no gradient). Knot slices and the safe reciprocals of their
+ * differences are constants, rounded as the model's dtype rounds them.
  */
-export const bsplineKan: LayerMapping = (c, x) => {
+export function bsplineBasis(
+  c: LayerContext,
+  x: string,
+  knotsName: string,
+  order: number,
+  count: number,
+): string {
   const g = c.graph;
-  const spec = c.spec as unknown as KanSpec;
   const round = c.dtype === "float32" ? Math.fround : (v: number) => v;
-  const knots = c.array("knots");
+  const knots = c.array(knotsName);
   const [n, m] = knots.shape as [number, number];
-  const units = spec.units;
-  const count = m - 1 - spec.order;
+  if (knots.shape.length !== 2 || n !== c.layer.inputShape[0] || m !== count + order + 1)
+    throw new OnnxExportError(
+      `${c.where}: array '${knotsName}' has shape [${knots.shape.join(", ")}], expected ` +
+        `[${c.layer.inputShape[0]}, ${count + order + 1}]`,
+    );
   /** Knot columns [from, from + length) of every input, as an [n, length] matrix. */
   const knotColumns = (from: number, length: number): number[] => {
     const out: number[] = [];
@@ -84,7 +94,7 @@ export const bsplineKan: LayerMapping = (c, x) => {
     g.toFloat(g.op("GreaterOrEqual", [xs, knotConstant(0, m - 1)])),
     g.toFloat(g.op("Less", [xs, knotConstant(1, m - 1)])),
   ]);
-  for (let p = 1; p <= spec.order; p++) {
+  for (let p = 1; p <= order; p++) {
     const length = m - 1 - p;
     const left = g.op("Mul", [
       g.op("Mul", [g.op("Sub", [xs, knotConstant(0, length)]), safeReciprocal(p, 0, length)]),
@@ -99,6 +109,18 @@ export const bsplineKan: LayerMapping = (c, x) => {
     ]);
     basis = g.op("Add", [left, right]);
   }
+  return basis;
+}
+
+/** φ_ij(x) = mask_ij·(scale_base_ij·b(x) + scale_sp_ij·Σ_c coef_ijc·B_c(x)), y_j = Σ_i φ_ij(x_i). */
+export const bsplineKan: LayerMapping = (c, x) => {
+  const g = c.graph;
+  const spec = c.spec as unknown as KanSpec;
+  const round = c.dtype === "float32" ? Math.fround : (v: number) => v;
+  const n = c.layer.inputShape[0] as number;
+  const units = spec.units;
+  const count = spec.grid_size + spec.order;
+  const basis = bsplineBasis(c, x, "knots", spec.order, count);
   const mask = c.array("mask").values;
   const scaleSp = c.array("scale_sp").values;
   const scaleBase = c.array("scale_base").values;
@@ -155,6 +177,15 @@ export const fourierKan: LayerMapping = (c, x) => {
   return withBias(c, g.op("Add", [part("Cos", "cos_coeffs"), part("Sin", "sin_coeffs")]));
 };
 
+/** (v − mean)/√(var + ε) over the last axis (biased variance), basis-common.ts's order. */
+export function normalizeLastAxis(g: OnnxGraph, v: string, epsilon: number): string {
+  const mean = (a: string): string => g.op("ReduceMean", [a], { axes: [-1], keepdims: 1 });
+  const centred = g.op("Sub", [v, mean(v)]);
+  const variance = mean(g.op("Mul", [centred, centred]));
+  const scale = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(epsilon)])])]);
+  return g.op("Mul", [centred, scale]);
+}
+
 /** FastKAN: exp(−(LN(x)_i − c_g)²/h²)·w + SiLU(x)·base_w + bias. */
 export const fastKan: LayerMapping = (c, x) => {
   const g = c.graph;
@@ -164,18 +195,11 @@ export const fastKan: LayerMapping = (c, x) => {
   const units = c.layer.outputShape[0] as number;
   const { centres, width } = gaussianCentres(spec.grid_range, spec.grid_size);
   let normed = x;
-  if (layer.layerNorm) {
-    const mean = (v: string): string => g.op("ReduceMean", [v], { axes: [-1], keepdims: 1 });
-    const centred = g.op("Sub", [x, mean(x)]);
-    const variance = mean(g.op("Mul", [centred, centred]));
-    const scale = g.op("Reciprocal", [
-      g.op("Sqrt", [g.op("Add", [variance, g.scalar(LAYER_NORM_EPS)])]),
-    ]);
+  if (layer.layerNorm)
     normed = g.op("Add", [
-      g.op("Mul", [g.op("Mul", [centred, scale]), c.weight("ln_gain")]),
+      g.op("Mul", [normalizeLastAxis(g, x, LAYER_NORM_EPS), c.weight("ln_gain")]),
       c.weight("ln_bias"),
     ]);
-  }
   const offset = g.op("Sub", [
     column(g, normed, n),
     g.constant(centres, [centres.length], `l${c.index}.centres`),

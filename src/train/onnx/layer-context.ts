@@ -77,10 +77,16 @@ export class LayerContext {
     return this.graph.constant(array.values, shape ?? array.shape, `l${this.index}.${name}`);
   }
 
-  /** The spec's field `field` (a zoo name or expression) applied to x of sample shape `sample`;
-   * its parameters are the layer's arrays `<prefix><name>`. */
-  activation(field: string, x: string, sample: readonly number[], prefix = "act."): string {
-    const activation = resolveActivation(String(this.spec[field])).activation;
+  /** The spec's field `field` (a zoo name or expression; or `source`) applied to x of sample
+   * shape `sample`; its parameters are the layer's arrays `<prefix><name>`. */
+  activation(
+    field: string,
+    x: string,
+    sample: readonly number[],
+    prefix = "act.",
+    source = String(this.spec[field]),
+  ): string {
+    const activation = resolveActivation(source).activation;
     const params = new Map<string, string>();
     const site: ActivationSite = {
       graph: this.graph,
