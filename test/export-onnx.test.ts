@@ -20,7 +20,7 @@ import { initialParamValues, scalarFunction } from "../src/expr/evaluate.js";
 import type { LayerSpec } from "../src/nn/model.js";
 import { disposeState, Model } from "../src/nn/model.js";
 import { activationOf, resolveActivation, ZOO } from "../src/zoo/index.js";
-import { eagerForward, outputsInBatchesSync } from "../src/train/forward.js";
+import { compiledForward, outputsInBatchesSync } from "../src/train/forward.js";
 import type { GradientPhase } from "../src/train/fit-spec.js";
 import { gradientPhaseSchema } from "../src/train/fit-spec.js";
 import { decodeWeights, encodeHostWeights } from "../src/train/checkpoint.js";
@@ -101,7 +101,10 @@ function perturbed(state: HostState, seed: number, spread = 0.3): HostState {
 function nonlinOutputs(c: Case, state: HostState, x: Float64Array, rows: number): Float64Array {
   const model = new Model(c.layers, c.inputShape, c.dtype ?? "float32");
   const arrays = stateFromHost(state, model.dtype);
-  const outputs = outputsInBatchesSync(eagerForward(model, "mse"), model, arrays, x, rows);
+  // the pass nonlin predicts with (jitted for float32, as the jax engine's `predict`)
+  const forward = compiledForward(model, "mse");
+  const outputs = outputsInBatchesSync(forward, model, arrays, x, rows);
+  forward.dispose();
   disposeState(arrays);
   return outputs;
 }
@@ -637,7 +640,7 @@ describe("ONNX export: what has no mapping", () => {
     );
   });
 
-  it("names a missing array and a layer count that does not match", () => {
+  it("names a missing array, an array of the wrong shape and a layer count that does not match", () => {
     const layers: LayerSpec[] = [{ type: "dense", units: 2 }];
     const state = initialState(layers, [3], "float32", 1);
     delete state[0]!.params.b;
@@ -648,6 +651,12 @@ describe("ONNX export: what has no mapping", () => {
     assert.throws(
       () => modelToOnnx({ layers, inputShape: [3], dtype: "float32" }, []),
       /the weights hold 0 layers, the spec 1/,
+    );
+    const reshaped = initialState(layers, [3], "float32", 1);
+    reshaped[0]!.params.w = { shape: [2, 3], values: reshaped[0]!.params.w!.values };
+    assert.throws(
+      () => modelToOnnx({ layers, inputShape: [3], dtype: "float32" }, reshaped),
+      /layers\[0\] \(dense\): array 'w' has shape \[2, 3\] and 6 values; the spec gives it shape \[3, 2\]/,
     );
   });
 });

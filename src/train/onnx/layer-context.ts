@@ -74,6 +74,11 @@ export class LayerContext {
   /** The array `name` as an initializer, as stored (or with its values read as `shape`). */
   weight(name: string, shape?: readonly number[]): string {
     const array = this.array(name);
+    if (shape && shape.reduce((a, b) => a * b, 1) !== array.values.length)
+      throw new OnnxExportError(
+        `${this.where}: array '${name}' holds ${array.values.length} values, ` +
+          `expected [${shape.join(", ")}]`,
+      );
     return this.graph.constant(array.values, shape ?? array.shape, `l${this.index}.${name}`);
   }
 
