@@ -41,7 +41,8 @@ export interface PhaseResult {
   params: number;
   train: SplitMetrics;
   val?: SplitMetrics;
-  test: SplitMetrics;
+  /** Absent when the task has no test rows (as val when it has no validation rows). */
+  test?: SplitMetrics;
 }
 
 export interface FitProgress {
@@ -294,8 +295,9 @@ export async function runFit(
       widths: [model.inputShape, ...model.layers.map((l) => l.outputShape)].map(product),
       params: model.paramCount(),
       train: trainMetrics,
-      test: await metricsOf(model, state, task, task.test),
     };
+    // an empty split has no metrics (a task may have no test rows, as pykan's fits may not)
+    if (task.test.rows > 0) result.test = await metricsOf(model, state, task, task.test);
     if (task.val.rows > 0) result.val = await metricsOf(model, state, task, task.val);
     results.push(result);
     await hooks.onPhase?.(result, model, state);
