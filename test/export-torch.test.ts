@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import * as ort from "onnxruntime-node";
 import { exportTorch } from "../src/cli/export.js";
 import { arrayFrom, startEngine, takeValues } from "../src/engine/index.js";
 import { Model } from "../src/nn/model.js";
@@ -159,6 +160,7 @@ function runExported(folder: string, rowsFile: string): number[][] {
 
 describe("export --to torch", () => {
   const folders: string[] = [];
+  const predictions: Prediction[] = [];
 
   CASES.forEach((c, index) => {
     it(`${c.name}: PyTorch reproduces nonlin's predictions to 1e-5`, (t) => {
@@ -171,6 +173,7 @@ describe("export --to torch", () => {
       const out = join(caseDir, "run");
       const fit = json<{ run: string }>(["fit", join(caseDir, "spec.yaml"), "--out", out]);
       const predicted = json<Prediction>(["predict", fit.run, rowsFile]);
+      predictions[index] = predicted;
       const folder = join(caseDir, "torch");
       json(["export", fit.run, "--to", "torch", "--out", folder]);
       folders.push(folder);
@@ -320,6 +323,47 @@ print(json.dumps(out))`;
     assert.deepEqual(failures, []);
   });
 
+  it("--to onnx writes model.onnx, which onnxruntime runs on raw rows to nonlin's outputs (1e-5)", async (t) => {
+    for (const index of [0, 1, 3]) {
+      const caseDir = join(dir, `case${index}`);
+      const predicted = predictions[index];
+      assert.ok(predicted, "the export cases ran first");
+      const folder = join(caseDir, "onnx");
+      const result = json<{ files: string[] }>([
+        "export",
+        join(caseDir, "run"),
+        "--to",
+        "onnx",
+        "--out",
+        folder,
+      ]);
+      assert.deepEqual(result.files, ["model.onnx"]);
+      const session = await ort.InferenceSession.create(readFileSync(join(folder, "model.onnx")));
+      const rows = CASES[index]!.rows.rows;
+      const shape = JSON.parse(readFileSync(join(caseDir, "run", "checkpoint.json"), "utf8"))
+        .inputShape as number[];
+      const input = new ort.Tensor("float32", Float32Array.from(rows.flat()), [
+        rows.length,
+        ...shape,
+      ]);
+      const output = (await session.run({ [session.inputNames[0]!]: input }))[
+        session.outputNames[0]!
+      ] as ort.Tensor;
+      await session.release();
+      // the graph's outputs are the model's own (logits; scaled regression targets), as predict's
+      const expected = predicted.outputs.flat();
+      const got = [...(output.data as Float32Array)];
+      assert.equal(got.length, expected.length);
+      const worst = Math.max(
+        ...got.map((v, i) => Math.abs(v - expected[i]!) / Math.max(1, Math.abs(expected[i]!))),
+      );
+      t.diagnostic(
+        `${CASES[index]!.name.split(" (")[0]}: largest difference ${worst.toExponential(2)}`,
+      );
+      assert.ok(worst <= 1e-5, `case ${index}: ${worst}`);
+    }
+  });
+
   describe("bad input: exit 2, nothing written", () => {
     const refused = (args: string[], pattern: RegExp) => {
       const out = join(dir, `never-${Math.random().toString(36).slice(2)}`);
@@ -338,15 +382,6 @@ print(json.dumps(out))`;
         ["export", join(dir, "case0", "run"), "--to", "jax"],
         /--to jax: whole-model JAX export is not built/,
       ));
-    it("--to onnx without the ONNX exporter in this build says so", () => {
-      // the exporter (src/nn/export/onnx.ts) comes from another branch; where it is present, its
-      // own tests cover --to onnx
-      if (existsSync("src/nn/export/onnx.ts")) return;
-      refused(
-        ["export", join(dir, "case0", "run"), "--to", "onnx"],
-        /--to onnx: the ONNX exporter is not built yet/,
-      );
-    });
     it("an unknown run", () =>
       refused(["export", "r-19990101", "--to", "torch"], /no run 'r-19990101'/));
     it("a folder without a checkpoint", () =>

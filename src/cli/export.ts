@@ -2,17 +2,17 @@
  * `nonlin export RUN|CHECKPOINT --to torch|onnx|jax --out DIR`: a whole trained model for use
  * outside nonlin (docs/predict-export.md). `--to torch` writes a folder PyTorch loads with torch
  * and numpy only: spec.json, weights.safetensors (a state_dict in PyTorch's layouts), a copy of the
- * torch engine's layer package (nonlin_torch/) and model.py, its loader.
+ * torch engine's layer package (nonlin_torch/) and model.py, its loader. `--to onnx` writes
+ * model.onnx (src/train/export-onnx.ts), the task's feature scaling as its first nodes.
  */
 import { cpSync, mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { engineLayers } from "../exec/torch-engine.js";
 import { pythonPackageRoot } from "../exec/python.js";
-import type { CheckpointSpec } from "../train/checkpoint.js";
+import { modelToOnnx } from "../train/export-onnx.js";
 import { encodeSafetensors } from "../train/safetensors.js";
 import { torchLayouts, torchStateDict } from "../train/torch-export.js";
-import type { HostState } from "../train/trial-engine.js";
 import type { LoadedCheckpoint } from "./checkpoint-source.js";
 import { loadCheckpoint } from "./checkpoint-source.js";
 import { UsageError } from "./errors.js";
@@ -109,24 +109,7 @@ export function exportTorch(loaded: LoadedCheckpoint, out: string): string[] {
   return ["model.py", "spec.json", "weights.safetensors", "nonlin_torch/"];
 }
 
-/** The ONNX exporter's entry, when this build has one (src/nn/export/onnx.ts). */
-type ModelToOnnx = (spec: CheckpointSpec, state: HostState) => Uint8Array;
-
-async function onnxExporter(): Promise<ModelToOnnx> {
-  // a variable specifier: the module is optional in this build, so it is looked up at run time
-  const specifier = "../nn/export/onnx.js";
-  try {
-    const module = (await import(specifier)) as { modelToOnnx?: ModelToOnnx };
-    if (typeof module.modelToOnnx === "function") return module.modelToOnnx;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ERR_MODULE_NOT_FOUND" || !String((error as Error).message).includes("onnx"))
-      throw error;
-  }
-  throw new UsageError("--to onnx: the ONNX exporter is not built yet in this version of nonlin");
-}
-
-async function exportCommand(subject: string, options: ExportOptions): Promise<void> {
+function exportCommand(subject: string, options: ExportOptions): void {
   const output = makeOutput(Boolean(options.json));
   const target = parseTarget(options.to);
   if (!options.out) throw new UsageError("--out: required (the folder to write the model in)");
@@ -135,11 +118,13 @@ async function exportCommand(subject: string, options: ExportOptions): Promise<v
     throw new UsageError(
       "--to jax: whole-model JAX export is not built; --to torch or --to onnx export the model, and 'nonlin act export NAME --to jax' each activation",
     );
-  const modelToOnnx = target === "onnx" ? await onnxExporter() : undefined;
   const loaded = loadCheckpoint(subject, options.store);
   let files: string[];
-  if (modelToOnnx) {
-    const bytes = modelToOnnx(loaded.spec, loaded.state);
+  if (target === "onnx") {
+    // the graph takes raw rows: the task's feature scaling is its first two nodes
+    const bytes = modelToOnnx(loaded.spec, loaded.state, {
+      ...(loaded.spec.inputScaling ? { inputScaling: loaded.spec.inputScaling } : {}),
+    });
     mkdirSync(options.out, { recursive: true });
     writeAtomically(join(options.out, "model.onnx"), bytes);
     files = ["model.onnx"];
