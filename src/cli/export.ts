@@ -146,7 +146,7 @@ export function registerExportCommand(program: Command): void {
     .command("export")
     .description("export a whole trained model: PyTorch (module + state_dict) or ONNX")
     .argument("<run|checkpoint>", "a fit run id (or prefix), or a checkpoint folder (fit --out)")
-    .requiredOption("--to <target>", `one of ${MODEL_EXPORT_TARGETS.join(", ")}`)
+    .requiredOption("--to <target>", "torch or onnx (jax: not built for whole models)")
     .option("--out <dir>", "the folder to write the exported model in")
     .option("--store <path>", "run store (SQLite) to look RUN up in", "nonlin.db")
     .option("--json", "print one JSON document")
