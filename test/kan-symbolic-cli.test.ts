@@ -147,6 +147,31 @@ describe("KAN → formula through the CLI", () => {
     assert.match(bad.stderr, /--to: expected one of latex, torch, jax, got 'onnx'/);
   });
 
+  it("whole-model export refuses fixed edges (torch, onnx: exit 2, nothing written); predict runs them", () => {
+    for (const to of ["torch", "onnx"]) {
+      const folder = join(dir, `export-${to}`);
+      const refused = cli(["export", out, "--to", to, "--out", folder]);
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /layers\[0\] \(kan\)\.symbolic: fixed \(symbolic\) kan edges have no/,
+      );
+      assert.ok(!existsSync(folder));
+    }
+    const rows = join(dir, "rows.csv");
+    writeFileSync(rows, "x1,x2\n0.1,0.2\n0.5,-0.3\n-0.7,0.9\n");
+    const predicted = cli(["predict", out, rows]);
+    assert.equal(predicted.status, 0, predicted.stderr);
+    const values = predicted.stdout.trim().split("\n").slice(1).map(Number);
+    [
+      [0.1, 0.2],
+      [0.5, -0.3],
+      [-0.7, 0.9],
+    ].forEach(([a, b], i) =>
+      assert.ok(Math.abs(values[i]! - Math.exp(Math.sin(Math.PI * a!) + b! ** 2)) < 1e-5),
+    );
+  });
+
   it("a lock naming an edge that does not exist exits 2, naming the phase, the lock and the edge", () => {
     const spec = join(dir, "bad-lock.yaml");
     const text = readFileSync("examples/hello-kan-symbolic.yaml", "utf8").replace(

@@ -12,12 +12,14 @@ import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
 import type { CheckpointSpec } from "../train/checkpoint.js";
-import { decodeWeights, encodeHostWeights } from "../train/checkpoint.js";
+import { checkpointTaskFields, decodeWeights, encodeHostWeights } from "../train/checkpoint.js";
 import { readHostState } from "../train/host-state.js";
 import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
 import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
 import { jaxEngine } from "../train/jax-engine.js";
+import type { LearnedActivationParam } from "../train/learned-activations.js";
+import { learnedActivationParams } from "../train/learned-activations.js";
 import { buildModel, checkModelOutputs, FitDivergedError, runFit } from "../train/run-fit.js";
 import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { describeError, UsageError } from "./errors.js";
@@ -68,6 +70,20 @@ function formatMetrics(m: SplitMetrics | undefined): string {
 
 function describePhase(r: PhaseResult): string {
   return `phase ${r.phase + 1} ${r.kind.padEnd(8)} widths [${r.widths.join(", ")}] params ${r.params}  train ${formatMetrics(r.train)}  val ${formatMetrics(r.val)}  test ${formatMetrics(r.test)}  (${r.seconds.toFixed(2)} s)`;
+}
+
+/** The learned activation parameters, a line each (none when the model has none). */
+function learnedLines(learned: LearnedActivationParam[]): string[] {
+  if (learned.length === 0) return [];
+  const value = (v: number): string => v.toPrecision(6);
+  return [
+    "learned activation parameters:",
+    ...learned.map((p) =>
+      p.sharing === "scalar"
+        ? `  ${p.name} (${p.layerType} ${p.field}, scalar): ${value(p.initial)} → ${value(p.mean)}`
+        : `  ${p.name} (${p.layerType} ${p.field}, ${p.sharing} [${p.shape.join(", ")}]): ${value(p.initial)} → mean ${value(p.mean)}, min ${value(p.min)}, max ${value(p.max)}`,
+    ),
+  ];
 }
 
 type FitResume = NonNullable<Parameters<typeof runFit>[4]>;
@@ -186,7 +202,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       );
     };
     const hasSymbolicPhase = config.phases.some((phase) => phase.kind === "symbolic");
-    const { results, formula } = await runFit(
+    const { model, state, results, formula } = await runFit(
       engine.torch ? processTorchEngine() : jaxEngine,
       config,
       task,
@@ -222,6 +238,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
             layers: [...model.specs],
             phasesDone: result.phase + 1,
             configHash,
+            ...checkpointTaskFields(task),
           };
           writeAtomically(
             join(outDir, "checkpoint.json"),
@@ -232,6 +249,8 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       },
       resume,
     ).catch(diverged);
+    const learned = learnedActivationParams(model.specs, await readHostState(state));
+    for (const line of learnedLines(learned)) output.say(line);
     const summary = {
       spec: specPath,
       task: task.name,
@@ -239,6 +258,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       ...(engine.torch ? { engine: engineRecord(engine) } : {}),
       dtype: config.model.dtype,
       phases: results,
+      learned,
       ...("formula" in formula ? { formula } : {}),
       // a fit with a symbolic phase says why it has no formula (an edge left a spline, …)
       ...(!("formula" in formula) && hasSymbolicPhase
@@ -264,7 +284,10 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     }
     output.result({ run: runId, ...summary }, () => {
       const last = results[results.length - 1];
-      const done = last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+      if (!last) return "done: nothing left to run";
+      const done = last.test
+        ? `done: test ${formatMetrics(last.test)}`
+        : `done: train ${formatMetrics(last.train)} (no test rows)`;
       if ("formula" in formula) return `${done}\n${describeFormula(formula)}`;
       return hasSymbolicPhase ? `${done}\nno formula: ${formula.unavailable}` : done;
     });

@@ -71,7 +71,9 @@ export function describeFixedEdges(result: PhaseResult): string[] {
 export function describeFormula(formula: KanFormulaResult): string {
   return [
     `formula: ${formula.formula}`,
-    `  test rmse ${formula.test.rmse.toExponential(3)}, R² ${formula.test.r2}  (train rmse ${formula.train.rmse.toExponential(3)})`,
+    formula.test
+      ? `  test rmse ${formula.test.rmse.toExponential(3)}, R² ${formula.test.r2}  (train rmse ${formula.train.rmse.toExponential(3)})`
+      : `  train rmse ${formula.train.rmse.toExponential(3)}, R² ${formula.train.r2} (no test rows)`,
     `  latex: ${formula.latex}`,
   ].join("\n");
 }

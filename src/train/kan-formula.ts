@@ -43,7 +43,8 @@ export interface KanFormulaResult {
   /** Before rounding. */
   readonly unrounded: string;
   readonly train: FitOfFormula;
-  readonly test: FitOfFormula;
+  /** Absent when the task has no test rows. */
+  readonly test?: FitOfFormula;
 }
 
 export const ROUNDING_TOLERANCE = 1.01;
@@ -210,6 +211,6 @@ export function kanFormulaResult(
     latex: exportLatex({ expr: reread, params: {} }),
     unrounded: printExpr(raw),
     train: measure(reread, train),
-    test: measure(reread, test),
+    ...(test.target.length > 0 ? { test: measure(reread, test) } : {}),
   };
 }
