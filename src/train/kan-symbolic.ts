@@ -22,7 +22,6 @@ import type { Expr } from "../expr/ast.js";
 import { printExpr } from "../expr/print.js";
 import { KanLayer } from "../nn/kan/bspline.js";
 import { plainLayerForward } from "../nn/kan/kan-ops.js";
-import { kanScores } from "../nn/kan/prune.js";
 import { plainBaseOf } from "../nn/kan/plain/support.js";
 import type { SymbolicEdgeSpec } from "../nn/kan/symbolic-edges.js";
 import { SYMBOLIC_AFFINE } from "../nn/kan/symbolic-edges.js";
@@ -88,7 +87,8 @@ export function splineEdgeSamples(model: Model, state: ModelState, x: np.Array):
           y: Float64Array.from({ length: rows }, (_, r) => phi[r * n * m + i * m + j] as number),
         });
       }
-    h = l < layers.length - 1 ? layer.apply(s, h) : (h.dispose(), h);
+    if (l < layers.length - 1) h = layer.apply(s, h);
+    else h.dispose();
   });
   return samples;
 }
@@ -97,13 +97,11 @@ export interface EdgeCandidates {
   readonly layer: number;
   readonly input: number;
   readonly unit: number;
-  /** pykan's attribution score of the edge. */
-  readonly score: number;
   /** The library's fits, best first. */
   readonly fits: EdgeFit[];
 }
 
-/** Every active spline edge's ranked fits and attribution score (`nonlin kan edges`). */
+/** Every active spline edge's ranked fits (`nonlin kan edges`). */
 export function edgeCandidates(
   model: Model,
   state: ModelState,
@@ -111,13 +109,10 @@ export function edgeCandidates(
   library: readonly EdgeFunction[] = DEFAULT_EDGE_LIBRARY,
   options: EdgeFitOptions = DEFAULT_EDGE_FIT,
 ): EdgeCandidates[] {
-  const scores = kanScores(model, state, x).edges;
   return splineEdgeSamples(model, state, x).map((edge) => ({
     layer: edge.layer,
     input: edge.input,
     unit: edge.unit,
-    score:
-      scores[edge.layer]![edge.input * (model.layers[edge.layer] as KanLayer).units + edge.unit]!,
     fits: rankEdgeFits(library, edge.x, edge.y, options),
   }));
 }
