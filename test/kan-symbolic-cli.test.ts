@@ -172,6 +172,18 @@ describe("KAN → formula through the CLI", () => {
     );
   });
 
+  it("pykan's relativistic addition (locked arctanh, arctanh, tanh) reads out equal to (x1 + x2)/(1 + x1·x2)", () => {
+    const run = cli(["fit", "examples/kan-relativistic.yaml", "--json"]);
+    assert.equal(run.status, 0, run.stderr);
+    const { formula } = JSON.parse(run.stdout) as {
+      formula: { formula: string; test: { rmse: number } };
+    };
+    // on the task's box [−0.9, 0.9]²: largestGap samples [−1, 1]², so scale the variables
+    const scaled = formula.formula.replaceAll("x1", "(0.9*x1)").replaceAll("x2", "(0.9*x2)");
+    assert.ok(largestGap(scaled, "(0.9*x1 + 0.9*x2)/(1 + 0.81*x1*x2)") < 1e-10, formula.formula);
+    assert.ok(formula.test.rmse < 1e-10);
+  });
+
   it("a lock naming an edge that does not exist exits 2, naming the phase, the lock and the edge", () => {
     const spec = join(dir, "bad-lock.yaml");
     const text = readFileSync("examples/hello-kan-symbolic.yaml", "utf8").replace(
