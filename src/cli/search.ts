@@ -190,6 +190,7 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
       trainingsPerMinute: (60 * outcome.ranking.length) / searchSeconds,
       seconds: (performance.now() - started) / 1000,
     };
+    store.setHeadline(runId, results.headline.text);
     const dir = options.out ?? join("runs", runId);
     mkdirSync(dir, { recursive: true });
     writeAtomically(join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -22,7 +22,7 @@ import { readHostState, stateFromHost } from "./host-state.js";
 import { regridModel } from "./kan-grid.js";
 import { assertTrainingFits } from "./memory.js";
 import type { LossName } from "./loss.js";
-import type { TrialEngine } from "./trial-engine.js";
+import type { TrainingCheckpoints, TrainingProgress, TrialEngine } from "./trial-engine.js";
 
 export interface SplitMetrics {
   loss: number;
@@ -53,8 +53,31 @@ export interface FitProgress {
   loss: number;
 }
 
+/** One epoch of a gradient phase, for the learning curve. */
+export interface FitEpoch {
+  phase: number;
+  epoch: number;
+  trainLoss: number;
+  valLoss?: number;
+  /** The task's metric on the validation split (rmse or accuracy) after this epoch. */
+  valMetric?: number;
+}
+
+/** Where a fit resumes: the model after `phasesDone` phases, or inside phase `phasesDone`. */
+export interface FitResumePoint {
+  model: Model;
+  state: ModelState;
+  phasesDone: number;
+  /** The gradient phase `phasesDone` stopped between epochs: go on from here. */
+  inPhase?: TrainingProgress;
+}
+
 export interface FitHooks {
   onProgress?(progress: FitProgress): void;
+  /** Every epoch of every gradient phase (asks the engine for validation outputs). */
+  onEpoch?(epoch: FitEpoch): void;
+  /** Checkpoints inside gradient phase `phase` (see TrainingRequest.checkpoints). */
+  checkpoints?(phase: number): TrainingCheckpoints | undefined;
   onPhase?(result: PhaseResult, model: Model, state: ModelState): void | Promise<void>;
 }
 
@@ -115,6 +138,12 @@ export function metricsFromPredictions(
     if (logits.indexOf(max) === label) correct++;
   }
   return { loss: nll / rows.rows, accuracy: correct / rows.rows };
+}
+
+/** The task's metric of predictions on the validation split: rmse (regression) or accuracy. */
+function headlineMetric(task: Task, valOutputs: Float64Array): number {
+  const metrics = metricsFromPredictions(task, task.val, valOutputs);
+  return (task.kind === "regression" ? metrics.rmse : metrics.accuracy) as number;
 }
 
 export function defaultLoss(config: FitConfig, task: Task): LossName {
@@ -182,7 +211,7 @@ export async function runFit(
   config: FitConfig,
   task: Task,
   hooks: FitHooks = {},
-  resume?: { model: Model; state: ModelState; phasesDone: number },
+  resume?: FitResumePoint,
 ): Promise<{ model: Model; state: ModelState; results: PhaseResult[] }> {
   const loss = defaultLoss(config, task);
   let model = resume?.model ?? buildModel(config, task);
@@ -215,6 +244,9 @@ export async function runFit(
     switch (phase.kind) {
       case "gradient": {
         const val = task.val.rows > 0 ? rowsOf(task, task.val) : undefined;
+        const inPhase = resume?.phasesDone === index ? resume.inPhase : undefined;
+        const checkpoints = hooks.checkpoints?.(index);
+        const curve = hooks.onEpoch;
         const trained = await engine.train(
           {
             layers: model.specs,
@@ -226,8 +258,20 @@ export async function runFit(
             ...(val ? { val } : {}),
             seed: config.model.seed + 1000 * index,
             initial: await readHostState(state),
+            ...(inPhase ? { resume: inPhase } : {}),
+            ...(checkpoints ? { checkpoints } : {}),
+            ...(curve && val ? { valOutputsEachEpoch: true } : {}),
           },
-          (r) => progress(r.epoch + 1, phase.epochs, r.trainLoss),
+          (r) => {
+            progress(r.epoch + 1, phase.epochs, r.trainLoss);
+            curve?.({
+              phase: index,
+              epoch: r.epoch,
+              trainLoss: r.trainLoss,
+              ...(r.valLoss !== undefined ? { valLoss: r.valLoss } : {}),
+              ...(r.valOutputs ? { valMetric: headlineMetric(task, r.valOutputs) } : {}),
+            });
+          },
         );
         try {
           disposeState(state);
