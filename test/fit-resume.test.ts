@@ -60,7 +60,15 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     const spec = join(dir, "curve.yaml");
     writeFileSync(spec, SPEC);
 
-    const whole = cli(["fit", spec, "--out", join(dir, "whole"), "--store", join(dir, "w.db"), "--json"]);
+    const whole = cli([
+      "fit",
+      spec,
+      "--out",
+      join(dir, "whole"),
+      "--store",
+      join(dir, "w.db"),
+      "--json",
+    ]);
     assert.equal(whole.status, 0, whole.stderr);
     const expected = JSON.parse(whole.stdout) as FitJson;
 
@@ -68,7 +76,19 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     const out = join(dir, "out");
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", main, "fit", spec, "--out", out, "--store", store, "--checkpoint-every", "20"],
+      [
+        "--import",
+        "tsx",
+        main,
+        "fit",
+        spec,
+        "--out",
+        out,
+        "--store",
+        store,
+        "--checkpoint-every",
+        "20",
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
@@ -91,7 +111,9 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     assert.ok(runId, `the fit got to epoch 40 before the interrupt: ${stderr}`);
     assert.equal(code, 130, stderr);
     assert.ok(
-      stderr.includes(`interrupted after a checkpoint: resume with nonlin fit --resume ${runId} --store ${store}`),
+      stderr.includes(
+        `interrupted after a checkpoint: resume with nonlin fit --resume ${runId} --store ${store}`,
+      ),
       stderr,
     );
     const checkpoint = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8"));
@@ -108,13 +130,19 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     // the run id alone: the config and the folder are the run's
     const resumed = cli(["fit", "--resume", runId, "--store", store, "--json"]);
     assert.equal(resumed.status, 0, resumed.stderr);
-    assert.match(resumed.stderr, new RegExp(`resuming phase 1 of 2 after epoch ${checkpoint.inPhase.epochs}`));
+    assert.match(
+      resumed.stderr,
+      new RegExp(`resuming phase 1 of 2 after epoch ${checkpoint.inPhase.epochs}`),
+    );
     const results = JSON.parse(resumed.stdout) as FitJson;
     assert.equal(results.run, runId, "the resume goes on in the same run");
     const strip = (p: FitJson["phases"][number]) => ({ train: p.train, val: p.val, test: p.test });
     // float64 on one engine: bit-equal, not merely close
     assert.deepEqual(results.phases.map(strip), expected.phases.map(strip));
-    assert.equal(sha(join(out, "weights.safetensors")), sha(join(dir, "whole", "weights.safetensors")));
+    assert.equal(
+      sha(join(out, "weights.safetensors")),
+      sha(join(dir, "whole", "weights.safetensors")),
+    );
 
     // the store: one run, done, with both phases' metrics and the whole curve as rows
     const after = openStore(store, { mustExist: true });
@@ -132,7 +160,9 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
         first.map((e) => e.epoch),
         Array.from({ length: 240 }, (_, i) => i),
       );
-      assert.ok(first.every((e) => e.trainLoss !== null && e.valLoss !== null && e.valMetric !== null));
+      assert.ok(
+        first.every((e) => e.trainLoss !== null && e.valLoss !== null && e.valMetric !== null),
+      );
       // the curve of the interrupted-and-resumed run is the uninterrupted run's
       const reference = openStore(join(dir, "w.db"), { mustExist: true, readonly: true });
       try {
@@ -167,9 +197,18 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     const bench = join(dir, "bench.yaml");
     writeFileSync(
       bench,
-      "tasks: [toy/xy]\ncandidates: [{activation: relu}]\nseeds: 1\nrows: {train: 64, val: 32, test: 32}\ntraining: {epochs: 2, batch_size: 32}\n",
+      "tasks: [toy/xy]\ncandidates: [{activation: relu}]\nseeds: 1\nfairness: {mode: params, budget: 50}\nrows: {train: 64, val: 32, test: 32}\ntraining: {epochs: 2, batch_size: 32}\n",
     );
-    const benched = cli(["bench", bench, "--store", store, "--out", join(dir, "b"), "--workers", "1"]);
+    const benched = cli([
+      "bench",
+      bench,
+      "--store",
+      store,
+      "--out",
+      join(dir, "b"),
+      "--workers",
+      "1",
+    ]);
     assert.equal(benched.status, 0, benched.stderr);
     const count = () => {
       const view = openStore(store, { mustExist: true, readonly: true });
@@ -182,11 +221,20 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     const runs = count();
     const cases: [string[], RegExp][] = [
       [["fit", "--resume", "r-nope", "--store", store], /no run 'r-nope'/],
-      [["fit", spec, "--resume", join(dir, "empty"), "--store", store], /no run '.*empty'|no such checkpoint folder|not found/],
-      [["fit", "--resume", fitRun, "--store", store], /kept no checkpoints \(it ran without --out\)/],
+      [
+        ["fit", spec, "--resume", join(dir, "empty"), "--store", store],
+        /no run '.*empty'|no such checkpoint folder|not found/,
+      ],
+      [
+        ["fit", "--resume", fitRun, "--store", store],
+        /kept no checkpoints \(it ran without --out\)/,
+      ],
       [["fit", spec, "--resume", dir, "--store", store], /checkpoint\.json not found/],
       [["fit", "--resume", "r-", "--store", store], /ambiguous|is a 'bench' run, not a fit/],
-      [["fit", spec, "--checkpoint-every", "ten", "--store", store], /--checkpoint-every: expected a whole number/],
+      [
+        ["fit", spec, "--checkpoint-every", "ten", "--store", store],
+        /--checkpoint-every: expected a whole number/,
+      ],
     ];
     const benchRun = (() => {
       const view = openStore(store, { mustExist: true, readonly: true });
