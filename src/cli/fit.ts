@@ -290,6 +290,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
       store.recordFitPhase(runId, {
         phase: error.phase,
         kind: phase.kind,
+        task: task.name,
         metric: metricName,
         diverged: true,
         seconds: null,
@@ -360,6 +361,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
           store.recordFitPhase(runId, {
             phase: result.phase,
             kind: result.kind,
+            task: task.name,
             metric: metricName,
             diverged: false,
             seconds: result.seconds,

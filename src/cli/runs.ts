@@ -18,6 +18,7 @@ import { engineText } from "../report/bench-report-model.js";
 import { UsageError } from "./errors.js";
 import { writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
+import { registerRunsCompare } from "./runs-compare.js";
 
 interface StoreOptions {
   store?: string;
@@ -83,7 +84,7 @@ function statusLabel(run: Shown<Owned>): string {
 const shortTime = (iso: string | null): string =>
   iso === null ? "-" : iso.replace("T", " ").replace(/\.\d+Z$/, "");
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) =>
     cells
@@ -94,6 +95,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function trialsText(t: RunListing["trials"]): string {
+  if (t.total === 0) return "-";
   const extra = [
     t.failed ? `${t.failed} failed` : "",
     t.running ? `${t.running} running` : "",
@@ -105,13 +107,17 @@ export function renderList(runs: Shown<RunListing>[], path: string): string {
   if (runs.length === 0) return `no runs in ${path}`;
   const lines = [
     table(
-      ["RUN", "COMMAND", "STATUS", "STARTED (UTC)", "TRIALS DONE"],
+      ["RUN", "COMMAND", "NAME", "ENGINE", "STATUS", "STARTED (UTC)", "TRIALS DONE", "HEADLINE"],
       runs.map((r) => [
         r.id,
         r.command,
+        r.name ?? "-",
+        r.engine,
         statusLabel(r),
         shortTime(r.started),
         trialsText(r.trials),
+        // a search's headline is a paragraph: its first line
+        r.headline?.split("\n")[0] ?? "-",
       ]),
     ),
   ];
@@ -246,7 +252,7 @@ function exportCommand(run: string, options: ExportOptions): void {
 export function registerRunsCommand(program: Command): void {
   const runs = program
     .command("runs")
-    .description("the run store: list runs, show one with its leaderboard, export one")
+    .description("the run store: list runs, show one with its leaderboard, export one, compare two")
     .addHelpText(
       "after",
       `
@@ -303,4 +309,5 @@ Examples:
   nonlin runs export r-2025 --format csv --out trials.csv`,
     )
     .action(exportCommand);
+  registerRunsCompare(runs);
 }

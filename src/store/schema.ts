@@ -150,6 +150,7 @@ export const MIGRATIONS: readonly Migration[] = [
         run_id       TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
         phase        INTEGER NOT NULL,
         kind         TEXT NOT NULL,
+        task         TEXT NOT NULL,
         metric       TEXT,
         diverged     INTEGER NOT NULL,
         seconds      REAL,

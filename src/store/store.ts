@@ -11,6 +11,8 @@ import type { TrialResult } from "../bench/results.js";
 import { decodeExactJson, encodeExactJson } from "./codec.js";
 import { csvText } from "./csv.js";
 import { StoreError } from "./errors.js";
+import type { RunComparison } from "./compare.js";
+import { compareRuns, runCells } from "./compare.js";
 import { computedHeadline } from "./headline.js";
 import { leaderboardOf } from "./leaderboard.js";
 import { thisProcess } from "./liveness.js";
@@ -180,6 +182,12 @@ const countsOf = (row: TrialCounts): TrialCounts => ({
   done: row.done,
   failed: row.failed,
 });
+
+/** A run's name: as stored (fit: its config file), else its config's own (bench and search). */
+function runName(stored: string | null, config: unknown): string | null {
+  const named = (config as { name?: unknown } | null)?.name;
+  return stored ?? (typeof named === "string" ? named : null);
+}
 
 /** NaN and ±Infinity as NULL (SQLite's REAL has no NaN). */
 const finiteOrNull = (value: number | null): number | null =>
@@ -584,14 +592,15 @@ export class RunStore {
     this.write(`recording phase ${row.phase + 1} of run ${runId}`, () =>
       this.db
         .prepare(
-          `INSERT OR REPLACE INTO fit_phases (run_id, phase, kind, metric, diverged, seconds, params,
-             train_loss, train_metric, val_loss, val_metric, test_loss, test_metric)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT OR REPLACE INTO fit_phases (run_id, phase, kind, task, metric, diverged, seconds,
+             params, train_loss, train_metric, val_loss, val_metric, test_loss, test_metric)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           runId,
           row.phase,
           row.kind,
+          row.task,
           row.metric,
           row.diverged ? 1 : 0,
           row.seconds,
@@ -634,7 +643,7 @@ export class RunStore {
     return (
       this.db
         .prepare(
-          `SELECT phase, kind, metric, diverged, seconds, params, train_loss AS trainLoss,
+          `SELECT phase, kind, task, metric, diverged, seconds, params, train_loss AS trainLoss,
              train_metric AS trainMetric, val_loss AS valLoss, val_metric AS valMetric,
              test_loss AS testLoss, test_metric AS testMetric
            FROM fit_phases WHERE run_id = ? ORDER BY phase`,
@@ -731,7 +740,7 @@ export class RunStore {
       .all() as Row[];
     return rows.map((row) => {
       const trials = countsOf(row);
-      const config = JSON.parse(row.config_json) as { name?: unknown } | null;
+      const config = JSON.parse(row.config_json) as unknown;
       return {
         id: row.id,
         command: row.command,
@@ -742,7 +751,7 @@ export class RunStore {
         owner: ownerOf(row),
         trials,
         // bench and search configs carry a name (a preset's is the preset's); fit stores its file's
-        name: row.name ?? (typeof config?.name === "string" ? config.name : null),
+        name: runName(row.name, config),
         engine: `${row.machine_engine ?? "jax"}/${row.machine_device}`,
         headline:
           row.headline ??
@@ -757,6 +766,16 @@ export class RunStore {
           }),
       };
     });
+  }
+
+  /** Runs `a` and `b` (ids or unique prefixes) side by side on the tasks they share. */
+  compareRuns(a: string, b: string): RunComparison {
+    const load = (prefix: string) => {
+      const found = this.findRun(prefix);
+      const run = { ...found, name: runName(found.name, found.config) };
+      return { run, cells: runCells(run, this.listTrials(run.id), this.listFitPhases(run.id)) };
+    };
+    return compareRuns(load(a), load(b));
   }
 
   private lastFitEpoch(runId: string): FitEpochRow | undefined {

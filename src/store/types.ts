@@ -210,6 +210,8 @@ export interface RunSummary {
 export interface FitPhaseRow {
   phase: number;
   kind: string;
+  /** The task's name (as bench names its tasks). */
+  task: string;
   /** "rmse" or "accuracy": what the *Metric columns hold. */
   metric: string | null;
   diverged: boolean;
