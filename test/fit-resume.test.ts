@@ -245,6 +245,11 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
       }
     })();
     cases.push([["fit", "--resume", benchRun, "--store", store], /is a 'bench' run, not a fit/]);
+    // the torch engine hands back no optimiser state: no checkpoint inside its phases
+    cases.push([
+      ["fit", spec, "--engine", "torch", "--checkpoint-every", "5", "--store", store],
+      /--checkpoint-every: the torch engine checkpoints at phase ends only/,
+    ]);
     for (const [args, message] of cases) {
       const result = cli(args);
       assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);

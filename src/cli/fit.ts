@@ -279,6 +279,10 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
       curve = [];
     };
     let checkpointed = resume?.phasesDone ?? 0;
+    /** The last checkpoint written inside a phase since the last phase end, if any. */
+    let inPhaseCheckpoint = resume?.inPhase
+      ? { phase: resume.phasesDone, epochs: resume.inPhase.epochs }
+      : undefined;
     let model: Model | undefined = resume?.model;
     // a diverged phase writes no checkpoint: the folder keeps the last finite one
     const diverged = (error: unknown): never => {
@@ -303,10 +307,12 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
         testMetric: null,
       });
       if (!outDir) throw error;
-      throw new FitDivergedError(
-        error.phase,
-        `${error.message}; ${checkpointed > 0 ? `${outDir} keeps the checkpoint after phase ${checkpointed}` : `no checkpoint was written to ${outDir}`}`,
-      );
+      const kept = inPhaseCheckpoint
+        ? `${outDir} keeps the checkpoint after epoch ${inPhaseCheckpoint.epochs} of phase ${inPhaseCheckpoint.phase + 1}`
+        : checkpointed > 0
+          ? `${outDir} keeps the checkpoint after phase ${checkpointed}`
+          : `no checkpoint was written to ${outDir}`;
+      throw new FitDivergedError(error.phase, `${error.message}; ${kept}`);
     };
     const checkpoints = (phase: number): TrainingCheckpoints | undefined => {
       const spec = config.phases[phase]!;
@@ -316,6 +322,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
         stopRequested: () => stopAsked,
         save: async (progress) => {
           writer.inPhase(phase, model ?? buildModel(config, task), progress);
+          inPhaseCheckpoint = { phase, epochs: progress.epochs };
           flushCurve();
         },
       };
@@ -377,6 +384,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
           if (!writer) return;
           await writer.phaseDone(result.phase + 1, phaseModel, state);
           checkpointed = result.phase + 1;
+          inPhaseCheckpoint = undefined;
           if (stopAsked && result.phase + 1 < config.phases.length) throw new TrainingStopped(0);
         },
       },

@@ -3,9 +3,7 @@
  * safetensors, named layers.<i>.params.<name> / layers.<i>.buffers.<name>. Pure bytes here; the
  * CLI writes them to disk atomically.
  */
-import type { numpy as np } from "@jax-js/jax";
 import type { FloatDType } from "../engine/dtype.js";
-import { arrayFrom } from "../engine/dtype.js";
 import type { LayerSpec, ModelState } from "../nn/model.js";
 import { hostStateOf, stateFromHost } from "./host-state.js";
 import type { SafeTensor } from "./safetensors.js";

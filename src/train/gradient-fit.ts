@@ -140,6 +140,13 @@ async function hostOptState(optState: OptState): Promise<Record<string, HostArra
   return arrays;
 }
 
+const finiteHost = (state: TrainingProgress["state"]): boolean =>
+  state.every((layer) =>
+    [...Object.values(layer.params), ...Object.values(layer.buffers)].every((array) =>
+      array.values.every(Number.isFinite),
+    ),
+  );
+
 const paramsOnly = (params: ArrayRecord[]): ModelState =>
   params.map((p) => ({ params: p, buffers: {} }));
 
@@ -287,8 +294,11 @@ export async function fitGradient(
       await new Promise((resolve) => setTimeout(resolve, 0));
       const stop = checkpoints.stopRequested?.() ?? false;
       const every = checkpoints.every ?? 0;
-      if (stop || (every > 0 && (epoch + 1) % every === 0))
-        await checkpoints.save(await progressAfter(epoch + 1));
+      if (stop || (every > 0 && (epoch + 1) % every === 0)) {
+        const progress = await progressAfter(epoch + 1);
+        // a finite loss may still have left non-finite weights: the last finite checkpoint stays
+        if (finiteHost(progress.state)) await checkpoints.save(progress);
+      }
       if (stop) {
         if (!options.step) step.dispose();
         disposeTree(optState);
