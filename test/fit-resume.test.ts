@@ -125,6 +125,11 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     const before = openStore(store, { mustExist: true });
     assert.equal(before.getRun(runId)?.status, "interrupted");
     assert.equal(before.listFitPhases(runId).length, 0);
+    // runs ls says how far it got: the curve reaches the store with each checkpoint
+    assert.equal(
+      before.listRuns()[0]!.headline,
+      `phase 1/2 gradient, epoch ${checkpoint.inPhase.epochs}/240`,
+    );
     before.close();
 
     // the run id alone: the config and the folder are the run's
@@ -144,6 +149,14 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
       sha(join(dir, "whole", "weights.safetensors")),
     );
 
+    const shown = cli(["runs", "show", runId, "--store", store]);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(
+      shown.stdout,
+      new RegExp(
+        `2\\s+gradient\\s+sin\\(3\\*x1\\) \\+ x2\\s+.*${expected.phases[1]!.test.rmse.toPrecision(4)}`,
+      ),
+    );
     // the store: one run, done, with both phases' metrics and the whole curve as rows
     const after = openStore(store, { mustExist: true });
     try {

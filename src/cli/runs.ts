@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import type {
+  FitPhaseRow,
   LeaderboardRow,
   LivenessCheck,
   RunListing,
@@ -184,6 +185,32 @@ function renderLeaderboard(rows: LeaderboardRow[]): string[] {
   return lines;
 }
 
+/** A fit's phases: metric on each split after each phase, or where it diverged. */
+function renderFitPhases(phases: FitPhaseRow[]): string[] {
+  if (phases.length === 0) return [];
+  const metric = phases.find((p) => p.metric !== null)?.metric ?? "metric";
+  const body = phases.map((p) => [
+    String(p.phase + 1),
+    p.kind,
+    p.task,
+    ...(p.diverged
+      ? ["diverged", "", "", ""]
+      : [
+          formatNumber(p.trainMetric),
+          formatNumber(p.valMetric),
+          formatNumber(p.testMetric),
+          formatNumber(p.params),
+        ]),
+  ]);
+  return [
+    "",
+    `phases — ${metric} after each phase`,
+    ...table(["#", "kind", "task", "train", "val", "test", "params"], body)
+      .split("\n")
+      .map((l) => `  ${l}`),
+  ];
+}
+
 export function renderSummary(summary: ShownSummary): string {
   const { run, trials } = summary;
   const m = run.machine;
@@ -199,6 +226,7 @@ export function renderSummary(summary: ShownSummary): string {
     `  config     ${run.configHash}`,
     `  trials     ${trials.done} done, ${trials.failed} failed, ${trials.running} running, ${trials.pending} pending (${trials.total} in all)`,
     ...renderLeaderboard(summary.leaderboard),
+    ...renderFitPhases(summary.fitPhases),
   ];
   if (summary.problems.length > 0) {
     lines.push("", "warnings and errors:");

@@ -802,6 +802,7 @@ export class RunStore {
       run,
       trials: this.trialCounts(runId),
       leaderboard: leaderboardOf(this.listTrials(runId)),
+      fitPhases: this.listFitPhases(runId),
       problems: problems.slice(-20),
     };
   }

@@ -202,6 +202,8 @@ export interface RunSummary {
   run: RunRecord;
   trials: TrialCounts;
   leaderboard: LeaderboardRow[];
+  /** A fit run's phases with their metrics (empty for other commands). */
+  fitPhases: FitPhaseRow[];
   /** The run's warnings and errors, oldest first (the last 20). */
   problems: EventRecord[];
 }
