@@ -207,6 +207,12 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     const noOut = cli(["fit", spec, "--store", store, "--json"]);
     assert.equal(noOut.status, 0, noOut.stderr);
     const fitRun = (JSON.parse(noOut.stdout) as FitJson).run;
+    // a config given with the run id must be the one the run was started with
+    const withOut = cli(["fit", spec, "--store", store, "--out", join(dir, "kept"), "--json"]);
+    assert.equal(withOut.status, 0, withOut.stderr);
+    const keptRun = (JSON.parse(withOut.stdout) as FitJson).run;
+    const other = join(dir, "other.yaml");
+    writeFileSync(other, readFileSync(spec, "utf8").replace("epochs: 2", "epochs: 3"));
     const bench = join(dir, "bench.yaml");
     writeFileSync(
       bench,
@@ -258,6 +264,10 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
       }
     })();
     cases.push([["fit", "--resume", benchRun, "--store", store], /is a 'bench' run, not a fit/]);
+    cases.push([
+      ["fit", other, "--resume", keptRun, "--store", store],
+      /--resume: .*kept was written for another config/,
+    ]);
     // the torch engine hands back no optimiser state: no checkpoint inside its phases
     cases.push([
       ["fit", spec, "--engine", "torch", "--checkpoint-every", "5", "--store", store],
