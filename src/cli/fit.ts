@@ -210,8 +210,11 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
   }
   output.say(`run ${runId} (store ${store.path})`);
   const resumeHint = `resume with ${resumeCommand("fit", runId, options.store, options.device)}`;
-  // Ctrl-C: the first asks the fit to stop at the next epoch's end (jax) or phase end, after a
-  // checkpoint; the second (or one with nothing to checkpoint into) stops at once
+  // Ctrl-C: inside a jax gradient phase with --out, the first asks the fit to stop at the epoch's
+  // end after a checkpoint, the second stops at once; on torch it stops at once, marking the run.
+  // Elsewhere (L-BFGS, prune, refine, no --out) no handler is installed: those loops never give
+  // the event loop a turn, so a handler would not run until they end, and Node's own Ctrl-C
+  // stops at once (runs ls then shows the run interrupted: its process is gone)
   let stopAsked = false;
   const stopNow = (): void => {
     bestEffort(() => store.finishRun(runId, "interrupted"));
@@ -228,7 +231,14 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
       "\nstopping after this epoch with a checkpoint (Ctrl-C again stops at once)\n",
     );
   };
-  process.on("SIGINT", onSigint);
+  let listening = false;
+  const listen = (on: boolean): void => {
+    if (on && !listening) process.on("SIGINT", onSigint);
+    if (!on && listening) process.off("SIGINT", onSigint);
+    listening = on;
+  };
+  // the torch engine's phases wait on its child: the event loop turns all along
+  if (engine.torch) listen(true);
   try {
     await fitWithStore(store, runId);
     store.finishRun(runId, "done");
@@ -247,7 +257,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
       });
     throw error;
   } finally {
-    process.off("SIGINT", onSigint);
+    listen(false);
     store.close();
   }
 
@@ -317,6 +327,8 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
     const checkpoints = (phase: number): TrainingCheckpoints | undefined => {
       const spec = config.phases[phase]!;
       if (!writer || engine.torch || spec.kind !== "gradient") return undefined;
+      // asked for as the phase starts; its epochs give the event loop a turn each (gradient-fit)
+      listen(true);
       return {
         every: every ?? defaultEvery(spec.epochs),
         stopRequested: () => stopAsked,
@@ -358,6 +370,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
         },
         checkpoints,
         async onPhase(result, phaseModel, state) {
+          if (!engine.torch) listen(false);
           model = phaseModel;
           if (bar && barPhase >= 0) {
             bar.stop();
@@ -466,9 +479,10 @@ Examples:
   nonlin fit examples/hello-kan.yaml --resume runs/hello
   nonlin fit --resume r-20250102-030405-ab12
 
-Ctrl-C stops a gradient phase at the end of the epoch with a checkpoint in --out (a phase of
-another kind at its end; a second Ctrl-C stops at once) and prints the command that resumes it;
-the resumed fit ends with the same weights and metrics as one never stopped (docs/store.md).`,
+With --out, Ctrl-C stops a gradient phase (jax engine) at the end of the epoch with a checkpoint
+and prints the command that resumes it (a second Ctrl-C stops at once); the resumed fit ends with
+the same weights and metrics as one never stopped. Other phases stop at once and resume from
+their start (docs/store.md).`,
     )
     .action(runFitCommand);
 }
