@@ -111,6 +111,17 @@ describe("runs ls and runs compare on real runs", { timeout: 900_000 }, () => {
     } finally {
       view.close();
     }
+    // the fit's phases and curve travel with its export
+    const exported = cli(["runs", "export", fitRun]);
+    assert.equal(exported.status, 0, exported.stderr);
+    const json = JSON.parse(exported.stdout) as { fitPhases: unknown[]; fitEpochs: unknown[] };
+    const again = openStore(store, { mustExist: true, readonly: true });
+    try {
+      assert.deepEqual(json.fitPhases, again.listFitPhases(fitRun));
+      assert.equal(json.fitEpochs.length, 5);
+    } finally {
+      again.close();
+    }
     const text = cli(["runs", "ls"]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout + text.stderr, /NAME\s+ENGINE\s+STATUS.*HEADLINE/);
