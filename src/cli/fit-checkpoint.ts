@@ -121,8 +121,14 @@ export interface CheckpointWriter {
   inPhase(phase: number, model: Model, progress: TrainingProgress): void;
 }
 
-/** Writes checkpoints of one fit (config `configHash`, store run `runId`) into `dir`. */
-export function checkpointWriter(dir: string, configHash: string, runId: string): CheckpointWriter {
+/**
+ * Writes checkpoints of one fit into `dir`; `fields` go into every checkpoint.json as they are (the
+ * config's hash, the store's run, the task's scaling and columns for predict).
+ */
+export function checkpointWriter(
+  dir: string,
+  fields: Pick<CheckpointSpec, "configHash" | "runId" | "inputScaling" | "targetScaling" | "task">,
+): CheckpointWriter {
   const write = (
     model: Model,
     phasesDone: number,
@@ -136,8 +142,7 @@ export function checkpointWriter(dir: string, configHash: string, runId: string)
       inputShape: [...model.inputShape],
       layers: [...model.specs],
       phasesDone,
-      configHash,
-      runId,
+      ...fields,
       weightsSha256: sha256(weights),
       ...(inPhase ? { inPhase } : {}),
     };

@@ -18,6 +18,10 @@ import type { TrainingCheckpoints } from "../train/trial-engine.js";
 import { TrainingStopped } from "../train/trial-engine.js";
 import type { FitEpochRow, RunStore } from "../store/index.js";
 import { jaxEngine } from "../train/jax-engine.js";
+import { readHostState } from "../train/host-state.js";
+import type { LearnedActivationParam } from "../train/learned-activations.js";
+import { learnedActivationParams } from "../train/learned-activations.js";
+import { checkpointTaskFields } from "../train/checkpoint.js";
 import { buildModel, checkModelOutputs, FitDivergedError, runFit } from "../train/run-fit.js";
 import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { describeError, UsageError } from "./errors.js";
@@ -74,6 +78,20 @@ function formatMetrics(m: SplitMetrics | undefined): string {
 
 function describePhase(r: PhaseResult): string {
   return `phase ${r.phase + 1} ${r.kind.padEnd(8)} widths [${r.widths.join(", ")}] params ${r.params}  train ${formatMetrics(r.train)}  val ${formatMetrics(r.val)}  test ${formatMetrics(r.test)}  (${r.seconds.toFixed(2)} s)`;
+}
+
+/** The learned activation parameters, a line each (none when the model has none). */
+function learnedLines(learned: LearnedActivationParam[]): string[] {
+  if (learned.length === 0) return [];
+  const value = (v: number): string => v.toPrecision(6);
+  return [
+    "learned activation parameters:",
+    ...learned.map((p) =>
+      p.sharing === "scalar"
+        ? `  ${p.name} (${p.layerType} ${p.field}, scalar): ${value(p.initial)} → ${value(p.mean)}`
+        : `  ${p.name} (${p.layerType} ${p.field}, ${p.sharing} [${p.shape.join(", ")}]): ${value(p.initial)} → mean ${value(p.mean)}, min ${value(p.min)}, max ${value(p.max)}`,
+    ),
+  ];
 }
 
 /** Builds the model (its layers and activations) and checks it against the task; errors name the spec. */
@@ -269,7 +287,9 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
           : `resuming after phase ${resume.phasesDone} of ${config.phases.length}`,
       );
     if (outDir) mkdirSync(outDir, { recursive: true });
-    const writer = outDir ? checkpointWriter(outDir, configHash, runId) : undefined;
+    const writer = outDir
+      ? checkpointWriter(outDir, { configHash, runId, ...checkpointTaskFields(task) })
+      : undefined;
     const bar = process.stderr.isTTY
       ? new SingleBar({
           format: "{phase} [{bar}] {value}/{total} loss {loss}",
@@ -341,7 +361,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
     };
     const metricOf = (m: SplitMetrics | undefined): number | null =>
       m === undefined ? null : ((metricName === "rmse" ? m.rmse : m.accuracy) ?? null);
-    const { results } = await runFit(
+    const fitted = await runFit(
       engine.torch ? processTorchEngine() : jaxEngine,
       config,
       task,
@@ -390,7 +410,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
             trainMetric: metricOf(result.train),
             valLoss: result.val?.loss ?? null,
             valMetric: metricOf(result.val),
-            testLoss: result.test.loss,
+            testLoss: result.test?.loss ?? null,
             testMetric: metricOf(result.test),
           });
           store.recordEvent(runId, { level: "info", message: describePhase(result) });
@@ -403,6 +423,9 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
       },
       resume,
     ).catch(diverged);
+    const results = fitted.results;
+    const learned = learnedActivationParams(fitted.model.specs, await readHostState(fitted.state));
+    for (const line of learnedLines(learned)) output.say(line);
     const summary = {
       spec: specPath,
       task: task.name,
@@ -410,6 +433,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
       ...(engine.torch ? { engine: engineRecord(engine) } : {}),
       dtype: config.model.dtype,
       phases: results,
+      learned,
     };
     if (outDir) {
       writeAtomically(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
@@ -430,7 +454,10 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
     }
     output.result({ run: runId, ...summary }, () => {
       const last = results[results.length - 1];
-      return last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+      if (!last) return "done: nothing left to run";
+      return last.test
+        ? `done: test ${formatMetrics(last.test)}`
+        : `done: train ${formatMetrics(last.train)} (no test rows)`;
     });
   }
 }

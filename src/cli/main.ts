@@ -8,7 +8,9 @@ import { registerActCommands } from "./act.js";
 import { registerBenchCommand } from "./bench.js";
 import { registerSearchCommand } from "./search.js";
 import { describeError, exitCodeOf } from "./errors.js";
+import { registerExportCommand } from "./export.js";
 import { registerFitCommand } from "./fit.js";
+import { registerPredictCommands } from "./predict.js";
 import { registerRunsCommand } from "./runs.js";
 import { registerSrCommand } from "./sr.js";
 import { registerTourCommand } from "./tour.js";
@@ -25,6 +27,8 @@ function buildProgram(): Command {
   registerFitCommand(program);
   registerBenchCommand(program);
   registerSearchCommand(program);
+  registerPredictCommands(program);
+  registerExportCommand(program);
   registerRunsCommand(program);
   registerSrCommand(program);
   registerTourCommand(program);

@@ -3,6 +3,8 @@
  * safetensors, named layers.<i>.params.<name> / layers.<i>.buffers.<name>. Pure bytes here; the
  * CLI writes them to disk atomically.
  */
+import type { Scaling } from "../data/normalize.js";
+import type { RowFormat, Task, TaskKind } from "../data/task.js";
 import type { FloatDType } from "../engine/dtype.js";
 import type { LayerSpec, ModelState } from "../nn/model.js";
 import { hostStateOf, stateFromHost } from "./host-state.js";
@@ -35,6 +37,60 @@ export interface CheckpointSpec {
     bestValLoss?: number;
     /** sha256 of training-state.safetensors. */
     stateSha256: string;
+  };
+  /** The task's feature scaling (fitted on its train split): model input = (raw − shift) / scale. */
+  inputScaling?: Scaling;
+  /** The regression targets' scaling, when they were scaled: model output → target units. */
+  targetScaling?: Scaling;
+  /** What predict and evaluate need to read new rows and report in the task's terms. */
+  task?: CheckpointTask;
+}
+
+/** The task a checkpoint was trained on, as `predict` and `evaluate` read new rows for it. */
+export interface CheckpointTask {
+  name: string;
+  kind: TaskKind;
+  /** Classification: the number of classes, their names and their labels in the task's file. */
+  classes?: number;
+  classNames?: string[];
+  classLabels?: string[];
+  /** The names of x's columns after encoding (a category column gives `name=value` ones). */
+  featureNames: string[];
+  targetNames: string[];
+  /** How a row file is read: header mode, delimiter and the columns that make x. */
+  rows: RowFormat;
+}
+
+/** The task fields of a checkpoint: scaling and what reading new rows takes. */
+export function checkpointTaskFields(
+  task: Task,
+): Pick<CheckpointSpec, "inputScaling" | "targetScaling" | "task"> {
+  const copy = (scaling: Scaling): Scaling => ({
+    kind: scaling.kind,
+    shift: [...scaling.shift],
+    scale: [...scaling.scale],
+  });
+  return {
+    ...(task.featureScaling ? { inputScaling: copy(task.featureScaling) } : {}),
+    ...(task.targetScaling ? { targetScaling: copy(task.targetScaling) } : {}),
+    task: {
+      name: task.name,
+      kind: task.kind,
+      ...(task.kind === "classification"
+        ? {
+            classes: task.classes ?? 2,
+            ...(task.classNames ? { classNames: [...task.classNames] } : {}),
+            ...(task.classLabels ? { classLabels: [...task.classLabels] } : {}),
+          }
+        : {}),
+      featureNames: [...task.featureNames],
+      targetNames: [...task.targetNames],
+      rows: task.rowFormat ?? {
+        header: "names",
+        delimiter: ",",
+        features: task.featureNames.map((name) => ({ name })),
+      },
+    },
   };
 }
 
