@@ -248,6 +248,9 @@ export async function runFit(
         const inPhase = resume?.phasesDone === index ? resume.inPhase : undefined;
         const checkpoints = hooks.checkpoints?.(index);
         const curve = hooks.onEpoch;
+        // an mse regression's validation rmse is √(validation loss): no extra pass over the
+        // split for it (measured: the outputs each epoch cost a tiny fit a quarter of its time)
+        const rmseFromLoss = task.kind === "regression" && loss === "mse";
         const trained = await engine.train(
           {
             layers: model.specs,
@@ -261,7 +264,7 @@ export async function runFit(
             initial: await readHostState(state),
             ...(inPhase ? { resume: inPhase } : {}),
             ...(checkpoints ? { checkpoints } : {}),
-            ...(curve && val ? { valOutputsEachEpoch: true } : {}),
+            ...(curve && val && !rmseFromLoss ? { valOutputsEachEpoch: true } : {}),
           },
           (r) => {
             progress(r.epoch + 1, phase.epochs, r.trainLoss);
@@ -271,6 +274,9 @@ export async function runFit(
               trainLoss: r.trainLoss,
               ...(r.valLoss !== undefined ? { valLoss: r.valLoss } : {}),
               ...(r.valOutputs ? { valMetric: headlineMetric(task, r.valOutputs) } : {}),
+              ...(rmseFromLoss && r.valLoss !== undefined
+                ? { valMetric: Math.sqrt(r.valLoss) }
+                : {}),
             });
           },
         );
