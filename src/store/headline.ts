@@ -48,9 +48,13 @@ export function fitHeadline(
   const last = phases[phases.length - 1];
   if (status === "done" && last) {
     const metric = last.metric ?? "metric";
-    return last.testMetric === null
-      ? null
-      : `test ${metric} ${last.testMetric.toExponential(3)} after ${phases.length} phase(s)`;
+    if (last.testMetric === null) return null;
+    // as fit prints it: accuracy in percent, rmse with 4 significant digits
+    const value =
+      metric === "accuracy"
+        ? `${(100 * last.testMetric).toFixed(2)}%`
+        : last.testMetric.toExponential(3);
+    return `test ${metric} ${value} after ${phases.length} phase(s)`;
   }
   const phasesDone = last ? last.phase + 1 : 0;
   const inPhase = lastEpoch && lastEpoch.phase === phasesDone ? lastEpoch.epoch + 1 : undefined;
