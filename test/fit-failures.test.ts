@@ -49,6 +49,13 @@ describe("nonlin fit: divergence", { timeout: 120_000 }, () => {
           .listEvents(recorded.id)
           .some((e) => e.level === "error" && /diverged/.test(e.message)),
       );
+      // marked as bench marks a diverged trial: the phase's row says so, with no metrics
+      const [phase] = opened.listFitPhases(recorded.id);
+      assert.deepEqual(
+        [phase?.phase, phase?.diverged, phase?.testMetric, phase?.task],
+        [0, true, null, "sin(x1)"],
+      );
+      assert.equal(recorded.headline, "diverged in phase 1 (gradient)");
     } finally {
       opened.close();
     }
@@ -62,11 +69,15 @@ describe("nonlin fit: divergence", { timeout: 120_000 }, () => {
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stdout + run.stderr, /phase 1 gradient .* train rmse \d/, "phase 1 was fine");
     assert.match(run.stderr, /error: phase 2 gradient diverged/);
-    assert.match(run.stderr, /keeps the checkpoint after phase 1/);
+    // phase 2 checkpoints after every epoch (a tenth of 5, at least 1) while its weights are
+    // finite: after its first epoch they still are, after its second they are not
+    assert.match(run.stderr, /keeps the checkpoint after epoch 1 of phase 2/);
     const checkpoint = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8")) as {
       phasesDone: number;
+      inPhase?: { epochs: number };
     };
     assert.equal(checkpoint.phasesDone, 1);
+    assert.equal(checkpoint.inPhase?.epochs, 1);
     await startEngine("wasm");
     const state = decodeWeights(
       new Uint8Array(readFileSync(join(out, "weights.safetensors"))),

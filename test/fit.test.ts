@@ -185,14 +185,22 @@ describe("nonlin fit (command line)", () => {
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, /resuming after phase 2 of 2/);
     assert.equal(JSON.parse(resumed.stdout).phases.length, 0);
-    // both runs are in the store, done, the first with its three files and their hashes
+    // the resume goes on in the run that wrote the checkpoint: done, with its config, its three
+    // files and their hashes (results.json twice: the resume wrote its own)
     const store = openStore(STORE, { mustExist: true });
     try {
       const runId = (results as unknown as { run: string }).run;
+      assert.equal(JSON.parse(resumed.stdout).run, runId);
       assert.equal(store.getRun(runId)?.status, "done");
       assert.equal(store.getRun(runId)?.command, "fit");
       const artifacts = store.listArtifacts(runId);
-      assert.deepEqual(artifacts.map((a) => a.kind).sort(), ["checkpoint", "results", "weights"]);
+      assert.deepEqual(artifacts.map((a) => a.kind).sort(), [
+        "checkpoint",
+        "config",
+        "results",
+        "results",
+        "weights",
+      ]);
       const weights = artifacts.find((a) => a.kind === "weights")!;
       assert.equal(
         weights.sha256,

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { Rng } from "../src/data/rng.js";
 import { FEYNMAN_TARGETS } from "../src/data/suites/feynman.js";
@@ -500,10 +500,12 @@ describe("nonlin sr: options and the run store", { timeout: 120_000 }, () => {
       const events = opened.listEvents(result.run);
       const frontEvents = events.filter((e) => e.message.startsWith("front: "));
       assert.equal(frontEvents.length, result.front.length);
-      assert.equal(
-        storedSrHeadline(events),
-        `best: ${result.best.expression} (val R² ${result.best.r2.toPrecision(6)}, complexity ${result.best.complexity})`,
-      );
+      const headline = `best: ${result.best.expression} (val R² ${result.best.r2.toPrecision(6)}, complexity ${result.best.complexity})`;
+      assert.equal(storedSrHeadline(events), headline);
+      // runs ls shows it as the run's headline, named after the data file
+      const listed = opened.listRuns().find((r) => r.id === result.run);
+      assert.equal(listed?.headline, headline);
+      assert.equal(listed?.name, basename(csv));
     } finally {
       opened.close();
     }

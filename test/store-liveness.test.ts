@@ -170,9 +170,15 @@ describe("runs of killed processes", { timeout: 60_000 }, () => {
     assert.equal(byId.get(far)!.status, "running");
     assert.match(byId.get(far)!.note!, /^running on far-away-host;/);
     const text = renderList(shown, path);
-    assert.match(text, new RegExp(`${killed.runId}\\s+bench\\s+interrupted\\s+\\d{4}-`));
-    assert.match(text, new RegExp(`${own}\\s+search\\s+running\\s+\\d{4}-`));
-    assert.match(text, new RegExp(`${far}\\s+bench\\s+running \\(on far-away-host\\)\\s+\\d{4}-`));
+    assert.match(
+      text,
+      new RegExp(`${killed.runId}\\s+bench\\s+-\\s+jax/wasm\\s+interrupted\\s+\\d{4}-`),
+    );
+    assert.match(text, new RegExp(`${own}\\s+search\\s+-\\s+jax/wasm\\s+running\\s+\\d{4}-`));
+    assert.match(
+      text,
+      new RegExp(`${far}\\s+bench\\s+-\\s+jax/wasm\\s+running \\(on far-away-host\\)\\s+\\d{4}-`),
+    );
     assert.ok(text.includes(`\n${killed.runId}: ${gone}`), text);
     const summary = renderSummary(shownSummary(view.runSummary(killed.runId)));
     assert.match(summary, new RegExp(`^run ${killed.runId}: bench, interrupted\\n  note +${gone}`));

@@ -778,9 +778,13 @@ describe("nonlin runs", { timeout: 60_000 }, () => {
     assert.equal(ls!.code, 0, ls!.stderr);
     assert.match(
       ls!.stdout,
-      new RegExp(`${runA}\\s+bench\\s+done\\s+2025-01-02 03:04:05\\s+8/9 \\(1 failed\\)`),
+      // name: the config's own (the API gave no file name); headline: relu's (0.1 + 0.3)/2 on
+      // the first task, the best mean there
+      new RegExp(
+        `${runA}\\s+bench\\s+demo\\s+jax/wasm\\s+done\\s+2025-01-02 03:04:05\\s+8/9 \\(1 failed\\)\\s+best relu: test rmse 0\\.2000 on toy/a \\(\\+1 task\\)`,
+      ),
     );
-    assert.match(ls!.stdout, new RegExp(`${runB}\\s+search\\s+running`));
+    assert.match(ls!.stdout, new RegExp(`${runB}\\s+search\\s+-\\s+jax/wasm\\s+running`));
     assert.ok(ls!.stdout.indexOf(runB) < ls!.stdout.indexOf(runA), "newest first");
 
     assert.equal(show!.code, 0, show!.stderr);

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { BenchConfig } from "../bench/config.js";
 import { BenchConfigError, parseBenchConfig } from "../bench/config.js";
@@ -160,6 +160,8 @@ async function runBenchCommand(file: string | undefined, options: BenchOptions):
     store: options.store,
     resume: options.resume,
     ...(options.device !== undefined ? { deviceFlag: options.device } : {}),
+    // what `runs ls` calls the run: the config file's name, else the preset's
+    ...(file ? { name: basename(file) } : options.preset ? { name: options.preset } : {}),
   };
   await withRunSession(session, executor, output, async (store, runId) => {
     await runTrials(plan, store, runId, executor, output, json);

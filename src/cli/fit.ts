@@ -2,30 +2,38 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus, platform } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { loadTask, prepareTask } from "../data/node/load-task.js";
 import type { Task } from "../data/task.js";
 import { startEngine } from "../engine/index.js";
 import { LayerSpecError } from "../nn/layer.js";
-import { Model } from "../nn/model.js";
+import type { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
-import type { CheckpointSpec } from "../train/checkpoint.js";
-import { checkpointTaskFields, decodeWeights, encodeHostWeights } from "../train/checkpoint.js";
-import { readHostState } from "../train/host-state.js";
 import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
-import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
+import type { FitEpoch, PhaseResult, SplitMetrics } from "../train/run-fit.js";
+import type { TrainingCheckpoints } from "../train/trial-engine.js";
+import { TrainingStopped } from "../train/trial-engine.js";
+import type { FitEpochRow, RunStore } from "../store/index.js";
 import { jaxEngine } from "../train/jax-engine.js";
+import { readHostState } from "../train/host-state.js";
 import type { LearnedActivationParam } from "../train/learned-activations.js";
 import { learnedActivationParams } from "../train/learned-activations.js";
+import { checkpointTaskFields } from "../train/checkpoint.js";
 import { buildModel, checkModelOutputs, FitDivergedError, runFit } from "../train/run-fit.js";
 import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { describeError, UsageError } from "./errors.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
+import {
+  checkpointWriter,
+  isFolder,
+  readCheckpoint,
+  readCheckpointSpec,
+} from "./fit-checkpoint.js";
 import { makeOutput } from "./output.js";
-import { bestEffort } from "./run-session.js";
+import { bestEffort, resumeCommand } from "./run-session.js";
 import { applyThreads, THREADS_HELP } from "./threads.js";
 import {
   checkJaxDeviceEarly,
@@ -48,6 +56,7 @@ interface FitOptions {
   json?: boolean;
   out?: string;
   resume?: string;
+  checkpointEvery?: string;
 }
 
 /** Reads and validates a fit config; errors name the file and the field. */
@@ -86,23 +95,6 @@ function learnedLines(learned: LearnedActivationParam[]): string[] {
   ];
 }
 
-type FitResume = NonNullable<Parameters<typeof runFit>[4]>;
-
-/** The checkpoint in `dir` to continue from; errors name the folder. */
-function readCheckpoint(dir: string, configHash: string): FitResume {
-  const specFile = join(dir, "checkpoint.json");
-  if (!existsSync(specFile)) throw new UsageError(`--resume: ${specFile} not found`);
-  const saved = JSON.parse(readFileSync(specFile, "utf8")) as CheckpointSpec;
-  if (saved.configHash !== configHash)
-    throw new UsageError(
-      `--resume: ${dir} was written for another config (hash ${saved.configHash}, this one ${configHash})`,
-    );
-  const model = new Model(saved.layers, saved.inputShape, saved.dtype);
-  const bytes = readFileSync(join(dir, "weights.safetensors"));
-  const state = decodeWeights(new Uint8Array(bytes), model.layers.length, saved.dtype);
-  return { model, state, phasesDone: saved.phasesDone };
-}
-
 /** Builds the model (its layers and activations) and checks it against the task; errors name the spec. */
 function checkModel(specPath: string, build: () => Model, task: Task): void {
   try {
@@ -114,16 +106,75 @@ function checkModel(specPath: string, build: () => Model, task: Task): void {
   }
 }
 
-async function runFitCommand(specPath: string, options: FitOptions): Promise<void> {
+/** `--checkpoint-every N`: a whole number of epochs, 0 for Ctrl-C and phase ends only. */
+function parseCheckpointEvery(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value))
+    throw new UsageError(
+      `--checkpoint-every: expected a whole number of epochs (0: only on Ctrl-C), got '${text}'`,
+    );
+  return value;
+}
+
+/** Default checkpoint spacing inside a gradient phase: every tenth of it (PyTorch users save each epoch or so; a tenth bounds both the work a kill loses and the writing). */
+const defaultEvery = (epochs: number): number => Math.max(1, Math.round(epochs / 10));
+
+/** Where `--resume` points: a checkpoint folder as given, or the folder of a fit run in the store. */
+interface ResumeTarget {
+  dir: string;
+  /** The config file the run was started with (a run id given without a config). */
+  spec?: string;
+}
+
+function resumeTarget(resume: string, storePath: string | undefined): ResumeTarget {
+  if (isFolder(resume)) return { dir: resume };
+  const path = storePath ?? defaultStorePath();
+  if (!existsSync(path))
+    throw new UsageError(
+      `--resume ${resume}: no such checkpoint folder, and no run store at ${path} to find a run in`,
+    );
+  const store = openStore(path, { mustExist: true, readonly: true });
+  try {
+    const run = store.findRun(resume);
+    if (run.command !== "fit")
+      throw new UsageError(`--resume: run ${run.id} is a '${run.command}' run, not a fit`);
+    if (run.outDir === null)
+      throw new UsageError(
+        `--resume: run ${run.id} kept no checkpoints (it ran without --out); run it again with --out DIR`,
+      );
+    const config = store.listArtifacts(run.id).find((a) => a.kind === "config");
+    return { dir: run.outDir, ...(config ? { spec: config.path } : {}) };
+  } finally {
+    store.close();
+  }
+}
+
+async function runFitCommand(specArg: string | undefined, options: FitOptions): Promise<void> {
   const output = makeOutput(Boolean(options.json));
   checkJaxDeviceEarly(options);
   applyThreads(options.threads, 1);
+  const every = parseCheckpointEvery(options.checkpointEvery);
+  // a bad --resume is refused here, before the store is written: no failed run is added
+  const target = options.resume ? resumeTarget(options.resume, options.store) : undefined;
+  const specPath = specArg ?? target?.spec;
+  if (!specPath)
+    throw new UsageError(
+      options.resume
+        ? `--resume ${options.resume}: give the fit config too (the run recorded none)`
+        : "give a fit config (YAML or JSON), or --resume RUN",
+    );
   const { config, text } = readFitConfig(specPath);
-  if (engineName(options.engine, config.engine) === "torch") {
+  const torch = engineName(options.engine, config.engine) === "torch";
+  if (torch) {
     const other = config.phases.find((phase) => phase.kind !== "gradient");
     if (other)
       throw new UsageError(
         `${specPath}: a ${other.kind} phase runs on the jax engine only; --engine jax runs it (the torch engine runs gradient phases)`,
+      );
+    if (every !== undefined && every > 0)
+      throw new UsageError(
+        "--checkpoint-every: the torch engine checkpoints at phase ends only (its Python side hands back no optimiser state); use --engine jax to checkpoint inside a phase",
       );
   }
   const engine = await chooseEngine(options, config.engine);
@@ -144,27 +195,79 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   await startEngine(device);
   await prepareTask(config.task);
   const task = loadTask(config.task, dirname(specPath));
-  const resume = options.resume ? readCheckpoint(options.resume, configHash) : undefined;
+  const resume = target ? readCheckpoint(target.dir, configHash) : undefined;
   checkModel(specPath, () => resume?.model ?? buildModel(config, task), task);
+  const outDir = options.out ?? target?.dir;
   // the store is opened (and checked) before any work, so a bad --store exits 2 with nothing run
   const store = openStore(options.store ?? defaultStorePath());
-  const runId = store.createRun({
-    command: "fit",
-    config,
-    configHash,
-    machine: {
-      cpus: cpus().length,
-      platform: platform(),
-      node: process.version,
-      device,
-      ...engineRecord(engine),
-    },
-  });
-  output.say(`run ${runId} (store ${store.path})`);
+  let runId: string;
   try {
-    await fitWithStore();
+    runId = startOrResumeFit(store, {
+      resumedRun: target ? readCheckpointSpec(target.dir)?.runId : undefined,
+      configHash,
+      create: () =>
+        store.createRun({
+          command: "fit",
+          config,
+          configHash,
+          name: basename(specPath),
+          ...(outDir ? { outDir: resolve(outDir) } : {}),
+          machine: {
+            cpus: cpus().length,
+            platform: platform(),
+            node: process.version,
+            device,
+            ...engineRecord(engine),
+          },
+        }),
+    });
+    if (!store.listArtifacts(runId).some((a) => a.kind === "config"))
+      store.recordArtifact(runId, { kind: "config", path: resolve(specPath) });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  output.say(`run ${runId} (store ${store.path})`);
+  const resumeHint = `resume with ${resumeCommand("fit", runId, options.store, options.device)}`;
+  // Ctrl-C: inside a jax gradient phase with --out, the first asks the fit to stop at the epoch's
+  // end after a checkpoint, the second stops at once; on torch it stops at once, marking the run.
+  // Elsewhere (L-BFGS, prune, refine, no --out) no handler is installed: those loops never give
+  // the event loop a turn, so a handler would not run until they end, and Node's own Ctrl-C
+  // stops at once (runs ls then shows the run interrupted: its process is gone)
+  let stopAsked = false;
+  const stopNow = (): void => {
+    bestEffort(() => store.finishRun(runId, "interrupted"));
+    store.close();
+    process.stderr.write(
+      `\ninterrupted: ${outDir ? resumeHint : "nothing to resume from (no --out folder)"}\n`,
+    );
+    process.exit(130);
+  };
+  const onSigint = (): void => {
+    if (stopAsked || !outDir || engine.torch) stopNow();
+    stopAsked = true;
+    process.stderr.write(
+      "\nstopping after this epoch with a checkpoint (Ctrl-C again stops at once)\n",
+    );
+  };
+  let listening = false;
+  const listen = (on: boolean): void => {
+    if (on && !listening) process.on("SIGINT", onSigint);
+    if (!on && listening) process.off("SIGINT", onSigint);
+    listening = on;
+  };
+  // the torch engine's phases wait on its child: the event loop turns all along
+  if (engine.torch) listen(true);
+  try {
+    await fitWithStore(store, runId);
     store.finishRun(runId, "done");
   } catch (error) {
+    if (error instanceof TrainingStopped) {
+      bestEffort(() => store.finishRun(runId, "interrupted"));
+      store.close();
+      process.stderr.write(`\ninterrupted after a checkpoint: ${resumeHint}\n`);
+      process.exit(130);
+    }
     // a store that cannot be written is not written again; nor may recording hide the error
     if (!(error instanceof StoreWriteError))
       bestEffort(() => {
@@ -173,13 +276,21 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       });
     throw error;
   } finally {
+    listen(false);
     store.close();
   }
 
-  async function fitWithStore(): Promise<void> {
-    const outDir = options.out ?? options.resume;
-    if (resume) output.say(`resuming after phase ${resume.phasesDone} of ${config.phases.length}`);
+  async function fitWithStore(store: RunStore, runId: string): Promise<void> {
+    if (resume)
+      output.say(
+        resume.inPhase
+          ? `resuming phase ${resume.phasesDone + 1} of ${config.phases.length} after epoch ${resume.inPhase.epochs}`
+          : `resuming after phase ${resume.phasesDone} of ${config.phases.length}`,
+      );
     if (outDir) mkdirSync(outDir, { recursive: true });
+    const writer = outDir
+      ? checkpointWriter(outDir, { configHash, runId, ...checkpointTaskFields(task) })
+      : undefined;
     const bar = process.stderr.isTTY
       ? new SingleBar({
           format: "{phase} [{bar}] {value}/{total} loss {loss}",
@@ -191,18 +302,68 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     output.say(
       `task ${task.name}: ${task.train.rows} train / ${task.val.rows} val / ${task.test.rows} test rows, ${task.inputs} inputs`,
     );
+    const metricName = task.kind === "regression" ? "rmse" : "accuracy";
+    // the learning curve goes to the store in batches: at checkpoints, phase ends and every 100
+    let curve: FitEpochRow[] = [];
+    const flushCurve = (): void => {
+      store.recordFitEpochs(runId, curve);
+      curve = [];
+    };
     let checkpointed = resume?.phasesDone ?? 0;
+    /** The last checkpoint written inside a phase since the last phase end, if any. */
+    let inPhaseCheckpoint = resume?.inPhase
+      ? { phase: resume.phasesDone, epochs: resume.inPhase.epochs }
+      : undefined;
+    let model: Model | undefined = resume?.model;
     // a diverged phase writes no checkpoint: the folder keeps the last finite one
     const diverged = (error: unknown): never => {
       if (bar && barPhase >= 0) bar.stop();
-      if (!(error instanceof FitDivergedError) || !outDir) throw error;
-      throw new FitDivergedError(
-        error.phase,
-        `${error.message}; ${checkpointed > 0 ? `${outDir} keeps the checkpoint after phase ${checkpointed}` : `no checkpoint was written to ${outDir}`}`,
-      );
+      if (!(error instanceof FitDivergedError)) throw error;
+      bestEffort(flushCurve);
+      const phase = config.phases[error.phase]!;
+      // marked as bench marks a diverged trial: the phase's row says diverged, its metrics NULL
+      store.recordFitPhase(runId, {
+        phase: error.phase,
+        kind: phase.kind,
+        task: task.name,
+        metric: metricName,
+        diverged: true,
+        seconds: null,
+        params: null,
+        trainLoss: null,
+        trainMetric: null,
+        valLoss: null,
+        valMetric: null,
+        testLoss: null,
+        testMetric: null,
+      });
+      if (!outDir) throw error;
+      const kept = inPhaseCheckpoint
+        ? `${outDir} keeps the checkpoint after epoch ${inPhaseCheckpoint.epochs} of phase ${inPhaseCheckpoint.phase + 1}`
+        : checkpointed > 0
+          ? `${outDir} keeps the checkpoint after phase ${checkpointed}`
+          : `no checkpoint was written to ${outDir}`;
+      throw new FitDivergedError(error.phase, `${error.message}; ${kept}`);
     };
     const hasSymbolicPhase = config.phases.some((phase) => phase.kind === "symbolic");
-    const { model, state, results, formula } = await runFit(
+    const checkpoints = (phase: number): TrainingCheckpoints | undefined => {
+      const spec = config.phases[phase]!;
+      if (!writer || engine.torch || spec.kind !== "gradient") return undefined;
+      // asked for as the phase starts; its epochs give the event loop a turn each (gradient-fit)
+      listen(true);
+      return {
+        every: every ?? defaultEvery(spec.epochs),
+        stopRequested: () => stopAsked,
+        save: async (progress) => {
+          writer.inPhase(phase, model ?? buildModel(config, task), progress);
+          inPhaseCheckpoint = { phase, epochs: progress.epochs };
+          flushCurve();
+        },
+      };
+    };
+    const metricOf = (m: SplitMetrics | undefined): number | null =>
+      m === undefined ? null : ((metricName === "rmse" ? m.rmse : m.accuracy) ?? null);
+    const fitted = await runFit(
       engine.torch ? processTorchEngine() : jaxEngine,
       config,
       task,
@@ -220,36 +381,55 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
             barPhase = p.phase;
           } else bar.update(p.at, payload);
         },
-        async onPhase(result, model, state) {
+        onEpoch(e: FitEpoch) {
+          curve.push({
+            phase: e.phase,
+            epoch: e.epoch,
+            trainLoss: e.trainLoss,
+            valLoss: e.valLoss ?? null,
+            valMetric: e.valMetric ?? null,
+          });
+          if (curve.length >= 100) flushCurve();
+        },
+        checkpoints,
+        async onPhase(result, phaseModel, state) {
+          if (!engine.torch) listen(false);
+          model = phaseModel;
           if (bar && barPhase >= 0) {
             bar.stop();
             barPhase = -1;
           }
           output.say(describePhase(result));
+          flushCurve();
+          store.recordFitPhase(runId, {
+            phase: result.phase,
+            kind: result.kind,
+            task: task.name,
+            metric: metricName,
+            diverged: false,
+            seconds: result.seconds,
+            params: result.params,
+            trainLoss: result.train.loss,
+            trainMetric: metricOf(result.train),
+            valLoss: result.val?.loss ?? null,
+            valMetric: metricOf(result.val),
+            testLoss: result.test?.loss ?? null,
+            testMetric: metricOf(result.test),
+          });
           store.recordEvent(runId, { level: "info", message: describePhase(result) });
           for (const line of describeFixedEdges(result)) output.say(line);
-          if (!outDir) return;
-          const weights = encodeHostWeights(await readHostState(state), model.dtype);
-          writeAtomically(join(outDir, "weights.safetensors"), weights);
-          const checkpoint: CheckpointSpec = {
-            format: "nonlin-checkpoint-1",
-            dtype: model.dtype,
-            inputShape: [...model.inputShape],
-            layers: [...model.specs],
-            phasesDone: result.phase + 1,
-            configHash,
-            ...checkpointTaskFields(task),
-          };
-          writeAtomically(
-            join(outDir, "checkpoint.json"),
-            `${JSON.stringify(checkpoint, null, 2)}\n`,
-          );
+          if (!writer) return;
+          await writer.phaseDone(result.phase + 1, phaseModel, state);
           checkpointed = result.phase + 1;
+          inPhaseCheckpoint = undefined;
+          if (stopAsked && result.phase + 1 < config.phases.length) throw new TrainingStopped(0);
         },
       },
       resume,
     ).catch(diverged);
-    const learned = learnedActivationParams(model.specs, await readHostState(state));
+    const results = fitted.results;
+    const formula = fitted.formula;
+    const learned = learnedActivationParams(fitted.model.specs, await readHostState(fitted.state));
     for (const line of learnedLines(learned)) output.say(line);
     const summary = {
       spec: specPath,
@@ -273,14 +453,21 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     }
     if (outDir) {
       writeAtomically(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
+      const recorded = store.listArtifacts(runId);
       for (const [kind, file] of [
         ["checkpoint", "checkpoint.json"],
         ["weights", "weights.safetensors"],
         ["results", "results.json"],
         ["formula", "formula.json"],
-      ] as const)
-        if (existsSync(join(outDir, file)))
-          store.recordArtifact(runId, { kind, path: resolve(join(outDir, file)) });
+      ] as const) {
+        const path = resolve(join(outDir, file));
+        if (!existsSync(path)) continue;
+        const artifact = { kind, path };
+        // a resumed run that wrote nothing new does not record the same file twice
+        const sha = createHash("sha256").update(readFileSync(path)).digest("hex");
+        if (!recorded.some((a) => a.path === path && a.sha256 === sha))
+          store.recordArtifact(runId, { ...artifact, sha256: sha });
+      }
     }
     output.result({ run: runId, ...summary }, () => {
       const last = results[results.length - 1];
@@ -294,17 +481,39 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
   }
 }
 
+/**
+ * The run a fit records into: on resume, the run that wrote the checkpoint where this store has it
+ * (a fit run of the same config), reopened; else a new one.
+ */
+function startOrResumeFit(
+  store: RunStore,
+  options: { resumedRun: string | undefined; configHash: string; create: () => string },
+): string {
+  const run = options.resumedRun ? store.getRun(options.resumedRun) : undefined;
+  if (!run || run.command !== "fit" || run.configHash !== options.configHash)
+    return options.create();
+  store.reopenRun(run.id);
+  return run.id;
+}
+
 export function registerFitCommand(program: Command): void {
   program
     .command("fit")
     .description("train one model on one task (phases: gradient, lbfgs, prune, refine)")
-    .argument("<spec>", "fit config (YAML or JSON)")
+    .argument("[spec]", "fit config (YAML or JSON); optional with --resume RUN")
     .option("--engine <engine>", ENGINE_HELP)
     .option("--device <device>", DEVICE_HELP)
     .option("--python <path>", PYTHON_HELP)
     .option("--threads <n>", THREADS_HELP)
     .option("--out <dir>", "write checkpoint.json, weights.safetensors and results.json here")
-    .option("--resume <dir>", "continue a run from its checkpoint directory")
+    .option(
+      "--resume <run|dir>",
+      "continue a fit from its checkpoint folder, or by its run id (the folder it recorded)",
+    )
+    .option(
+      "--checkpoint-every <n>",
+      "checkpoint a gradient phase every N epochs (default: every tenth of the phase; 0: only on Ctrl-C); jax engine only",
+    )
     .option("--store <path>", "run store (SQLite) to record the run in", "nonlin.db")
     .option("--json", "print the results as one JSON document")
     .addHelpText(
@@ -313,7 +522,13 @@ export function registerFitCommand(program: Command): void {
 Examples:
   nonlin fit examples/hello-kan.yaml
   nonlin fit examples/hello-kan.yaml --out runs/hello --json
-  nonlin fit examples/hello-kan.yaml --resume runs/hello`,
+  nonlin fit examples/hello-kan.yaml --resume runs/hello
+  nonlin fit --resume r-20250102-030405-ab12
+
+With --out, Ctrl-C stops a gradient phase (jax engine) at the end of the epoch with a checkpoint
+and prints the command that resumes it (a second Ctrl-C stops at once); the resumed fit ends with
+the same weights and metrics as one never stopped. Other phases stop at once and resume from
+their start (docs/store.md).`,
     )
     .action(runFitCommand);
 }

@@ -32,6 +32,8 @@ export interface RunSessionOptions {
   resume?: string;
   /** `--device` as given on the command line, repeated in the resume command Ctrl-C prints. */
   deviceFlag?: string;
+  /** The config file's or preset's name (`runs ls`). */
+  name?: string;
 }
 
 /** The machine a run records: for the torch engine also its device, name and library versions. */
@@ -98,6 +100,7 @@ function startOrResume(store: RunStore, options: RunSessionOptions, output: Outp
       config: options.config,
       configHash,
       machine: machineOf(options.device, options.engine),
+      ...(options.name !== undefined ? { name: options.name } : {}),
     });
   const run = resumedRun(store, command, options.resume);
   const ranOn = run.machine.engine ?? "jax";

@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import type {
+  FitPhaseRow,
   LeaderboardRow,
   LivenessCheck,
   RunListing,
@@ -18,6 +19,7 @@ import { engineText } from "../report/bench-report-model.js";
 import { UsageError } from "./errors.js";
 import { writeAtomically } from "./files.js";
 import { makeOutput } from "./output.js";
+import { registerRunsCompare } from "./runs-compare.js";
 
 interface StoreOptions {
   store?: string;
@@ -83,7 +85,7 @@ function statusLabel(run: Shown<Owned>): string {
 const shortTime = (iso: string | null): string =>
   iso === null ? "-" : iso.replace("T", " ").replace(/\.\d+Z$/, "");
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) =>
     cells
@@ -94,6 +96,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function trialsText(t: RunListing["trials"]): string {
+  if (t.total === 0) return "-";
   const extra = [
     t.failed ? `${t.failed} failed` : "",
     t.running ? `${t.running} running` : "",
@@ -105,13 +108,17 @@ export function renderList(runs: Shown<RunListing>[], path: string): string {
   if (runs.length === 0) return `no runs in ${path}`;
   const lines = [
     table(
-      ["RUN", "COMMAND", "STATUS", "STARTED (UTC)", "TRIALS DONE"],
+      ["RUN", "COMMAND", "NAME", "ENGINE", "STATUS", "STARTED (UTC)", "TRIALS DONE", "HEADLINE"],
       runs.map((r) => [
         r.id,
         r.command,
+        r.name ?? "-",
+        r.engine,
         statusLabel(r),
         shortTime(r.started),
         trialsText(r.trials),
+        // a search's headline is a paragraph: its first line
+        r.headline?.split("\n")[0] ?? "-",
       ]),
     ),
   ];
@@ -178,6 +185,32 @@ function renderLeaderboard(rows: LeaderboardRow[]): string[] {
   return lines;
 }
 
+/** A fit's phases: metric on each split after each phase, or where it diverged. */
+function renderFitPhases(phases: FitPhaseRow[]): string[] {
+  if (phases.length === 0) return [];
+  const metric = phases.find((p) => p.metric !== null)?.metric ?? "metric";
+  const body = phases.map((p) => [
+    String(p.phase + 1),
+    p.kind,
+    p.task,
+    ...(p.diverged
+      ? ["diverged", "", "", ""]
+      : [
+          formatNumber(p.trainMetric),
+          formatNumber(p.valMetric),
+          formatNumber(p.testMetric),
+          formatNumber(p.params),
+        ]),
+  ]);
+  return [
+    "",
+    `phases — ${metric} after each phase`,
+    ...table(["#", "kind", "task", "train", "val", "test", "params"], body)
+      .split("\n")
+      .map((l) => `  ${l}`),
+  ];
+}
+
 export function renderSummary(summary: ShownSummary): string {
   const { run, trials } = summary;
   const m = run.machine;
@@ -193,6 +226,7 @@ export function renderSummary(summary: ShownSummary): string {
     `  config     ${run.configHash}`,
     `  trials     ${trials.done} done, ${trials.failed} failed, ${trials.running} running, ${trials.pending} pending (${trials.total} in all)`,
     ...renderLeaderboard(summary.leaderboard),
+    ...renderFitPhases(summary.fitPhases),
   ];
   if (summary.problems.length > 0) {
     lines.push("", "warnings and errors:");
@@ -246,7 +280,7 @@ function exportCommand(run: string, options: ExportOptions): void {
 export function registerRunsCommand(program: Command): void {
   const runs = program
     .command("runs")
-    .description("the run store: list runs, show one with its leaderboard, export one")
+    .description("the run store: list runs, show one with its leaderboard, export one, compare two")
     .addHelpText(
       "after",
       `
@@ -303,4 +337,5 @@ Examples:
   nonlin runs export r-2025 --format csv --out trials.csv`,
     )
     .action(exportCommand);
+  registerRunsCompare(runs);
 }

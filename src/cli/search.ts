@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { BenchConfig } from "../bench/config.js";
 import { planBench } from "../bench/plan.js";
@@ -125,6 +125,8 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
     store: options.store,
     resume: options.resume,
     ...(options.device !== undefined ? { deviceFlag: options.device } : {}),
+    // what `runs ls` calls the run: the config file's name, else the preset's
+    ...(file ? { name: basename(file) } : options.preset ? { name: options.preset } : {}),
   };
   await withRunSession(session, executor, output, async (store, runId) => {
     const started = performance.now();
@@ -190,6 +192,7 @@ async function runSearchCommand(file: string | undefined, options: SearchOptions
       trainingsPerMinute: (60 * outcome.ranking.length) / searchSeconds,
       seconds: (performance.now() - started) / 1000,
     };
+    store.setHeadline(runId, results.headline.text);
     const dir = options.out ?? join("runs", runId);
     mkdirSync(dir, { recursive: true });
     writeAtomically(join(dir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

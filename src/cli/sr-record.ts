@@ -28,9 +28,13 @@ export function frontEvent(entry: FrontEntry): string {
   return `front: complexity ${entry.complexity}, val MSE ${entry.loss.toExponential(4)}, val R² ${entry.r2.toPrecision(8)}: ${entry.expression}${raw}`;
 }
 
-/** Records the front, then the headline last (storedSrHeadline takes the last one). */
+/**
+ * Records the front, then the headline last (storedSrHeadline takes the last one), and sets it as
+ * the run's headline, the line `runs ls` shows.
+ */
 export function recordSrResult(store: RunStore, runId: string, result: SrResult): void {
   for (const entry of result.front)
     store.recordEvent(runId, { level: "info", message: frontEvent(entry) });
   store.recordEvent(runId, { level: "info", message: srHeadline(result.best) });
+  store.setHeadline(runId, srHeadline(result.best));
 }

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { cpus, platform } from "node:os";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import type { FrontEntry, ModelSelection, SrOptions, SrResult } from "../search/sr/index.js";
 import {
@@ -199,6 +199,7 @@ Examples:
         command: "sr",
         config,
         configHash,
+        name: basename(file),
         machine: {
           cpus: cpus().length,
           platform: platform(),

@@ -306,6 +306,11 @@ export class TorchEngine implements TrialEngine {
     onEpoch?: (outcome: EpochOutcome) => void,
   ): Promise<TrainedModel> {
     const child = await this.running();
+    // the child hands back no optimiser state, so a phase cannot stop and go on (docs/store.md)
+    if (request.resume || request.checkpoints)
+      throw new TorchInputError(
+        "the torch engine does not checkpoint inside a gradient phase (fit checkpoints it at phase ends); --engine jax does",
+      );
     const layers = engineLayers(request.layers);
     const train = await this.sendSplit(child, request.train, request.inputShape);
     const val = request.val

@@ -4,6 +4,7 @@ export { liveStatus, processAlive, processStarted, thisProcess } from "./livenes
 export type { LiveStatus, LivenessCheck } from "./liveness.js";
 export { codeVersion } from "./version.js";
 export { SCHEMA_VERSION } from "./schema.js";
+export type { ComparedCell, ComparedRow, ComparedTask, RunComparison } from "./compare.js";
 export {
   defaultStorePath,
   openStore,

@@ -137,6 +137,45 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN machine_versions TEXT;
     `,
   },
+  {
+    version: 6,
+    description:
+      "a run's name, output folder and headline; a fit's phases (final metrics per split, diverged) and learning curve",
+    sql: `
+      ALTER TABLE runs ADD COLUMN name TEXT;
+      ALTER TABLE runs ADD COLUMN out_dir TEXT;
+      ALTER TABLE runs ADD COLUMN headline TEXT;
+
+      CREATE TABLE fit_phases (
+        run_id       TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        phase        INTEGER NOT NULL,
+        kind         TEXT NOT NULL,
+        task         TEXT NOT NULL,
+        metric       TEXT,
+        diverged     INTEGER NOT NULL,
+        seconds      REAL,
+        params       INTEGER,
+        -- NaN is stored as NULL (as in trials)
+        train_loss   REAL,
+        train_metric REAL,
+        val_loss     REAL,
+        val_metric   REAL,
+        test_loss    REAL,
+        test_metric  REAL,
+        PRIMARY KEY (run_id, phase)
+      ) STRICT;
+
+      CREATE TABLE fit_epochs (
+        run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        phase      INTEGER NOT NULL,
+        epoch      INTEGER NOT NULL,
+        train_loss REAL,
+        val_loss   REAL,
+        val_metric REAL,
+        PRIMARY KEY (run_id, phase, epoch)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -11,6 +11,9 @@ import type { TrialResult } from "../bench/results.js";
 import { decodeExactJson, encodeExactJson } from "./codec.js";
 import { csvText } from "./csv.js";
 import { StoreError } from "./errors.js";
+import type { RunComparison } from "./compare.js";
+import { compareRuns, runCells } from "./compare.js";
+import { computedHeadline } from "./headline.js";
 import { leaderboardOf } from "./leaderboard.js";
 import { thisProcess } from "./liveness.js";
 import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase } from "./open.js";
@@ -18,6 +21,8 @@ import type {
   ArtifactRecord,
   EpochRow,
   EventRecord,
+  FitEpochRow,
+  FitPhaseRow,
   NewArtifact,
   NewEvent,
   NewRun,
@@ -109,6 +114,9 @@ interface RunSqlRow {
   pid: number | null;
   host: string | null;
   pid_started: string | null;
+  name: string | null;
+  out_dir: string | null;
+  headline: string | null;
 }
 
 interface TrialStateRow {
@@ -151,6 +159,9 @@ const runOf = (row: RunSqlRow): RunRecord => ({
   finished: row.finished,
   status: row.status,
   owner: ownerOf(row),
+  name: row.name,
+  outDir: row.out_dir,
+  headline: row.headline,
 });
 
 const trialOf = (row: Omit<TrialRow, "diverged"> & { diverged: number | null }): TrialRow => ({
@@ -171,6 +182,16 @@ const countsOf = (row: TrialCounts): TrialCounts => ({
   done: row.done,
   failed: row.failed,
 });
+
+/** A run's name: as stored (fit: its config file), else its config's own (bench and search). */
+function runName(stored: string | null, config: unknown): string | null {
+  const named = (config as { name?: unknown } | null)?.name;
+  return stored ?? (typeof named === "string" ? named : null);
+}
+
+/** NaN and ±Infinity as NULL (SQLite's REAL has no NaN). */
+const finiteOrNull = (value: number | null): number | null =>
+  value !== null && Number.isFinite(value) ? value : null;
 
 /** Device and inode of a file, or undefined when there is none at the path. */
 function fileIdentity(path: string): string | undefined {
@@ -271,8 +292,8 @@ export class RunStore {
     const insert = this.db.prepare(
       `INSERT INTO runs (id, command, config_json, config_hash, code_version, machine_cpus,
          machine_platform, machine_node, machine_device, machine_engine, machine_versions, started,
-         status, pid, host, pid_started)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+         status, pid, host, pid_started, name, out_dir)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
     );
     for (let attempt = 0; ; attempt++) {
       const id = newRunId(started);
@@ -296,6 +317,8 @@ export class RunStore {
         this.owner.pid,
         this.owner.host,
         this.owner.started ?? null,
+        run.name ?? null,
+        run.outDir ?? null,
       );
       return id;
     }
@@ -555,6 +578,89 @@ export class RunStore {
       .all(runId) as EpochRow[];
   }
 
+  /** Sets the one-line headline `runs ls` shows for the run (search, sr and fit set one). */
+  setHeadline(runId: string, headline: string): void {
+    this.requireRun(runId);
+    this.write(`recording the headline of run ${runId}`, () =>
+      this.db.prepare("UPDATE runs SET headline = ? WHERE id = ?").run(headline, runId),
+    );
+  }
+
+  /** Records a fit phase's outcome; a phase recorded again (a resumed fit) is replaced. */
+  recordFitPhase(runId: string, row: FitPhaseRow): void {
+    this.requireRun(runId);
+    this.write(`recording phase ${row.phase + 1} of run ${runId}`, () =>
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO fit_phases (run_id, phase, kind, task, metric, diverged, seconds,
+             params, train_loss, train_metric, val_loss, val_metric, test_loss, test_metric)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          runId,
+          row.phase,
+          row.kind,
+          row.task,
+          row.metric,
+          row.diverged ? 1 : 0,
+          row.seconds,
+          row.params,
+          ...[
+            row.trainLoss,
+            row.trainMetric,
+            row.valLoss,
+            row.valMetric,
+            row.testLoss,
+            row.testMetric,
+          ].map(finiteOrNull),
+        ),
+    );
+  }
+
+  /**
+   * Records epochs of a fit's learning curve in one transaction; an epoch recorded again (run
+   * again after a resume from an earlier checkpoint) is replaced.
+   */
+  recordFitEpochs(runId: string, rows: readonly FitEpochRow[]): void {
+    if (rows.length === 0) return;
+    this.requireRun(runId);
+    const insert = this.db.prepare(
+      `INSERT OR REPLACE INTO fit_epochs (run_id, phase, epoch, train_loss, val_loss, val_metric)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.writeTransaction(`recording ${rows.length} epoch(s) of run ${runId}`, () => {
+      for (const row of rows)
+        insert.run(
+          runId,
+          row.phase,
+          row.epoch,
+          ...[row.trainLoss, row.valLoss, row.valMetric].map(finiteOrNull),
+        );
+    });
+  }
+
+  listFitPhases(runId: string): FitPhaseRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT phase, kind, task, metric, diverged, seconds, params, train_loss AS trainLoss,
+             train_metric AS trainMetric, val_loss AS valLoss, val_metric AS valMetric,
+             test_loss AS testLoss, test_metric AS testMetric
+           FROM fit_phases WHERE run_id = ? ORDER BY phase`,
+        )
+        .all(runId) as (Omit<FitPhaseRow, "diverged"> & { diverged: number })[]
+    ).map((row) => ({ ...row, diverged: row.diverged !== 0 }));
+  }
+
+  listFitEpochs(runId: string): FitEpochRow[] {
+    return this.db
+      .prepare(
+        `SELECT phase, epoch, train_loss AS trainLoss, val_loss AS valLoss, val_metric AS valMetric
+         FROM fit_epochs WHERE run_id = ? ORDER BY phase, epoch`,
+      )
+      .all(runId) as FitEpochRow[];
+  }
+
   recordEvent(runId: string, event: NewEvent): void {
     if (!EVENT_LEVELS.includes(event.level))
       throw new StoreError(
@@ -613,26 +719,72 @@ export class RunStore {
       .all(runId) as ArtifactRecord[];
   }
 
-  /** Every run, newest first, with its trial counts. */
+  /** Every run, newest first, with its trial counts, name, engine and headline. */
   listRuns(): RunListing[] {
+    type Row = Omit<RunListing, "trials" | "owner" | "engine" | "headline"> &
+      TrialCounts &
+      OwnerColumns & {
+        headline: string | null;
+        config_json: string;
+        machine_engine: string | null;
+        machine_device: string;
+      };
     const rows = this.db
       .prepare(
         `SELECT r.id, r.command, r.status, r.started, r.finished, r.config_hash AS configHash,
-           r.pid, r.host, r.pid_started, ${COUNTS_SQL}
+           r.pid, r.host, r.pid_started, r.name, r.headline, r.config_json, r.machine_engine,
+           r.machine_device, ${COUNTS_SQL}
          FROM runs r LEFT JOIN trials t ON t.run_id = r.id
          GROUP BY r.id ORDER BY r.started DESC, r.id DESC`,
       )
-      .all() as (Omit<RunListing, "trials" | "owner"> & TrialCounts & OwnerColumns)[];
-    return rows.map((row) => ({
-      id: row.id,
-      command: row.command,
-      status: row.status,
-      started: row.started,
-      finished: row.finished,
-      configHash: row.configHash,
-      owner: ownerOf(row),
-      trials: countsOf(row),
-    }));
+      .all() as Row[];
+    return rows.map((row) => {
+      const trials = countsOf(row);
+      const config = JSON.parse(row.config_json) as unknown;
+      return {
+        id: row.id,
+        command: row.command,
+        status: row.status,
+        started: row.started,
+        finished: row.finished,
+        configHash: row.configHash,
+        owner: ownerOf(row),
+        trials,
+        // bench and search configs carry a name (a preset's is the preset's); fit stores its file's
+        name: runName(row.name, config),
+        engine: `${row.machine_engine ?? "jax"}/${row.machine_device}`,
+        headline:
+          row.headline ??
+          computedHeadline({
+            command: row.command,
+            status: row.status,
+            config,
+            trials,
+            leaderboard: () => leaderboardOf(this.listTrials(row.id)),
+            fitPhases: () => this.listFitPhases(row.id),
+            lastFitEpoch: () => this.lastFitEpoch(row.id),
+          }),
+      };
+    });
+  }
+
+  /** Runs `a` and `b` (ids or unique prefixes) side by side on the tasks they share. */
+  compareRuns(a: string, b: string): RunComparison {
+    const load = (prefix: string) => {
+      const found = this.findRun(prefix);
+      const run = { ...found, name: runName(found.name, found.config) };
+      return { run, cells: runCells(run, this.listTrials(run.id), this.listFitPhases(run.id)) };
+    };
+    return compareRuns(load(a), load(b));
+  }
+
+  private lastFitEpoch(runId: string): FitEpochRow | undefined {
+    return this.db
+      .prepare(
+        `SELECT phase, epoch, train_loss AS trainLoss, val_loss AS valLoss, val_metric AS valMetric
+         FROM fit_epochs WHERE run_id = ? ORDER BY phase DESC, epoch DESC LIMIT 1`,
+      )
+      .get(runId) as FitEpochRow | undefined;
   }
 
   trialCounts(runId: string): TrialCounts {
@@ -650,6 +802,7 @@ export class RunStore {
       run,
       trials: this.trialCounts(runId),
       leaderboard: leaderboardOf(this.listTrials(runId)),
+      fitPhases: this.listFitPhases(runId),
       problems: problems.slice(-20),
     };
   }
@@ -659,6 +812,8 @@ export class RunStore {
       run: runOf(this.requireRun(runId)),
       trials: this.listTrials(runId),
       epochs: this.listEpochs(runId),
+      fitPhases: this.listFitPhases(runId),
+      fitEpochs: this.listFitEpochs(runId),
       events: this.listEvents(runId),
       artifacts: this.listArtifacts(runId),
     }))();

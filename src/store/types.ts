@@ -37,6 +37,10 @@ export interface NewRun {
   machine: Machine;
   /** Default: package.json's version + git commit (see version.ts). */
   codeVersion?: string;
+  /** What `runs ls` calls the run: the config file's name or the preset's. */
+  name?: string;
+  /** The folder the run writes its files (and a fit its checkpoints) to. */
+  outDir?: string;
 }
 
 export interface RunRecord {
@@ -53,6 +57,11 @@ export interface RunRecord {
   status: RunStatus;
   /** Null for runs recorded before schema 3. */
   owner: RunOwner | null;
+  /** The config file's or preset's name; null before schema 6 or when none was given. */
+  name: string | null;
+  outDir: string | null;
+  /** The headline the command stored when it finished (search, fit); null where it stored none. */
+  headline: string | null;
 }
 
 export interface TrialCounts {
@@ -74,6 +83,14 @@ export interface RunListing {
   configHash: string;
   owner: RunOwner | null;
   trials: TrialCounts;
+  name: string | null;
+  /** "jax/wasm", "torch/cuda:0": the trial engine and its device. */
+  engine: string;
+  /**
+   * One line: the stored headline, else computed from what is recorded — bench: the best
+   * candidate and its mean test metric; fit: its test metric; a running run: its progress.
+   */
+  headline: string | null;
 }
 
 /** A trial to register: its identity (the TrialJob id hash) and names. */
@@ -185,14 +202,47 @@ export interface RunSummary {
   run: RunRecord;
   trials: TrialCounts;
   leaderboard: LeaderboardRow[];
+  /** A fit run's phases with their metrics (empty for other commands). */
+  fitPhases: FitPhaseRow[];
   /** The run's warnings and errors, oldest first (the last 20). */
   problems: EventRecord[];
+}
+
+/** A finished (or diverged) fit phase: metrics per split after it, as `runs` gives them. */
+export interface FitPhaseRow {
+  phase: number;
+  kind: string;
+  /** The task's name (as bench names its tasks). */
+  task: string;
+  /** "rmse" or "accuracy": what the *Metric columns hold. */
+  metric: string | null;
+  diverged: boolean;
+  seconds: number | null;
+  params: number | null;
+  trainLoss: number | null;
+  trainMetric: number | null;
+  valLoss: number | null;
+  valMetric: number | null;
+  testLoss: number | null;
+  testMetric: number | null;
+}
+
+/** One epoch of a fit's gradient phase. */
+export interface FitEpochRow {
+  phase: number;
+  epoch: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+  valMetric: number | null;
 }
 
 export interface RunExport {
   run: RunRecord;
   trials: TrialRow[];
   epochs: EpochRow[];
+  /** A fit run's phases and learning curve (empty for other commands). */
+  fitPhases: FitPhaseRow[];
+  fitEpochs: FitEpochRow[];
   events: EventRecord[];
   artifacts: ArtifactRecord[];
 }

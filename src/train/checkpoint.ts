@@ -3,15 +3,13 @@
  * safetensors, named layers.<i>.params.<name> / layers.<i>.buffers.<name>. Pure bytes here; the
  * CLI writes them to disk atomically.
  */
-import type { numpy as np } from "@jax-js/jax";
 import type { Scaling } from "../data/normalize.js";
 import type { RowFormat, Task, TaskKind } from "../data/task.js";
 import type { FloatDType } from "../engine/dtype.js";
-import { arrayFrom } from "../engine/dtype.js";
 import type { LayerSpec, ModelState } from "../nn/model.js";
-import { hostStateOf } from "./host-state.js";
+import { hostStateOf, stateFromHost } from "./host-state.js";
 import type { SafeTensor } from "./safetensors.js";
-import type { HostState } from "./trial-engine.js";
+import type { HostArray, HostState, TrainingProgress } from "./trial-engine.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 
 export interface CheckpointSpec {
@@ -23,6 +21,23 @@ export interface CheckpointSpec {
   phasesDone: number;
   /** Hash of the fit config the checkpoint belongs to (resume refuses another config). */
   configHash: string;
+  /** The store's run that wrote it (`fit --resume` goes on in that run where the store has it). */
+  runId?: string;
+  /** sha256 of weights.safetensors as written with this file (a torn pair is refused). */
+  weightsSha256?: string;
+  /**
+   * Phase `phasesDone` (a gradient phase) stopped between epochs: training-state.safetensors
+   * holds its optimiser state and selected epoch; weights.safetensors its latest weights.
+   */
+  inPhase?: {
+    epochs: number;
+    steps: number;
+    sinceBest: number;
+    /** The validation loss of the epoch selected so far (absent: no validation split). */
+    bestValLoss?: number;
+    /** sha256 of training-state.safetensors. */
+    stateSha256: string;
+  };
   /** The task's feature scaling (fitted on its train split): model input = (raw − shift) / scale. */
   inputScaling?: Scaling;
   /** The regression targets' scaling, when they were scaled: model output → target units. */
@@ -101,19 +116,10 @@ export function encodeHostWeights(state: HostState, dtype: FloatDType): Uint8Arr
 }
 
 export function decodeWeights(bytes: Uint8Array, layers: number, dtype: FloatDType): ModelState {
-  const { tensors } = decodeSafetensors(bytes);
-  const state: ModelState = Array.from({ length: layers }, () => ({ params: {}, buffers: {} }));
-  for (const [key, tensor] of Object.entries(tensors)) {
-    const match = /^layers\.(\d+)\.(params|buffers)\.(.+)$/.exec(key);
-    const index = match ? Number(match[1]) : -1;
-    if (!match || index >= layers) throw new Error(`checkpoint: unexpected tensor '${key}'`);
-    const target = state[index]![match[2] as "params" | "buffers"] as Record<string, np.Array>;
-    target[match[3] as string] = arrayFrom(tensor.data, tensor.shape, dtype);
-  }
-  return state;
+  return stateFromHost(decodeHostWeights(bytes, layers), dtype);
 }
 
-/** A checkpoint's arrays as host arrays (float64 values), without an engine (export, checks). */
+/** The arrays of a weights file on the host, exactly as stored (F32 values are F64 values). */
 export function decodeHostWeights(bytes: Uint8Array, layers: number): HostState {
   const { tensors } = decodeSafetensors(bytes);
   const state: HostState = Array.from({ length: layers }, () => ({ params: {}, buffers: {} }));
@@ -127,4 +133,56 @@ export function decodeHostWeights(bytes: Uint8Array, layers: number): HostState 
     };
   }
   return state;
+}
+
+/**
+ * A gradient phase's progress beyond its weights — the optimiser's arrays (`optimizer.<i>`, in
+ * tree order) and the selected epoch's parameters (`best.layers.<i>.params.<name>`) — as
+ * safetensors. Always F64: float32 values are float64 values, so the round trip is exact.
+ */
+export function encodeTrainingState(progress: TrainingProgress): Uint8Array {
+  const tensors: Record<string, SafeTensor> = {};
+  for (const [path, array] of Object.entries(progress.optimizer))
+    tensors[`optimizer.${path}`] = { dtype: "F64", shape: [...array.shape], data: array.values };
+  progress.best?.params.forEach((layer, i) => {
+    for (const [name, array] of Object.entries(layer.params))
+      tensors[`best.layers.${i}.params.${name}`] = {
+        dtype: "F64",
+        shape: [...array.shape],
+        data: array.values,
+      };
+  });
+  return encodeSafetensors(tensors, { format: "nonlin-training-state" });
+}
+
+/**
+ * The progress a checkpoint's files hold: `inPhase` of its checkpoint.json, the latest weights
+ * (`state`) and training-state.safetensors; errors name the tensor.
+ */
+export function decodeTrainingState(
+  bytes: Uint8Array,
+  inPhase: NonNullable<CheckpointSpec["inPhase"]>,
+  state: HostState,
+): TrainingProgress {
+  const { tensors } = decodeSafetensors(bytes);
+  const optimizer: Record<string, HostArray> = {};
+  const best: HostState = state.map(() => ({ params: {}, buffers: {} }));
+  for (const [key, tensor] of Object.entries(tensors)) {
+    const array = { shape: [...tensor.shape], values: Float64Array.from(tensor.data) };
+    const param = /^best\.layers\.(\d+)\.params\.(.+)$/.exec(key);
+    if (key.startsWith("optimizer.")) optimizer[key.slice("optimizer.".length)] = array;
+    else if (param && Number(param[1]) < best.length)
+      best[Number(param[1])]!.params[param[2] as string] = array;
+    else throw new Error(`training state: unexpected tensor '${key}'`);
+  }
+  return {
+    epochs: inPhase.epochs,
+    steps: inPhase.steps,
+    state,
+    optimizer,
+    ...(inPhase.bestValLoss !== undefined
+      ? { best: { valLoss: inPhase.bestValLoss, params: best } }
+      : {}),
+    sinceBest: inPhase.sinceBest,
+  };
 }

@@ -6,10 +6,11 @@
  * there is no validation split).
  */
 import type { JsTree } from "@jax-js/jax";
-import { jit, numpy as np, valueAndGrad } from "@jax-js/jax";
+import { jit, numpy as np, tree, valueAndGrad } from "@jax-js/jax";
+import { RunError } from "../base/errors.js";
 import { arrayFrom } from "../engine/dtype.js";
 import { borrowTree, disposeTree } from "../engine/ownership.js";
-import { readScalar, settle } from "../engine/threads.js";
+import { readScalar, readValues, settle } from "../engine/threads.js";
 import type { ArrayRecord } from "../nn/layer.js";
 import type { Model, ModelState } from "../nn/model.js";
 import { joinState, splitState } from "../nn/model.js";
@@ -19,9 +20,12 @@ import { eagerForward, evaluationSlices, rowSlice } from "./forward.js";
 import type { LossName } from "./loss.js";
 import { lossFunction } from "./loss.js";
 import { evaluationRows } from "./memory.js";
-import { applyUpdates, makeOptimizer } from "./optim/index.js";
+import { applyUpdates, leafPaths, makeOptimizer } from "./optim/index.js";
 import type { GradientTransform, OptState } from "./optim/index.js";
+import { readHostState, stateFromHost } from "./host-state.js";
 import { batchOrder } from "./shuffle.js";
+import type { HostArray, TrainingCheckpoints, TrainingProgress } from "./trial-engine.js";
+import { TrainingStopped } from "./trial-engine.js";
 
 /** Rows of a split, as the model sees them: x [rows, ...inputShape], y [rows, outputs]. */
 export interface Rows {
@@ -89,7 +93,65 @@ export interface FitGradientOptions {
    * caller: reused without tracing again, and not disposed here. Default: compiled for this run.
    */
   step?: TrainStep;
+  /** Go on from this progress (`state` must be its state): see TrainingRequest.resume. */
+  resume?: TrainingProgress;
+  /** Where the progress goes between epochs: see TrainingRequest.checkpoints. */
+  checkpoints?: TrainingCheckpoints;
 }
+
+/** A checkpoint that does not fit this training (another model or optimiser). */
+export class TrainingResumeError extends RunError {
+  override name = "TrainingResumeError";
+}
+
+/**
+ * The optimiser state a progress saved, in the structure (and dtypes) of a fresh `init`: the
+ * structure comes from the optimiser, the values from the checkpoint.
+ */
+function restoredOptState(fresh: OptState, saved: Readonly<Record<string, HostArray>>): OptState {
+  const [leaves, def] = tree.flatten(fresh);
+  const paths = leafPaths(fresh);
+  const extra = Object.keys(saved).filter((path) => !paths.includes(path));
+  const restored = leaves.map((leaf, i) => {
+    const path = paths[i] as string;
+    const array = saved[path];
+    if (!array || extra.length > 0)
+      throw new TrainingResumeError(
+        `checkpoint: the optimiser state does not match this optimiser (${array ? `no array ${extra[0]} in it` : `no array ${path} saved`})`,
+      );
+    if (array.shape.join(",") !== leaf.shape.join(","))
+      throw new TrainingResumeError(
+        `checkpoint: optimiser array ${path} has shape [${array.shape.join(", ")}], this optimiser's [${leaf.shape.join(", ")}]`,
+      );
+    const typed =
+      leaf.dtype === np.float64 ? Float64Array.from(array.values) : Float32Array.from(array.values);
+    return np.array(typed, { dtype: leaf.dtype }).reshape(array.shape);
+  });
+  disposeTree(fresh);
+  return tree.unflatten(def, restored) as OptState;
+}
+
+/** Reads an optimiser state's arrays to the host (borrowed), by leaf path. */
+async function hostOptState(optState: OptState): Promise<Record<string, HostArray>> {
+  const arrays: Record<string, HostArray> = {};
+  const paths = leafPaths(optState);
+  for (const [i, leaf] of tree.leaves(optState).entries())
+    arrays[paths[i] as string] = { shape: [...leaf.shape], values: await readValues(leaf.ref) };
+  return arrays;
+}
+
+const finiteHost = (state: TrainingProgress["state"]): boolean =>
+  state.every((layer) =>
+    [...Object.values(layer.params), ...Object.values(layer.buffers)].every((array) =>
+      array.values.every(Number.isFinite),
+    ),
+  );
+
+/** How often (ms of training) a checkpointed training gives the event loop a turn. */
+const YIELD_MS = 50;
+
+const paramsOnly = (params: ArrayRecord[]): ModelState =>
+  params.map((p) => ({ params: p, buffers: {} }));
 
 /** One jitted training step — loss, gradient, optimiser update — and the optimiser it applies. */
 export interface TrainStep {
@@ -157,16 +219,35 @@ export async function fitGradient(
   let params = split.params;
   const buffers = split.buffers;
   const step = options.step ?? trainStep(model, phase.optimizer, loss, params);
-  let optState: OptState = step.optimizer.init(params);
+  const resume = options.resume;
+  let optState: OptState = resume
+    ? restoredOptState(step.optimizer.init(params), resume.optimizer)
+    : step.optimizer.init(params);
   const batchSize = phase.batch_size > 0 ? Math.min(phase.batch_size, train.rows) : train.rows;
   const width = train.x.length / train.rows;
   const outputs = train.y.length / train.rows;
   const batches = Math.ceil(train.rows / batchSize);
-  let best: { loss: number; params: ArrayRecord[] } | undefined;
-  let sinceBest = 0;
-  let stepCount = 0;
+  let best: { loss: number; params: ArrayRecord[] } | undefined = resume?.best && {
+    loss: resume.best.valLoss,
+    params: stateFromHost(resume.best.params, model.dtype).map((layer) => layer.params),
+  };
+  let sinceBest = resume?.sinceBest ?? 0;
+  let stepCount = resume?.steps ?? 0;
   const started = performance.now();
-  for (let epoch = 0; epoch < phase.epochs; epoch++) {
+  const { checkpoints } = options;
+  let lastTurn = performance.now();
+  /** Everything the next epoch needs, on the host (the arrays are borrowed). */
+  const progressAfter = async (epochs: number): Promise<TrainingProgress> => ({
+    epochs,
+    steps: stepCount,
+    state: await readHostState(joinState(params, buffers)),
+    optimizer: await hostOptState(optState),
+    ...(best
+      ? { best: { valLoss: best.loss, params: await readHostState(paramsOnly(best.params)) } }
+      : {}),
+    sinceBest,
+  });
+  for (let epoch = resume?.epochs ?? 0; epoch < phase.epochs; epoch++) {
     if (options.seconds !== undefined && (performance.now() - started) / 1000 >= options.seconds)
       break;
     const order = phase.shuffle
@@ -210,6 +291,31 @@ export async function fitGradient(
     await onEpoch?.(report, joinState(params, buffers));
     if (!Number.isFinite(report.trainLoss)) break;
     if (phase.patience > 0 && sinceBest >= phase.patience) break;
+    // the phase's end is its caller's checkpoint; a checkpoint here is one the phase goes on from
+    if (checkpoints && epoch + 1 < phase.epochs) {
+      // the steps above only await microtasks: a turn of the event loop lets a signal handler
+      // (Ctrl-C) run and ask for the stop. A turn costs about a millisecond (setTimeout's
+      // floor), so it is taken at most every YIELD_MS: short epochs pay ~2%, not a turn each
+      if (performance.now() - lastTurn >= YIELD_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastTurn = performance.now();
+      }
+      const stop = checkpoints.stopRequested?.() ?? false;
+      const every = checkpoints.every ?? 0;
+      if (stop || (every > 0 && (epoch + 1) % every === 0)) {
+        const progress = await progressAfter(epoch + 1);
+        // a finite loss may still have left non-finite weights: the last finite checkpoint stays
+        if (finiteHost(progress.state)) await checkpoints.save(progress);
+      }
+      if (stop) {
+        if (!options.step) step.dispose();
+        disposeTree(optState);
+        disposeTree(params);
+        disposeTree(buffers);
+        if (best) disposeTree(best.params);
+        throw new TrainingStopped(epoch + 1);
+      }
+    }
   }
   if (!options.step) step.dispose();
   disposeTree(optState);

@@ -64,36 +64,44 @@ async function train(
     outputsInBatches(forward, model, state, x, rows, readValues);
   let evaluationSeconds = 0;
   const started = performance.now();
-  const initial = request.initial
-    ? stateFromHost(request.initial, model.dtype)
-    : model.init(keyFromSeed(request.seed));
-  const state = await fitGradient(
-    model,
-    initial,
-    request.train,
-    val,
-    phase,
-    loss,
-    request.seed,
-    async (report, epochState) => {
-      const outcome: EpochOutcome = { epoch: report.epoch, trainLoss: report.trainLoss };
-      if (report.valLoss !== undefined) {
-        outcome.valLoss = report.valLoss;
-        if (request.valOutputsEachEpoch && val) {
-          // scoring the curve is reporting, not training: its time is left out of s/epoch
-          const evalStart = performance.now();
-          outcome.valOutputs = await outputsOf(epochState, val.x, val.rows);
-          evaluationSeconds += (performance.now() - evalStart) / 1000;
+  const from = request.resume?.state ?? request.initial;
+  const initial = from ? stateFromHost(from, model.dtype) : model.init(keyFromSeed(request.seed));
+  let state: ModelState;
+  try {
+    state = await fitGradient(
+      model,
+      initial,
+      request.train,
+      val,
+      phase,
+      loss,
+      request.seed,
+      async (report, epochState) => {
+        const outcome: EpochOutcome = { epoch: report.epoch, trainLoss: report.trainLoss };
+        if (report.valLoss !== undefined) {
+          outcome.valLoss = report.valLoss;
+          if (request.valOutputsEachEpoch && val) {
+            // scoring the curve is reporting, not training: its time is left out of s/epoch
+            const evalStart = performance.now();
+            outcome.valOutputs = await outputsOf(epochState, val.x, val.rows);
+            evaluationSeconds += (performance.now() - evalStart) / 1000;
+          }
         }
-      }
-      onEpoch?.(outcome);
-    },
-    {
-      forward,
-      step: kernels.step(splitState(initial).params),
-      ...(request.seconds !== undefined ? { seconds: request.seconds } : {}),
-    },
-  );
+        onEpoch?.(outcome);
+      },
+      {
+        forward,
+        step: kernels.step(splitState(initial).params),
+        ...(request.seconds !== undefined ? { seconds: request.seconds } : {}),
+        ...(request.resume ? { resume: request.resume } : {}),
+        ...(request.checkpoints ? { checkpoints: request.checkpoints } : {}),
+      },
+    );
+  } catch (error) {
+    // a stopped or failed training leaves nothing to predict with: its kernels go back
+    release();
+    throw error;
+  }
   const trainingSeconds = Math.max(1e-9, (performance.now() - started) / 1000 - evaluationSeconds);
   let released = false;
   return {

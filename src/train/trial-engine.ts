@@ -47,6 +47,53 @@ export interface TrainingRequest {
   seconds?: number;
   /** Also give each epoch's outputs on the validation split (for curve metrics). */
   valOutputsEachEpoch?: boolean;
+  /**
+   * Continue a training stopped mid-phase from this progress (its `state` replaces `initial`):
+   * the same epochs, batches, optimiser updates and epoch selection follow as if it never stopped.
+   */
+  resume?: TrainingProgress;
+  /** Hand the training's progress out between epochs (fit's checkpoints, Ctrl-C). */
+  checkpoints?: TrainingCheckpoints;
+}
+
+/**
+ * Where a gradient training stands after an epoch: everything it needs to go on exactly — the
+ * state, the optimiser's arrays (Adam's moments and β powers, momentum), the update count (the
+ * schedule's position) and the epoch selection so far. The batch order needs no RNG state: epoch
+ * e's order is `batchOrder(rows, seed, e)` (shuffle.ts).
+ */
+export interface TrainingProgress {
+  /** Epochs finished; the next epoch is this one (0-based). */
+  epochs: number;
+  /** Optimiser updates applied so far. */
+  steps: number;
+  /** Parameters and buffers after the last finished epoch. */
+  state: HostState;
+  /** The optimiser state's arrays by leaf path ("0/mu/1/w": `leafPaths` of optim/tree-ops.ts). */
+  optimizer: Record<string, HostArray>;
+  /** The epoch selected so far (the lowest validation loss) and its parameters. */
+  best?: { valLoss: number; params: HostState };
+  /** Epochs since the best one (patience). */
+  sinceBest: number;
+}
+
+export interface TrainingCheckpoints {
+  /** Hand the progress out after every `every` epochs (absent or 0: only when a stop is asked). */
+  every?: number;
+  /** Polled after each epoch: true hands the progress out and stops with TrainingStopped. */
+  stopRequested?(): boolean;
+  save(progress: TrainingProgress): Promise<void>;
+}
+
+/**
+ * A training stopped between epochs because `stopRequested` said so, after its progress was
+ * saved. Not a failure: the caller ends the run as interrupted.
+ */
+export class TrainingStopped extends Error {
+  override name = "TrainingStopped";
+  constructor(readonly epochs: number) {
+    super(`training stopped after epoch ${epochs}`);
+  }
 }
 
 export interface EpochOutcome {
