@@ -9,6 +9,7 @@ import { registerBenchCommand } from "./bench.js";
 import { registerSearchCommand } from "./search.js";
 import { describeError, exitCodeOf } from "./errors.js";
 import { registerFitCommand } from "./fit.js";
+import { registerKanPlotCommand } from "./kan-plot.js";
 import { registerRunsCommand } from "./runs.js";
 import { registerSrCommand } from "./sr.js";
 import { registerTourCommand } from "./tour.js";
@@ -26,6 +27,7 @@ function buildProgram(): Command {
   registerBenchCommand(program);
   registerSearchCommand(program);
   registerRunsCommand(program);
+  registerKanPlotCommand(program);
   registerSrCommand(program);
   registerTourCommand(program);
   registerWorkerCommand(program);
