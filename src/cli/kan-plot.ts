@@ -60,7 +60,7 @@ async function runKanPlot(source: string, options: KanPlotOptions): Promise<void
   x.dispose();
   const curves = kanEdgeCurves(model, state, task.train.x, samples);
   disposeState(state);
-  // the fixed (symbolic) edges' formulas will label their edges; a spline edge has none
+  // no label: a checkpoint holds no fixed (symbolic) edge yet (renderKanSvg draws one when given)
   const edges = curves.edges.map((edge) => ({
     ...edge,
     score: scores.edges[edge.layer]![edge.from * curves.widths[edge.layer + 1]! + edge.to]!,
