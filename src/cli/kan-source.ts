@@ -75,36 +75,28 @@ function fromStore(
   }
 }
 
+/** The stored config of a run as a fit config; errors name the run. */
+function storedFitConfig(run: string, stored: unknown): FitConfig {
+  const parsed = fitConfigSchema.safeParse(stored);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new UsageError(
+    `run ${run}: its stored config is not a fit config (${formatPath(issue.path)}: ${issue.message}); give --config`,
+  );
+}
+
 /** Reads the model, its state, its config and task; errors name the argument or file (exit 2). */
 export async function readKanSource(source: string, options: KanSourceOptions): Promise<KanSource> {
-  let dir: string;
-  let config: FitConfig;
-  let run: string | undefined;
-  let configText: string | undefined;
-  if (isFolder(source)) {
-    if (!options.config)
-      throw new UsageError(
-        `${source}: a checkpoint folder holds no task; give the fit config it was trained with (--config SPEC.yaml), or the run id instead`,
-      );
-    dir = source;
-  } else {
-    const found = fromStore(source, options.store);
-    dir = found.dir;
-    run = found.run;
-    if (!options.config) {
-      const parsed = fitConfigSchema.safeParse(found.config);
-      if (!parsed.success)
-        throw new UsageError(
-          `run ${found.run}: its stored config is not a fit config (${formatPath(parsed.error.issues[0]!.path)}: ${parsed.error.issues[0]!.message}); give --config`,
-        );
-      config = parsed.data;
-    }
-  }
-  if (options.config) {
-    const read = readFitConfig(options.config);
-    config = read.config;
-    configText = read.text;
-  }
+  if (isFolder(source) && !options.config)
+    throw new UsageError(
+      `${source}: a checkpoint folder holds no task; give the fit config it was trained with (--config SPEC.yaml), or the run id instead`,
+    );
+  const found = isFolder(source) ? undefined : fromStore(source, options.store);
+  const dir = found?.dir ?? source;
+  const run = found?.run;
+  const given = options.config ? readFitConfig(options.config) : undefined;
+  const config = given?.config ?? storedFitConfig(found!.run, found!.config);
+  const configText = given?.text;
   const specFile = join(dir, "checkpoint.json");
   const weightsFile = join(dir, "weights.safetensors");
   for (const file of [specFile, weightsFile])
@@ -129,9 +121,9 @@ export async function readKanSource(source: string, options: KanSourceOptions): 
   } catch (error) {
     throw new UsageError(`${weightsFile}: ${(error as Error).message}`);
   }
-  await prepareTask(config!.task);
+  await prepareTask(config.task);
   // a stored config's relative paths are read from the working folder; --config's from its own
-  const task = loadTask(config!.task, options.config ? dirname(options.config) : ".");
+  const task = loadTask(config.task, options.config ? dirname(options.config) : ".");
   const modelInputs = model.inputShape.reduce((a, b) => a * b, 1);
   if (task.inputs !== modelInputs)
     throw new UsageError(
@@ -144,7 +136,7 @@ export async function readKanSource(source: string, options: KanSourceOptions): 
   return {
     model,
     state,
-    config: config!,
+    config,
     task,
     checkpointDir: dir,
     ...(run ? { run } : {}),
