@@ -63,7 +63,7 @@ const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuStarted);
 for (const r of results)
   console.log(
-    `phase ${r.phase + 1} ${r.kind.padEnd(7)} ${r.seconds.toFixed(2)} s  test rmse ${r.test.rmse!.toExponential(3)}`,
+    `phase ${r.phase + 1} ${r.kind.padEnd(7)} ${r.seconds.toFixed(2)} s  test rmse ${r.test!.rmse!.toExponential(3)}`,
   );
 console.log(
   `hello KAN: ${seconds.toFixed(2)} s (pykan ${PYKAN_SECONDS} s on 2 threads; ratio ${(seconds / PYKAN_SECONDS).toFixed(3)}; target 3 s)`,

@@ -60,6 +60,39 @@ describe("dense layer", () => {
     checkLayerAgainstReference(layer, state, denseReference(3, 2, prelu), fixedValues(4 * 3, 5));
   });
 
+  it("an activation that does not read x gives every row its value (values and gradients)", () => {
+    // a per-neuron parameter alone, and a constant: before, the batch axis was lost (one row
+    // for the whole batch; a scalar that the next matmul refused)
+    const perNeuron = new DenseLayer(
+      {
+        type: "dense",
+        units: 3,
+        activation: "k where k = 0.5 per_neuron",
+        bias: true,
+        init: "lecun_normal",
+      },
+      [2],
+      "float64",
+    );
+    checkLayerAgainstReference(
+      perNeuron,
+      perNeuron.init(keyFromSeed(3)),
+      denseReference(2, 3, (_z, p, j) => p["act.k"]![j] as number),
+      fixedValues(4 * 2, 6),
+    );
+    const constant = new DenseLayer(
+      { type: "dense", units: 2, activation: "2 + exp(1)", bias: true, init: "lecun_normal" },
+      [2],
+      "float64",
+    );
+    checkLayerAgainstReference(
+      constant,
+      constant.init(keyFromSeed(4)),
+      denseReference(2, 2, () => 2 + Math.exp(1)),
+      fixedValues(3 * 2, 7),
+    );
+  });
+
   it("counts parameters and FLOPs by hand", () => {
     const layer = new DenseLayer(
       { type: "dense", units: 7, activation: "relu", bias: true, init: "he_normal" },

@@ -39,7 +39,7 @@ describe("training", () => {
     const { config } = readFitConfig("examples/hello-kan.yaml");
     const task = loadTask(config.task, "examples");
     const { results } = await runFit(jaxEngine, config, task);
-    const rmse = results.map((r) => r.test.rmse!);
+    const rmse = results.map((r) => r.test!.rmse!);
     t.diagnostic(`test RMSE by phase: ${rmse.map((v) => v.toExponential(2)).join(" → ")}`);
     t.diagnostic(`widths after pruning: [${results[1]!.widths.join(", ")}]`);
     assert.ok(rmse[0]! < 3e-2, "phase 1 near pykan's 2.0e-2");
@@ -67,7 +67,7 @@ describe("training", () => {
       ],
     });
     const { results } = await runFit(jaxEngine, config, loadTask(config.task));
-    const rmse = [results[0]!, results[2]!, results[4]!].map((r) => r.test.rmse!);
+    const rmse = [results[0]!, results[2]!, results[4]!].map((r) => r.test!.rmse!);
     t.diagnostic(`test RMSE at grids 3, 10, 20: ${rmse.map((v) => v.toExponential(2)).join(", ")}`);
     assert.ok(rmse[1]! < rmse[0]! && rmse[2]! < rmse[1]!, rmse.join(" → "));
   });
@@ -204,5 +204,29 @@ describe("nonlin fit (command line)", () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe("a task without test rows", () => {
+  it("fits and reports train and validation metrics, no test metrics (it crashed before)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nonlin-fit-notest-"));
+    const spec = join(dir, "spec.yaml");
+    writeFileSync(
+      spec,
+      [
+        "task: { type: formula, formula: sin(x1) + x2^2, train: 100, val: 20, test: 0, seed: 0 }",
+        "model: { seed: 1, layers: [{ type: dense, units: 8, activation: tanh }, { type: dense, units: 1 }] }",
+        "phases: [{ kind: gradient, epochs: 2, batch_size: 32 }]",
+      ].join("\n"),
+    );
+    const run = cli(["fit", spec, "--json"]);
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as {
+      phases: { train: unknown; val: unknown; test?: unknown }[];
+    };
+    const last = out.phases.at(-1)!;
+    assert.ok(last.train && last.val);
+    assert.equal(last.test, undefined);
+    assert.match(run.stderr, /train rmse [0-9.e+-]+ {2}val rmse [0-9.e+-]+ {2}test -/);
   });
 });

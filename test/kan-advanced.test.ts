@@ -12,6 +12,10 @@ import type { SelectableKanSpec } from "../src/nn/kan/selectable.js";
 import { SelectableKanLayer } from "../src/nn/kan/selectable.js";
 import type { Layer, LayerState } from "../src/nn/layer.js";
 import { LayerSpecError, paramCount } from "../src/nn/layer.js";
+import { loadTask } from "../src/data/node/load-task.js";
+import { fitConfigSchema } from "../src/train/fit-spec.js";
+import { jaxEngine } from "../src/train/jax-engine.js";
+import { runFit } from "../src/train/run-fit.js";
 import type { Values } from "./support/layer-check.js";
 import {
   assertClose,
@@ -706,5 +710,42 @@ describe("advanced KAN definitions", () => {
       );
       assert.ok(differs, `${layer.kind}: another seed gives other values`);
     }
+  });
+});
+
+describe("kan_selectable, hard form, nodes out of space order", () => {
+  before(async () => {
+    await startEngine("wasm");
+  });
+
+  // its node reordering was a gather, whose gradient jax-js cannot compile inside jit ("routine
+  // primitive scatter input is not imm"): a gradient phase failed at its first step
+  it("trains with the jitted step, and the training loss falls", async () => {
+    const config = fitConfigSchema.parse({
+      task: { type: "formula", formula: "sin(x1) + x2^2", train: 200, val: 50, test: 50, seed: 0 },
+      model: {
+        seed: 1,
+        layers: [
+          {
+            type: "kan_selectable",
+            units: 3,
+            spaces: ["fourier", "rbf"],
+            selected: ["fourier", "rbf", "fourier"],
+          },
+          { type: "dense", units: 1 },
+        ],
+      },
+      phases: [
+        { kind: "gradient", optimizer: { name: "adam", lr: 0.01 }, epochs: 5, batch_size: 32 },
+      ],
+    });
+    const losses: number[] = [];
+    const { results } = await runFit(jaxEngine, config, loadTask(config.task), {
+      onProgress: (progress) => losses.push(progress.loss),
+    });
+    assert.equal(results.length, 1);
+    assert.ok(losses.length >= 2 && losses.every(Number.isFinite), `losses ${losses.join(", ")}`);
+    assert.ok(losses.at(-1)! < losses[0]!, `losses ${losses.join(", ")}`);
+    assert.ok(results[0]!.train.rmse! < 1, `train rmse ${results[0]!.train.rmse}`);
   });
 });

@@ -226,6 +226,8 @@ describe("nonlin sr: PySR's quick start", { timeout: 180_000 }, () => {
       String(QUICK_START_BUDGET),
       "--seed",
       "0",
+      "--store",
+      join(dir, "quick-start.db"),
       "--json",
     );
     assert.equal(run.code, 0, run.stderr);
@@ -235,9 +237,17 @@ describe("nonlin sr: PySR's quick start", { timeout: 180_000 }, () => {
       evaluations: number;
       seconds: number;
     };
-    // The JSON contract: front and best with exactly these fields.
-    for (const entry of [...result.front, result.best])
-      assert.deepEqual(Object.keys(entry).sort(), ["complexity", "expression", "loss", "r2"]);
+    // The JSON contract: front and best with exactly these fields (raw: before rounding).
+    for (const entry of [...result.front, result.best]) {
+      assert.deepEqual(Object.keys(entry).sort(), [
+        "complexity",
+        "expression",
+        "loss",
+        "r2",
+        "raw",
+      ]);
+      assert.deepEqual(Object.keys(entry.raw).sort(), ["complexity", "expression", "loss", "r2"]);
+    }
     assert.ok(
       result.evaluations >= QUICK_START_BUDGET && result.evaluations < 1.2 * QUICK_START_BUDGET,
     );
@@ -375,13 +385,10 @@ describe("sr evaluation", () => {
 });
 
 describe("sr front and best", () => {
-  const entry = (complexity: number, loss: number): FrontEntry => ({
-    expression: `e${complexity}`,
-    complexity,
-    loss,
-    r2: 1 - loss,
-    trainLoss: loss,
-  });
+  const entry = (complexity: number, loss: number): FrontEntry => {
+    const raw = { expression: `e${complexity}`, complexity, loss, r2: 1 - loss };
+    return { ...raw, trainLoss: loss, raw };
+  };
 
   it("keeps only entries that lower the loss of every simpler one", () => {
     const front = paretoFront([

@@ -31,6 +31,7 @@ import { gradientPhaseSchema } from "../src/train/fit-spec.js";
 import { jaxEngine } from "../src/train/jax-engine.js";
 import type { EpochOutcome, HostState, TrainingRequest } from "../src/train/trial-engine.js";
 import { resolveActivation, ZOO } from "../src/zoo/index.js";
+import { LAYER_CASES } from "./support/layer-cases.js";
 import { fixedValues, layerGradients, layerOutput, valuesOf } from "./support/layer-check.js";
 
 /** Functions computed by library approximations that may differ in the last bits between engines. */
@@ -212,78 +213,6 @@ describe("torch parity: layers", { timeout: 600_000 }, () => {
       }
     });
 });
-
-/**
- * One case a registered layer type, with the largest float64 difference allowed: 1e-9 where no
- * transcendental function is involved, else TRANSCENDENTAL_BOUND. A type the torch engine does
- * not run yet must be refused as input naming --engine jax; once it runs, it must agree.
- */
-const LAYER_CASES: Record<string, { spec: LayerSpec; inputShape: number[]; exact: boolean }> = {
-  dense: { spec: { type: "dense", units: 3, activation: "x^2 - x" }, inputShape: [4], exact: true },
-  activation: { spec: { type: "activation", fn: "prelu" }, inputShape: [2, 3], exact: true },
-  kan: { spec: { type: "kan", units: 2, grid_size: 3 }, inputShape: [3], exact: false },
-  kan_fastkan: {
-    spec: { type: "kan_fastkan", units: 2, grid_size: 3 },
-    inputShape: [3],
-    exact: false,
-  },
-  kan_relu: {
-    spec: { type: "kan_relu", units: 2, grid_size: 3, order: 2, train_grid: true },
-    inputShape: [3],
-    exact: true,
-  },
-  kan_chebyshev: {
-    spec: { type: "kan_chebyshev", units: 2, degree: 3, bias: true },
-    inputShape: [3],
-    exact: false,
-  },
-  kan_fourier: {
-    spec: { type: "kan_fourier", units: 2, frequencies: 3 },
-    inputShape: [3],
-    exact: false,
-  },
-  kan_af: {
-    spec: { type: "kan_af", units: 2, grid_size: 2, order: 1 },
-    inputShape: [3],
-    exact: false,
-  },
-  kan_rational: {
-    spec: { type: "kan_rational", units: 2, groups: 2, numerator: 3, denominator: 2 },
-    inputShape: [4],
-    exact: true,
-  },
-  kan_selectable: {
-    spec: { type: "kan_selectable", units: 2, spaces: ["rbf", "fourier", "polynomial"] },
-    inputShape: [3],
-    exact: false,
-  },
-  kan_daruan: { spec: { type: "kan_daruan", units: 2, layers: 2 }, inputShape: [3], exact: false },
-  quadratic: {
-    spec: { type: "quadratic", units: 3, activation: "prelu" },
-    inputShape: [4],
-    exact: true,
-  },
-  evonorm_b0: { spec: { type: "evonorm_b0" }, inputShape: [3, 3, 2], exact: true },
-  evonorm_s0: { spec: { type: "evonorm_s0", groups: 2 }, inputShape: [4], exact: false },
-  conv2d: {
-    spec: { type: "conv2d", filters: 2, kernel: 2, padding: "same", activation: "relu" },
-    inputShape: [3, 3, 2],
-    exact: true,
-  },
-  maxpool2d: { spec: { type: "maxpool2d", pool_size: 2 }, inputShape: [4, 4, 2], exact: true },
-  avgpool2d: {
-    spec: { type: "avgpool2d", pool_size: 2, stride: 1 },
-    inputShape: [3, 3, 2],
-    exact: true,
-  },
-  flatten: { spec: { type: "flatten" }, inputShape: [2, 2, 3], exact: true },
-  conv_kan: {
-    spec: { type: "conv_kan", filters: 2, kernel: 2, inner: { type: "kan_chebyshev", degree: 2 } },
-    inputShape: [3, 3, 1],
-    exact: false,
-  },
-  reshape: { spec: { type: "reshape", shape: [-1, 3] }, inputShape: [2, 2, 3], exact: true },
-};
 
 describe("torch parity: every layer type", { timeout: 600_000 }, () => {
   it("has a case for every registered layer type", () => {

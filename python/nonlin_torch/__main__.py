@@ -2,7 +2,9 @@
 
 import sys
 
+from .parent_watch import exit_with_parent
 from .worker import main
 
 if __name__ == "__main__":
+    exit_with_parent()
     sys.exit(main())

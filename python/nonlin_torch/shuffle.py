@@ -32,9 +32,11 @@ def permutation(count: int, seed: int) -> List[int]:
     order = list(range(count))
     if count < 2:
         return order
-    stream = _mulberry32_stream(seed, count - 1)
-    for k, i in enumerate(range(count - 1, 0, -1)):
-        j = int(np.floor(stream[k] * (i + 1)))
+    # every draw's j = floor(u_k · (i + 1)) at once (float64 products, as JavaScript's), then
+    # the swaps in order: the sequential part is a plain list loop (30,720 rows: 21 → 5 ms)
+    sizes = np.arange(count, 1, -1, dtype=np.float64)
+    targets = np.floor(_mulberry32_stream(seed, count - 1) * sizes).astype(np.int64).tolist()
+    for i, j in zip(range(count - 1, 0, -1), targets):
         order[i], order[j] = order[j], order[i]
     return order
 

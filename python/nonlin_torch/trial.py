@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, List, Mapping, Optional
+from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
@@ -88,18 +88,54 @@ def loss_function(name: Any) -> Callable[[torch.Tensor, torch.Tensor, Literals],
     return LOSSES[name]
 
 
-def split_loss(model: Model, split: Split, loss: str) -> float:
-    """Mean loss on a whole split, as the jax engine's evaluation pass computes it."""
+def evaluation_slices(rows: int, batch_rows: Optional[int]) -> List[Tuple[int, int]]:
+    """(start, count) of each evaluation batch: ``evaluationSlices`` of src/train/forward.ts. The
+    Node side sends the jax engine's ``evaluationRows`` for the model (None: one pass), so both
+    engines score a split in the same batches and bound their memory the same way."""
+    if batch_rows is None or batch_rows >= rows:
+        return [(0, rows)]
+    return [(start, min(batch_rows, rows - start)) for start in range(0, rows, batch_rows)]
+
+
+def split_loss(model: Model, split: Split, loss: str, batch_rows: Optional[int] = None) -> float:
+    """Mean loss on a whole split as the jax engine's evaluation pass computes it (``splitLoss``):
+    the batches' means weighted by their rows, in float64; a split that fits is one pass."""
     literals = Literals(jit=False, dtype=model.dtype)
+    function = loss_function(loss)
+    total = 0.0
     with torch.no_grad():
-        return float(loss_function(loss)(model(split.x, literals), split.y, literals).item())
+        for start, count in evaluation_slices(split.rows, batch_rows):
+            x, y = split.x[start : start + count], split.y[start : start + count]
+            mean = float(function(model(x, literals), y, literals).item())
+            if count == split.rows:
+                return mean
+            total += mean * count
+    return total / split.rows
 
 
-def outputs_of(model: Model, x: torch.Tensor) -> np.ndarray:
-    """The model's outputs as float64 on the host (the evaluation pass's literals)."""
+def outputs_of(model: Model, x: torch.Tensor, batch_rows: Optional[int] = None) -> np.ndarray:
+    """The model's outputs as float64 on the host (the evaluation pass's literals), computed in
+    evaluation batches (rows are independent there, so the values are those of one pass)."""
+    literals = Literals(jit=False, dtype=model.dtype)
+    rows = int(x.shape[0])
     with torch.no_grad():
-        y = model(x, Literals(jit=False, dtype=model.dtype))
-    return y.detach().to("cpu", torch.float64).numpy()
+        parts = [
+            model(x[start : start + count], literals).detach().to("cpu", torch.float64).numpy()
+            for start, count in evaluation_slices(rows, batch_rows)
+        ]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+
+
+def _weighted_mean(batch_losses: List[torch.Tensor], rows: int, batch_size: int) -> float:
+    """The epoch's training loss: each batch's mean weighted by its rows, summed in order in
+    float64 (the last batch may be short)."""
+    if not batch_losses:
+        return math.nan
+    values = torch.stack(batch_losses).to("cpu", torch.float64).tolist()
+    total = 0.0
+    for b, value in enumerate(values):
+        total += value * (min((b + 1) * batch_size, rows) - b * batch_size)
+    return total / rows
 
 
 def fit_gradient(
@@ -112,6 +148,7 @@ def fit_gradient(
     seconds: Optional[float] = None,
     on_epoch: Optional[Callable[[EpochOutcome], None]] = None,
     val_outputs_each_epoch: bool = False,
+    evaluation_rows: Optional[int] = None,
 ) -> float:
     """Trains ``model`` in place, leaves it at the selected parameters, and returns the seconds of
     evaluation (the per-epoch validation outputs) that were not training."""
@@ -135,7 +172,7 @@ def fit_gradient(
             break
         order = batch_order(rows, seed, epoch) if phase.shuffle else list(range(rows))
         order_t = torch.tensor(order, dtype=torch.long, device=train.x.device)
-        loss_sum = 0.0
+        batch_losses: List[torch.Tensor] = []
         for b in range(batches):
             ids = order_t[b * batch_size : min((b + 1) * batch_size, rows)]
             xb, yb = train.x[ids], train.y[ids]
@@ -146,13 +183,15 @@ def fit_gradient(
                 full = [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, current)]
                 step = torch.tensor(float(step_count), dtype=model.dtype, device=train.x.device)
                 updates, opt_state = optimizer.update(full, opt_state, current, step)
-                for p, u in zip(params, updates):
-                    p.add_(u)  # p + u, in place
+                if params:
+                    torch._foreach_add_(params, updates)  # p + u, in place, every array in one call
+            # kept on the device and read once an epoch: no device read (on CUDA a
+            # synchronisation) every step
+            batch_losses.append(value.detach())
             step_count += 1
-            loss_sum += float(value.item()) * int(ids.shape[0])
-        outcome = EpochOutcome(epoch=epoch, train_loss=loss_sum / rows)
+        outcome = EpochOutcome(epoch=epoch, train_loss=_weighted_mean(batch_losses, rows, batch_size))
         if val is not None and val.rows > 0:
-            outcome.val_loss = split_loss(model, val, loss)
+            outcome.val_loss = split_loss(model, val, loss, evaluation_rows)
             if best is None or outcome.val_loss < best_loss:
                 best = [p.detach().clone() for p in params]
                 best_loss = outcome.val_loss
@@ -162,7 +201,7 @@ def fit_gradient(
             if val_outputs_each_epoch:
                 # scoring the curve is reporting, not training: left out of s/epoch
                 eval_start = time.perf_counter()
-                outcome.val_outputs = outputs_of(model, val.x)
+                outcome.val_outputs = outputs_of(model, val.x, evaluation_rows)
                 evaluation_seconds += time.perf_counter() - eval_start
         if on_epoch is not None:
             on_epoch(outcome)

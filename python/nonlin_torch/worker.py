@@ -82,6 +82,7 @@ class PeakRss:
 class TrainedModel:
     model: Model
     device: torch.device
+    evaluation_rows: Optional[int] = None
 
 
 @dataclass
@@ -193,6 +194,11 @@ class Worker:
         seconds = request.get("seconds")
         if seconds is not None and (not isinstance(seconds, (int, float)) or seconds < 0):
             raise InputError(f"request.seconds must be a non-negative number, got {seconds!r}")
+        evaluation_rows = request.get("evaluationRows")
+        if evaluation_rows is not None and (
+            not isinstance(evaluation_rows, int) or isinstance(evaluation_rows, bool) or evaluation_rows < 1
+        ):
+            raise InputError(f"request.evaluationRows must be a positive integer, got {evaluation_rows!r}")
         train = self.split(request.get("train"), "train", model.input_shape, model.dtype, device)
         val_key = request.get("val")
         val = self.split(val_key, "val", model.input_shape, model.dtype, device) if val_key is not None else None
@@ -214,11 +220,12 @@ class Worker:
             float(seconds) if seconds is not None else None,
             on_epoch,
             bool(request.get("valOutputsEachEpoch", False)),
+            evaluation_rows,
         )
         training_seconds = max(1e-9, time.perf_counter() - started - evaluation_seconds)
         handle = self.next_handle
         self.next_handle += 1
-        self.models[handle] = TrainedModel(model, device)
+        self.models[handle] = TrainedModel(model, device, evaluation_rows)
         answer: Header = {
             "type": "trained",
             "model": handle,
@@ -247,7 +254,7 @@ class Worker:
             xt = xt.to(device=held.device, dtype=model.dtype)
         else:
             xt = self.split(header.get("key"), "key", model.input_shape, model.dtype, held.device).x
-        self.answer(request_id, {"type": "outputs"}, {"y": outputs_of(model, xt)})
+        self.answer(request_id, {"type": "outputs"}, {"y": outputs_of(model, xt, held.evaluation_rows)})
 
     def on_state(self, request_id: Any, header: Header, arrays: Arrays) -> None:
         self.answer(request_id, {"type": "state"}, self.trained(header).model.state_arrays())

@@ -8,7 +8,7 @@ import torch
 from nonlin_torch.errors import InputError
 from nonlin_torch.expression import Literals
 from nonlin_torch.model import Model
-from nonlin_torch.trial import EpochOutcome, Split, fit_gradient, parse_phase
+from nonlin_torch.trial import EpochOutcome, Split, evaluation_slices, fit_gradient, outputs_of, parse_phase, split_loss
 
 IDENTITY = {"expr": {"kind": "input"}, "params": {}}
 RELU = {"expr": {"kind": "call", "op": "relu", "args": [{"kind": "input"}]}, "params": {}}
@@ -83,6 +83,29 @@ class TrialTest(unittest.TestCase):
             parse_phase({"kind": "refine", "grid_size": 10})
         with self.assertRaisesRegex(InputError, "phase.batch_size must be an integer >= 0"):
             parse_phase({"kind": "gradient", "batch_size": -1})
+
+
+class EvaluationBatchTest(unittest.TestCase):
+    def test_slices_are_those_of_forward_ts(self) -> None:
+        # evaluationSlices(10, 4) in src/train/forward.ts: [0, 4], [4, 4], [8, 2]; one pass when it fits
+        self.assertEqual(evaluation_slices(10, 4), [(0, 4), (4, 4), (8, 2)])
+        self.assertEqual(evaluation_slices(10, 10), [(0, 10)])
+        self.assertEqual(evaluation_slices(10, None), [(0, 10)])
+
+    def test_a_batched_split_loss_is_the_row_weighted_mean_of_batch_means(self) -> None:
+        m, data = model(), split(10, 3)
+        lit = Literals(jit=False, dtype=torch.float64)
+        with torch.no_grad():
+            errors = ((m(data.x, lit) - data.y) ** 2).numpy().ravel()
+        by_hand = (errors[:4].mean() * 4 + errors[4:8].mean() * 4 + errors[8:].mean() * 2) / 10
+        self.assertEqual(split_loss(m, data, "mse", 4), float(by_hand))
+        whole = split_loss(m, data, "mse")
+        self.assertAlmostEqual(split_loss(m, data, "mse", 4), whole, delta=1e-14 * whole)
+
+    def test_batched_outputs_equal_one_pass(self) -> None:
+        m, data = model(), split(10, 4)
+        np.testing.assert_array_equal(outputs_of(m, data.x, 3), outputs_of(m, data.x))
+        self.assertEqual(outputs_of(m, data.x, 3).shape, (10, 1))
 
 
 class LayerTest(unittest.TestCase):

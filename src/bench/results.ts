@@ -5,6 +5,7 @@
  */
 import type { TaskFamily, TaskMetric } from "../data/catalog-entry.js";
 import type { TaskKind } from "../data/task.js";
+import type { LearnedActivationParam, SharingName } from "../train/learned-activations.js";
 
 export type FairnessMode = "params" | "flops" | "time" | "none";
 
@@ -70,6 +71,34 @@ export interface TrialResult {
   test: { loss: number; metric: number; auc?: number };
   /** Set when training diverged (non-finite loss): metrics are then the worst possible. */
   diverged?: boolean;
+  /**
+   * The learnable activation parameters of the selected epoch's model (a Swish's β…), in layer
+   * order; absent when the model has none.
+   */
+  learned?: LearnedActivationParam[];
+}
+
+/** One learned activation parameter of a candidate on a task, over its seeds. */
+export interface LearnedParamSummary {
+  /** `layers[<layer>].<state name>`, as in the trials' `learned`. */
+  name: string;
+  layer: number;
+  /** The activation with its parameters at their initial values (parseable). */
+  activation: string;
+  parameter: string;
+  sharing: SharingName;
+  initial: number;
+  /** Seeds whose value is finite (a diverged trial's may not be). */
+  n: number;
+  /**
+   * Mean and sample sd over seeds of the trial's value; per channel or per neuron, of the trial's
+   * mean over its values.
+   */
+  mean: number;
+  sd: number;
+  /** Smallest and largest single value seen over every seed (and channel or neuron). */
+  min: number;
+  max: number;
 }
 
 export interface CandidateSummary {
@@ -88,6 +117,8 @@ export interface CandidateSummary {
   improvementOverRandom: number;
   /** Classification: mean test AUC / log10(params). */
   parameterEfficiency?: number;
+  /** The candidate's learned activation parameters (absent when it has none). */
+  learned?: LearnedParamSummary[];
 }
 
 export interface RankSummary {

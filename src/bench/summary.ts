@@ -15,6 +15,7 @@ import type {
   RankSummary,
   TrialResult,
 } from "./results.js";
+import { summarizeLearned } from "./learned-summary.js";
 import {
   averageRanks,
   friedman,
@@ -93,6 +94,8 @@ export function summarizeTask(
         significant: pHolm < SIGNIFICANCE,
       };
     }
+    const learned = summarizeLearned(row.runs);
+    if (learned) summary.learned = learned;
     if (task.kind === "classification") {
       const aucs = row.runs.flatMap((t) => (t.test.auc === undefined ? [] : [t.test.auc]));
       if (aucs.length > 0 && first.params > 1)

@@ -6,6 +6,11 @@
  */
 import type { Task } from "../data/task.js";
 import type { GradientPhase } from "../train/fit-spec.js";
+import type { LearnedActivationParam } from "../train/learned-activations.js";
+import {
+  hasLearnableActivationParams,
+  learnedActivationParams,
+} from "../train/learned-activations.js";
 import type { SplitMetrics } from "../train/run-fit.js";
 import { metricsFromPredictions, rowsOf } from "../train/run-fit.js";
 import type { TrialEngine } from "../train/trial-engine.js";
@@ -138,9 +143,13 @@ export async function runTrial(
   };
   let valScore: Awaited<ReturnType<typeof score>> | undefined;
   let testScore: Awaited<ReturnType<typeof score>>;
+  let learned: LearnedActivationParam[] | undefined;
   try {
     valScore = val ? await score(task.val) : undefined;
     testScore = await score(task.test);
+    // the state crosses to the host only for a model that has something to read
+    if (hasLearnableActivationParams(cell.layers))
+      learned = learnedActivationParams(cell.layers, await trained.state());
   } finally {
     trained.release();
   }
@@ -177,5 +186,6 @@ export async function runTrial(
   if (trained.gpuPeakMemoryBytes !== undefined)
     result.gpuPeakMemoryBytes = trained.gpuPeakMemoryBytes;
   if (diverged) result.diverged = true;
+  if (learned) result.learned = learned;
   return result;
 }

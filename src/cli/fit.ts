@@ -12,12 +12,14 @@ import { LayerSpecError } from "../nn/layer.js";
 import { Model } from "../nn/model.js";
 import { formatPath } from "../nn/registry.js";
 import type { CheckpointSpec } from "../train/checkpoint.js";
-import { decodeWeights, encodeHostWeights } from "../train/checkpoint.js";
+import { checkpointTaskFields, decodeWeights, encodeHostWeights } from "../train/checkpoint.js";
 import { readHostState } from "../train/host-state.js";
 import type { FitConfig } from "../train/fit-spec.js";
 import { fitConfigSchema } from "../train/fit-spec.js";
 import type { PhaseResult, SplitMetrics } from "../train/run-fit.js";
 import { jaxEngine } from "../train/jax-engine.js";
+import type { LearnedActivationParam } from "../train/learned-activations.js";
+import { learnedActivationParams } from "../train/learned-activations.js";
 import { buildModel, checkModelOutputs, FitDivergedError, runFit } from "../train/run-fit.js";
 import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
 import { describeError, UsageError } from "./errors.js";
@@ -67,6 +69,20 @@ function formatMetrics(m: SplitMetrics | undefined): string {
 
 function describePhase(r: PhaseResult): string {
   return `phase ${r.phase + 1} ${r.kind.padEnd(8)} widths [${r.widths.join(", ")}] params ${r.params}  train ${formatMetrics(r.train)}  val ${formatMetrics(r.val)}  test ${formatMetrics(r.test)}  (${r.seconds.toFixed(2)} s)`;
+}
+
+/** The learned activation parameters, a line each (none when the model has none). */
+function learnedLines(learned: LearnedActivationParam[]): string[] {
+  if (learned.length === 0) return [];
+  const value = (v: number): string => v.toPrecision(6);
+  return [
+    "learned activation parameters:",
+    ...learned.map((p) =>
+      p.sharing === "scalar"
+        ? `  ${p.name} (${p.layerType} ${p.field}, scalar): ${value(p.initial)} → ${value(p.mean)}`
+        : `  ${p.name} (${p.layerType} ${p.field}, ${p.sharing} [${p.shape.join(", ")}]): ${value(p.initial)} → mean ${value(p.mean)}, min ${value(p.min)}, max ${value(p.max)}`,
+    ),
+  ];
 }
 
 type FitResume = NonNullable<Parameters<typeof runFit>[4]>;
@@ -184,7 +200,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
         `${error.message}; ${checkpointed > 0 ? `${outDir} keeps the checkpoint after phase ${checkpointed}` : `no checkpoint was written to ${outDir}`}`,
       );
     };
-    const { results } = await runFit(
+    const { model, state, results } = await runFit(
       engine.torch ? processTorchEngine() : jaxEngine,
       config,
       task,
@@ -218,6 +234,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
             layers: [...model.specs],
             phasesDone: result.phase + 1,
             configHash,
+            ...checkpointTaskFields(task),
           };
           writeAtomically(
             join(outDir, "checkpoint.json"),
@@ -228,6 +245,8 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       },
       resume,
     ).catch(diverged);
+    const learned = learnedActivationParams(model.specs, await readHostState(state));
+    for (const line of learnedLines(learned)) output.say(line);
     const summary = {
       spec: specPath,
       task: task.name,
@@ -235,6 +254,7 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
       ...(engine.torch ? { engine: engineRecord(engine) } : {}),
       dtype: config.model.dtype,
       phases: results,
+      learned,
     };
     if (outDir) {
       writeAtomically(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
@@ -248,7 +268,10 @@ async function runFitCommand(specPath: string, options: FitOptions): Promise<voi
     }
     output.result({ run: runId, ...summary }, () => {
       const last = results[results.length - 1];
-      return last ? `done: test ${formatMetrics(last.test)}` : "done: nothing left to run";
+      if (!last) return "done: nothing left to run";
+      return last.test
+        ? `done: test ${formatMetrics(last.test)}`
+        : `done: train ${formatMetrics(last.train)} (no test rows)`;
     });
   }
 }

@@ -136,13 +136,13 @@ export type MissingPolicy = "error" | "drop" | "impute_mean";
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-interface Table {
+export interface Table {
   readonly columns: string[];
   readonly records: CsvRecord[];
   readonly classNames?: string[];
 }
 
-function readHeader(records: CsvRecord[], source: string, header: HeaderMode): Table {
+export function readHeader(records: CsvRecord[], source: string, header: HeaderMode): Table {
   const first = records[0];
   if (first === undefined) throw new DataError(`${source} is empty`);
   if (header === "none") {
@@ -198,7 +198,12 @@ function columnIndices(
 /** How other tools write infinities (numpy, R, spreadsheets): refused like 1e999. */
 const INFINITY = /^[+-]?(?:inf|infinity)$/i;
 
-function numberAt(record: CsvRecord, index: number, columns: readonly string[], source: string) {
+export function numberAt(
+  record: CsvRecord,
+  index: number,
+  columns: readonly string[],
+  source: string,
+) {
   const cell = (record.fields[index] as string).trim();
   const value = Number(cell);
   if (NUMBER.test(cell) && Number.isFinite(value)) return value;
@@ -214,7 +219,7 @@ function numberAt(record: CsvRecord, index: number, columns: readonly string[], 
 }
 
 /** Distinct labels in order: numerically when every label is a number, else by text. */
-function sortedLabels(labels: readonly string[]): string[] {
+export function sortedLabels(labels: readonly string[]): string[] {
   const distinct = [...new Set(labels)];
   return distinct.every((label) => NUMBER.test(label))
     ? distinct.sort((a, b) => Number(a) - Number(b))
@@ -440,6 +445,7 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
   const y = takeRows(allY, outputs, kept);
 
   let classNames: string[] | undefined;
+  let classLabels: string[] | undefined;
   if (classification) {
     const column = targets[0] as number;
     const keptLabels = kept.map((r) => labels[r] as string);
@@ -449,6 +455,7 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
         `target: column '${columns[column]}' has one class only ('${classes[0]}')`,
       );
     }
+    classLabels = classes;
     const index = new Map(classes.map((label, k) => [label, k]));
     keptLabels.forEach((label, r) => (y[r] = index.get(label) as number));
     classNames = classes.map((label) => {
@@ -535,13 +542,22 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
     inputs,
     outputs,
     kind: classification ? "classification" : "regression",
-    ...(classNames ? { classes: classNames.length, classNames } : {}),
+    ...(classNames ? { classes: classNames.length, classNames, classLabels } : {}),
     train,
     val,
     test,
     featureNames: encodedNames,
     targetNames: targets.map((c) => columns[c] as string),
     ...(options.normalize !== "none" ? { featureScaling } : {}),
+    rowFormat: {
+      header: options.header,
+      delimiter: options.delimiter,
+      features: layout.map((column) =>
+        column.categories
+          ? { name: column.name, categories: [...column.categories.keys()] }
+          : { name: column.name },
+      ),
+    },
     ...(targetScaling && targetScaling.kind !== "none" ? { targetScaling } : {}),
     source:
       `csv ${source}, ${rows} rows` +

@@ -5,6 +5,23 @@
 import { InputError } from "../base/errors.js";
 import type { Scaling } from "./normalize.js";
 
+/** One column of a row file that feeds x: a number, or a category one-hot over `categories`. */
+export interface FeatureColumn {
+  readonly name: string;
+  /** The category texts in x's column order (categorical columns only). */
+  readonly categories?: readonly string[];
+}
+
+/**
+ * How a file of new rows is read for this task (predict, evaluate): the header mode and delimiter
+ * of the task's own CSV and the columns that make x, in order.
+ */
+export interface RowFormat {
+  readonly header: "names" | "none" | "sklearn";
+  readonly delimiter: string;
+  readonly features: readonly FeatureColumn[];
+}
+
 export type TaskKind = "regression" | "classification";
 
 /** One split: `x` is row-major [rows, inputs] (an image row is [height, width, channels], HWC),
@@ -29,6 +46,8 @@ export interface Task {
   readonly classes?: number;
   /** Name of each class index (classification only): the label text, or the file's class names. */
   readonly classNames?: readonly string[];
+  /** The target cell's text of each class index in the task's file (CSV tasks). */
+  readonly classLabels?: readonly string[];
   readonly train: TaskSplit;
   readonly val: TaskSplit;
   readonly test: TaskSplit;
@@ -38,6 +57,8 @@ export interface Task {
   readonly featureScaling?: Scaling;
   /** How regression targets were normalised, if they were (same form as featureScaling). */
   readonly targetScaling?: Scaling;
+  /** How a file of new rows is read (CSV tasks); absent: a header naming featureNames, commas. */
+  readonly rowFormat?: RowFormat;
   /** One line saying where the data came from, for reports. */
   readonly source: string;
 }

@@ -13,7 +13,9 @@ import { InputError, RunError } from "../base/errors.js";
 import type { FloatDType } from "../engine/dtype.js";
 import type { LayerSpec } from "../nn/definition.js";
 import { BASIS_SPACES } from "../nn/kan/selectable.js";
+import { Model } from "../nn/model.js";
 import { parseLayerSpec } from "../nn/registry.js";
+import { evaluationRows } from "../train/memory.js";
 import { initialState } from "../train/jax-engine.js";
 import type { Rows } from "../train/gradient-fit.js";
 import type {
@@ -89,6 +91,17 @@ export function engineLayers(layers: readonly LayerSpec[]): unknown[] {
     return out;
   };
   return layers.map((layer, i) => resolve(parseLayerSpec(layer, `layers[${i}]`), ""));
+}
+
+/**
+ * The jax engine's evaluation batch for this model (`evaluationRows`, from its memory estimate),
+ * sent so the torch side scores validation and predictions in the same batches: the same sums,
+ * and memory bounded the same way (a 5,000-row validation split of a CNN is not one pass). None
+ * for a model with batch statistics (one pass on both engines).
+ */
+function torchEvaluationRows(request: TrainingRequest): { evaluationRows?: number } {
+  const rows = evaluationRows(new Model(request.layers, request.inputShape, request.dtype));
+  return Number.isFinite(rows) ? { evaluationRows: rows } : {};
 }
 
 const stateArrays = (prefix: string, state: HostState): WireArray[] =>
@@ -315,6 +328,7 @@ export class TorchEngine implements TrialEngine {
           seed: request.seed,
           ...(request.seconds !== undefined ? { seconds: request.seconds } : {}),
           valOutputsEachEpoch: request.valOutputsEachEpoch ?? false,
+          ...torchEvaluationRows(request),
           device: this.device,
         },
       },

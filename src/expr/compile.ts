@@ -35,7 +35,8 @@ export function initParams(
   );
 }
 
-function reductionAxes(axis: StatAxis, ndim: number): number[] {
+/** Axes a statistic reduces over, for an argument of `ndim` axes laid out [batch, ..., feature]. */
+export function reductionAxes(axis: StatAxis, ndim: number): number[] {
   const all = Array.from({ length: ndim }, (_, i) => i);
   if (axis === "feature") return [ndim - 1];
   if (axis === "batch") return ndim === 1 ? [0] : all.slice(0, -1);

@@ -88,7 +88,11 @@ export class ActivationApplier {
         return [name, value.ref];
       }),
     );
-    return this.fn(x, values);
+    const shape = x.shape;
+    const y = this.fn(x, values);
+    // an activation that does not read x (a constant, or a parameter alone) has the shape of
+    // its parameters: every row gets it, as torch and ONNX broadcast it
+    return sameShape(y.shape, shape) ? y : np.broadcastTo(y, shape);
   }
 
   /** FLOPs per sample. */
@@ -131,3 +135,6 @@ export class ActivationLayer implements Layer {
     return this.applier.flops();
   }
 }
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((n, i) => n === b[i]);

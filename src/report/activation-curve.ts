@@ -2,7 +2,7 @@
  * f and f′ of an activation on a grid, in plain numbers (no engine, so a report can be written
  * from results.json alone), by the plain evaluator of src/expr/evaluate.ts: operations mean what
  * src/expr/scalar.ts says (the meaning constant folding uses), parameters take their initial
- * values, and f′ is the symbolic derivative
+ * values (or the values given: a learned shape), and f′ is the symbolic derivative
  * (src/expr/derivative.ts: surrogate forms show the surrogate's slope, as training sees it).
  *
  * A context-dependent activation (statistics over an axis) is drawn as `nonlin act show` measures
@@ -45,14 +45,18 @@ export function gridOf(low: number, high: number, samples: number): number[] {
   return Array.from({ length: samples }, (_, i) => low + ((high - low) * i) / (samples - 1));
 }
 
-/** f and f′ of an activation on [low, high], parameters at their initial values. */
+/**
+ * f and f′ of an activation on [low, high], parameters at their initial values unless `values`
+ * gives others (a learned β).
+ */
 export function activationCurve(
   activation: Activation,
   interval: readonly [number, number] = [-4, 4],
   samples = 401,
+  values: Readonly<Record<string, number>> = {},
 ): ActivationCurve {
   const x = gridOf(interval[0], interval[1], samples);
-  const params = initialParamValues(activation);
+  const params = { ...initialParamValues(activation), ...values };
   if (isPointwise(activation.expr)) {
     return {
       x,

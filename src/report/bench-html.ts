@@ -26,6 +26,7 @@ import type {
   ReportTable,
 } from "./bench-report-model.js";
 import { benchReportModel } from "./bench-report-model.js";
+import { LEARNED_SHAPE_CAPTION, learnedShapePicture } from "./learned-shape.js";
 import { paretoFront } from "./pareto.js";
 import type { LegendEntry, Point, Scale } from "./plot.js";
 import {
@@ -356,6 +357,8 @@ function shapeSection(results: BenchResults): string {
     const expression = c.expression as string;
     let picture: string;
     let note = "parameters at their initial values";
+    if (results.summaries.some((s) => s.candidate === c.name && s.learned))
+      note += "; the learned shapes are under Learned activation parameters";
     try {
       const curve = activationCurve(parseActivation(expression), SHAPE_INTERVAL);
       if (curve.contextDependent)
@@ -375,6 +378,22 @@ function shapeSection(results: BenchResults): string {
   ].join("\n");
 }
 
+/** The learned parameters' table, then each learned shape beside its initial one. */
+function learnedSection(model: BenchReportModel): string {
+  const figures = model.learnedShapes.map((shape) => {
+    const picture = learnedShapePicture(shape);
+    const body =
+      "error" in picture ? `<p class="note">${escapeHtml(picture.error)}</p>` : picture.svg;
+    return `<figure>${body}<figcaption><code>${escapeHtml(shape.activation)}</code>: ${escapeHtml(LEARNED_SHAPE_CAPTION)}</figcaption></figure>`;
+  });
+  return [
+    `<section id="learned"><h2>${escapeHtml(model.learned.title)}</h2>`,
+    sectionBody(model.learned),
+    ...(figures.length > 0 ? [`<div class="shapes">`, ...figures, `</div>`] : []),
+    `</section>`,
+  ].join("\n");
+}
+
 /** The whole report.html of a bench run. */
 export function benchHtml(results: BenchResults): string {
   const model = benchReportModel(results);
@@ -385,6 +404,7 @@ export function benchHtml(results: BenchResults): string {
     ["#ranks", "Ranks"],
     ["#cost", "Cost"],
     ["#verdicts", "KAN vs MLP"],
+    ["#learned", "Learned parameters"],
     ...(hasShapes ? [["#shapes", "Activation shapes"] as [string, string]] : []),
   ]
     .map(([href, label]) => `<a href="${href}">${escapeHtml(label as string)}</a>`)
@@ -415,6 +435,7 @@ export function benchHtml(results: BenchResults): string {
     rankSection(model),
     topSection("cost", model.cost),
     topSection("verdicts", model.verdicts),
+    learnedSection(model),
     shapeSection(results),
     `<footer class="meta"><p>Written by nonlin bench from results.json.</p></footer>`,
     `<script>${SCRIPT}</script>`,

@@ -12,6 +12,7 @@ import type {
   ReportTable,
 } from "./bench-report-model.js";
 import { benchReportModel } from "./bench-report-model.js";
+import { LEARNED_SHAPE_CAPTION, learnedShapePicture } from "./learned-shape.js";
 
 /** Text safe in a Markdown table cell: pipes escaped, HTML-significant characters as entities. */
 export function markdownText(text: string): string {
@@ -82,6 +83,33 @@ function setupSection(setup: BenchReportModel["setup"]): string[] {
   ];
 }
 
+/**
+ * Each learned shape as an image with the SVG inline (a data URI), so report.md stays one file:
+ * editors' previews and pandoc show it; GitHub's renderer drops data-URI images (report.html has
+ * the same plots).
+ */
+function learnedShapeImages(model: BenchReportModel): string[] {
+  if (model.learnedShapes.length === 0) return [];
+  return [
+    "### Learned shapes",
+    "",
+    ...model.learnedShapes.flatMap((shape) => {
+      const picture = learnedShapePicture(shape);
+      const alt = markdownText(
+        `${shape.candidate} on ${shape.task}: initial and learned shape`,
+      ).replace(/[[\]]/g, "\\$&");
+      return [
+        "error" in picture
+          ? markdownText(picture.error)
+          : `![${alt}](data:image/svg+xml;base64,${Buffer.from(picture.svg, "utf8").toString("base64")})`,
+        "",
+        `${markdownCode(shape.activation)}: ${markdownText(LEARNED_SHAPE_CAPTION)}`,
+        "",
+      ];
+    }),
+  ];
+}
+
 /** The whole report.md of a bench run. */
 export function benchMarkdown(results: BenchResults): string {
   const model = benchReportModel(results);
@@ -99,6 +127,8 @@ export function benchMarkdown(results: BenchResults): string {
     ...[model.ranks, model.improvement, model.efficiency, model.cost, model.verdicts].flatMap(
       (part) => section(part, "##"),
     ),
+    ...section(model.learned, "##"),
+    ...learnedShapeImages(model),
   ]
     .join("\n")
     .replace(/\n{3,}/g, "\n\n")

@@ -28,6 +28,8 @@ import {
   significanceMark,
   summariesOf,
 } from "./bench-format.js";
+import type { LearnedShape } from "./bench-learned.js";
+import { learnedSection, learnedShapes } from "./bench-learned.js";
 import { benchWarnings, trialWidths, widthText } from "./bench-warnings.js";
 
 export interface ReportCell {
@@ -90,6 +92,9 @@ export interface BenchReportModel {
   efficiency: ReportSection;
   cost: ReportSection;
   verdicts: ReportSection;
+  /** Learned activation parameters: the table, and each learned shape beside the initial one. */
+  learned: ReportSection;
+  learnedShapes: LearnedShape[];
 }
 
 const cell = (text: string): ReportCell => ({ text });
@@ -356,5 +361,7 @@ export function benchReportModel(results: BenchResults): BenchReportModel {
     efficiency: efficiencyOf(results),
     cost: costOf(results),
     verdicts: verdictsOf(results),
+    learned: learnedSection(results),
+    learnedShapes: learnedShapes(results),
   };
 }

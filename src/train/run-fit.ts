@@ -41,7 +41,8 @@ export interface PhaseResult {
   params: number;
   train: SplitMetrics;
   val?: SplitMetrics;
-  test: SplitMetrics;
+  /** Absent when the task has no test rows (as val when it has no validation rows). */
+  test?: SplitMetrics;
 }
 
 export interface FitProgress {
@@ -59,7 +60,7 @@ export interface FitHooks {
 }
 
 /** The split as model rows: classification targets become one-hot rows. */
-export function rowsOf(task: Task, split: TaskSplit): Rows {
+export function rowsOf(task: Pick<Task, "kind" | "classes">, split: TaskSplit): Rows {
   if (task.kind === "regression") return { x: split.x, y: split.y, rows: split.rows };
   const classes = task.classes ?? 2;
   const y = new Float64Array(split.rows * classes);
@@ -92,7 +93,7 @@ export async function metricsOf(
 
 /** Loss and RMSE (regression) or accuracy (classification) of predictions on a split. */
 export function metricsFromPredictions(
-  task: Task,
+  task: Pick<Task, "kind" | "classes">,
   split: TaskSplit,
   prediction: Float64Array,
 ): SplitMetrics {
@@ -294,8 +295,9 @@ export async function runFit(
       widths: [model.inputShape, ...model.layers.map((l) => l.outputShape)].map(product),
       params: model.paramCount(),
       train: trainMetrics,
-      test: await metricsOf(model, state, task, task.test),
     };
+    // an empty split has no metrics (a task may have no test rows, as pykan's fits may not)
+    if (task.test.rows > 0) result.test = await metricsOf(model, state, task, task.test);
     if (task.val.rows > 0) result.val = await metricsOf(model, state, task, task.val);
     results.push(result);
     await hooks.onPhase?.(result, model, state);

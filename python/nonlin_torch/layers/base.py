@@ -4,7 +4,7 @@ Node side sends (``initialState`` of the jax engine) and read back under the sam
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -34,6 +34,8 @@ class Layer(nn.Module):
         self.dtype = dtype
         self._param_names: List[str] = []
         self._buffer_names: List[str] = []
+        #: arrays kept in another layout (store_as): nonlin name → (attribute, inverse permutation)
+        self._stored_as: Dict[str, Tuple[str, List[int]]] = {}
 
     def add_array(self, name: str, shape: Sequence[int], learnable: bool) -> None:
         value = torch.zeros(list(shape), dtype=self.dtype)
@@ -45,7 +47,31 @@ class Layer(nn.Module):
             self._buffer_names.append(name)
 
     def array(self, name: str) -> torch.Tensor:
-        return getattr(self, attribute_name(name))
+        """The array in nonlin's layout (a view where it is stored in another, see store_as)."""
+        stored = self._stored_as.get(name)
+        if stored is None:
+            return getattr(self, attribute_name(name))
+        key, inverse = stored
+        return _permuted(getattr(self, key), inverse)
+
+    def store_as(self, name: str, key: str, permutation: Sequence[int]) -> None:
+        """Keeps array ``name`` as attribute ``key`` with its axes permuted (stored =
+        array.permute(permutation)): the layouts of PyTorch's own modules in an exported model,
+        e.g. a dense layer's ``w`` [in, out] as ``weight`` [out, in]. The layer computes as before:
+        ``array(name)`` gives nonlin's layout back as a view."""
+        if sorted(permutation) != list(range(self.array(name).dim())):
+            raise InputError(f"{self.where}: {list(permutation)} is not a permutation of '{name}''s axes")
+        value = _permuted(self.array(name).detach(), permutation).contiguous()
+        learnable = name in self._param_names
+        delattr(self, attribute_name(name))
+        if learnable:
+            self.register_parameter(key, nn.Parameter(value))
+        else:
+            self.register_buffer(key, value)
+        inverse = [0] * len(permutation)
+        for axis, source in enumerate(permutation):
+            inverse[source] = axis
+        self._stored_as[name] = (key, inverse)
 
     def param_arrays(self) -> Dict[str, torch.Tensor]:
         """The learnable arrays by nonlin's names, in the order the jax side lists them."""
@@ -81,6 +107,11 @@ class Layer(nn.Module):
 
     def forward(self, x: torch.Tensor, literals: Literals) -> torch.Tensor:
         return self.apply(x, literals)
+
+
+def _permuted(tensor: torch.Tensor, permutation: Sequence[int]) -> torch.Tensor:
+    """``tensor.permute(permutation)``; a 0-d tensor (a scalar parameter) as it is."""
+    return tensor.permute(*permutation) if len(permutation) > 0 else tensor
 
 
 def spec_field(spec: Mapping[str, Any], name: str, where: str, kind: type, default: Any = None) -> Any:

@@ -92,13 +92,13 @@ class Conv2d(Layer):
         self.init = spec_field(spec, "init", where, str, "he_normal")
         if self.init not in WEIGHT_INITS:
             raise InputError(f"{where}.init must be one of {', '.join(WEIGHT_INITS)}, got '{self.init}'")
-        self.bias = spec_field(spec, "bias", where, bool, True)
+        self.has_bias = spec_field(spec, "bias", where, bool, True)
         kernel = size_pair(spec, "kernel", where, None)
         self.geometry = geometry(where, input_shape, kernel, size_pair(spec, "stride", where, 1), padding, "kernel")
         g = self.geometry
         self.output_shape = [g.out_height, g.out_width, self.filters]
         self.add_array("w", [kernel[0], kernel[1], g.channels, self.filters], True)
-        if self.bias:
+        if self.has_bias:
             self.add_array("b", [self.filters], True)
         self.activation = ActivationApplier(self, spec.get("activation", IDENTITY), self.output_shape, "activation")
         self.reset_parameters()
@@ -106,7 +106,7 @@ class Conv2d(Layer):
     def reset_parameters(self) -> None:
         kh, kw = self.geometry.kernel
         init_weight_(self.array("w"), self.init, kh * kw * self.geometry.channels, kh * kw * self.filters)
-        if self.bias:
+        if self.has_bias:
             with torch.no_grad():
                 self.array("b").zero_()
         self.activation.reset_parameters()
@@ -116,7 +116,7 @@ class Conv2d(Layer):
         padded = F.pad(to_nchw(x), (*g.pad_columns, *g.pad_rows))
         weight = self.array("w").permute(3, 2, 0, 1)  # HWIO → OIHW
         z = to_nhwc(F.conv2d(padded, weight, stride=g.stride))
-        if self.bias:
+        if self.has_bias:
             z = z + self.array("b")
         return self.activation(z, literals)
 

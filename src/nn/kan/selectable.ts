@@ -17,7 +17,7 @@
  *   a zoo name  e = f(x), one weight per edge: w_ij·f(x_i) (silu, tanh, relu, …)
  * Each space is one 2-D matmul of its features [batch, n·K_s] with its coefficients [n·K_s, m].
  * In the hard form a space only holds the columns of the nodes that chose it; the outputs are
- * concatenated and put back in node order with one gather.
+ * concatenated and put back in node order (a product with a one-hot matrix: see apply).
  */
 import { nn, numpy as np } from "@jax-js/jax";
 import { z } from "zod";
@@ -292,9 +292,13 @@ export class SelectableKanLayer implements Layer {
       // column c of `joined` belongs to node order[c]; gather them back into node order
       const order = this.activeSpaces.flatMap((space) => this.nodesOf?.get(space.name) ?? []);
       if (order.every((node, c) => node === c)) return joined;
-      const position = new Int32Array(this.units);
-      order.forEach((node, c) => (position[node] = c));
-      return np.take(joined, np.array(position), 1);
+      // a product with the one-hot matrix P[c, node] = 1, not a gather: jax-js cannot
+      // differentiate a gather by constant indices inside jit (its gradient, a scatter, fails
+      // "routine primitive scatter input is not imm"); each output is one value times 1 plus
+      // zeros, so the values are the gathered ones exactly
+      const permutation = new Float64Array(this.units * this.units);
+      order.forEach((node, c) => (permutation[c * this.units + node] = 1));
+      return np.matmul(joined, arrayFrom(permutation, [this.units, this.units], this.dtype));
     }
     const weights = nn.softmax(
       (state.params.alpha as np.Array).ref.mul(1 / this.spec.temperature),
@@ -353,7 +357,7 @@ export class SelectableKanLayer implements Layer {
    * Per sample: each active space's features (see each space) plus its matmul 2·n·K_s·m_s
    * (m_s = units soft, the nodes that chose it hard); soft mixing S·m multiplies and (S−1)·m
    * adds. softmax(α/τ) runs once per batch, not per sample, so it is not counted; the hard
-   * gather moves values and costs no FLOPs.
+   * reordering moves values (done as a one-hot product only for jax-js, see apply) and is not counted.
    */
   flops(): FlopCount {
     const spaces = this.activeSpaces;

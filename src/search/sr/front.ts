@@ -1,8 +1,8 @@
 /**
  * The answer of a symbolic regression: the Pareto front of complexity against validation loss,
- * and one expression chosen from it.
+ * and one expression chosen from it by PySR's model selection (chooseModel).
  *
- * `best` follows PySR's "best" model selection (Cranmer 2023, §3): among front members whose loss
+ * The default, `best`, follows PySR's "best" (Cranmer 2023, §3): among front members whose loss
  * is within 1.5x of the lowest, the one with the highest score −Δlog(loss)/Δcomplexity against
  * the next simpler member. Losses are first floored at 1e-12 · var(y): below that an expression
  * fits to rounding error, so exact fits tie and the simplest of them scores highest.
@@ -17,8 +17,18 @@ export interface FrontEntry {
   readonly loss: number;
   /** 1 − loss / variance of the validation target. */
   readonly r2: number;
-  /** Mean squared error on the training rows (what the search minimised). */
+  /** Mean squared error on the training rows of the raw form (what the search minimised). */
   readonly trainLoss: number;
+  /** The same member before its constants were rounded (docs/sr.md, "Rounding"). */
+  readonly raw: RawEntry;
+}
+
+/** A front member as the search left it: constants at full precision, canonical form. */
+export interface RawEntry {
+  readonly expression: string;
+  readonly complexity: number;
+  readonly loss: number;
+  readonly r2: number;
 }
 
 /** Relative floor under which losses count as exact (see the module comment). */
@@ -38,28 +48,67 @@ export function paretoFront(entries: readonly FrontEntry[]): FrontEntry[] {
   return front;
 }
 
-/** PySR's best: highest −Δlog(loss)/Δcomplexity among entries within 1.5x of the lowest loss. */
-export function chooseBest(front: readonly FrontEntry[], targetVariance: number): FrontEntry {
-  const first = front[0];
-  if (first === undefined) throw new Error("the front is empty");
+/** PySR's model selection: how one formula is chosen from the front. */
+export const MODEL_SELECTIONS = ["best", "accuracy", "score"] as const;
+export type ModelSelection = (typeof MODEL_SELECTIONS)[number];
+
+/**
+ * Each member's score, −Δlog(loss)/Δcomplexity against the next simpler member (0 for the
+ * simplest), on losses floored at EXACT_LOSS_FLOOR · variance (see the module comment).
+ */
+export function frontScores(front: readonly FrontEntry[], targetVariance: number): number[] {
+  const floor = EXACT_LOSS_FLOOR * Math.max(targetVariance, Number.MIN_VALUE);
+  const floored = front.map((entry) => Math.max(entry.loss, floor));
+  return front.map((entry, i) => {
+    const previous = front[i - 1];
+    if (previous === undefined) return 0;
+    return (
+      -(Math.log(floored[i] as number) - Math.log(floored[i - 1] as number)) /
+      (entry.complexity - previous.complexity)
+    );
+  });
+}
+
+/**
+ * PySR's model_selection: `accuracy` the lowest loss, `score` the highest score, `best` the
+ * highest score among members whose loss is within 1.5x of the lowest. Losses are floored as in
+ * frontScores, so exact fits tie and a tie goes to the simplest member.
+ */
+export function chooseModel(
+  front: readonly FrontEntry[],
+  selection: ModelSelection,
+  targetVariance: number,
+): FrontEntry {
+  if (front.length === 0) throw new Error("the front is empty");
   const floor = EXACT_LOSS_FLOOR * Math.max(targetVariance, Number.MIN_VALUE);
   const floored = front.map((entry) => Math.max(entry.loss, floor));
   const lowest = Math.min(...floored);
-  let best = first;
-  let bestScore = -Infinity;
-  front.forEach((entry, i) => {
+  const scores = frontScores(front, targetVariance);
+  let chosen = 0;
+  front.forEach((_, i) => {
     const loss = floored[i] as number;
-    if (loss > BEST_LOSS_FACTOR * lowest) return;
-    const previous = front[i - 1];
-    const score =
-      previous === undefined
-        ? 0
-        : -(Math.log(loss) - Math.log(floored[i - 1] as number)) /
-          (entry.complexity - previous.complexity);
-    if (score > bestScore) {
-      best = entry;
-      bestScore = score;
+    switch (selection) {
+      case "accuracy":
+        if (loss < (floored[chosen] as number)) chosen = i;
+        break;
+      case "score":
+        if ((scores[i] as number) > (scores[chosen] as number)) chosen = i;
+        break;
+      case "best": {
+        const eligible = (j: number) => (floored[j] as number) <= BEST_LOSS_FACTOR * lowest;
+        if (
+          eligible(i) &&
+          (!eligible(chosen) || (scores[i] as number) > (scores[chosen] as number))
+        )
+          chosen = i;
+        break;
+      }
     }
   });
-  return best;
+  return front[chosen] as FrontEntry;
+}
+
+/** PySR's best: highest −Δlog(loss)/Δcomplexity among entries within 1.5x of the lowest loss. */
+export function chooseBest(front: readonly FrontEntry[], targetVariance: number): FrontEntry {
+  return chooseModel(front, "best", targetVariance);
 }

@@ -10,21 +10,27 @@
  * Deterministic for a seed: one generator drives everything, and the budget counts evaluations
  * (runs of a tree over all training rows), never time.
  */
-import { InputError } from "../../base/errors.js";
 import { Rng } from "../../data/rng.js";
 import type { Expr } from "../../expr/ast.js";
 import { printExpr } from "../../expr/print.js";
 import { canonicalCandidate } from "./canonical.js";
+import { SrOptionsError } from "./errors.js";
 import type { SrDataset } from "./dataset.js";
 import { splitRows } from "./dataset.js";
 import type { Program } from "../../expr/evaluate.js";
 import { ColumnEvaluator, compileProgram, meanSquaredError } from "../../expr/evaluate.js";
-import type { FrontEntry } from "./front.js";
-import { chooseBest, paretoFront } from "./front.js";
+import type { ArgumentConstraints, NestedConstraints } from "./constraints.js";
+import { limitsChecker } from "./constraints.js";
+import type { FrontEntry, ModelSelection } from "./front.js";
+import { chooseModel, MODEL_SELECTIONS, paretoFront } from "./front.js";
+import { roundConstants } from "./round-constants.js";
 import { fitConstants } from "./levenberg-marquardt.js";
 import type { BinaryPrimitive, Primitives, UnaryPrimitive } from "./operators.js";
 import { crossover, DEFAULT_BINARY, DEFAULT_UNARY, mutate, randomTree } from "./operators.js";
-import { constantsOf, depthOf, sizeOf, withConstants } from "./tree.js";
+import { constantsOf, sizeOf, withConstants } from "./tree.js";
+
+/** Kept here too: its home was this module. */
+export { SrOptionsError } from "./errors.js";
 
 export interface SrOptions {
   /** Evaluations of the search (one = one tree run over every training row). */
@@ -63,6 +69,12 @@ export interface SrOptions {
   readonly migrants: number;
   readonly unary: readonly UnaryPrimitive[];
   readonly binary: readonly BinaryPrimitive[];
+  /** PySR's nested_constraints: how many times an operator may nest inside another. */
+  readonly nested: NestedConstraints;
+  /** PySR's constraints: the largest size of each argument of an operator (−1: no limit). */
+  readonly argumentSizes: ArgumentConstraints;
+  /** PySR's model_selection: how `best` is chosen from the front. */
+  readonly selection: ModelSelection;
   /** Called after each population's turn. */
   readonly onProgress?: (progress: SrProgress) => void;
 }
@@ -103,6 +115,9 @@ export const DEFAULT_SR_OPTIONS: SrOptions = {
   migrants: 2,
   unary: DEFAULT_UNARY,
   binary: DEFAULT_BINARY,
+  nested: new Map(),
+  argumentSizes: new Map(),
+  selection: "best",
 };
 
 /** Relative loss at which constant fitting stops (exact to float64 rounding). */
@@ -111,10 +126,11 @@ const FIT_LOSS_FLOOR = 1e-24;
 const POLISH_TRIALS = 10;
 
 export interface SrResult {
-  /** Pareto front of complexity against validation MSE, simplest first. */
+  /** Pareto front of complexity against validation MSE, simplest first (constants rounded). */
   readonly front: FrontEntry[];
+  /** The member chosen by `selection`. */
   readonly best: FrontEntry;
-  /** Evaluations spent: the search, the final polish and the validation runs. */
+  /** Evaluations spent: the search, the final polish, the validation runs and the rounding trials. */
   readonly evaluations: number;
   readonly trainRows: number;
   readonly valRows: number;
@@ -130,11 +146,8 @@ interface Member {
   readonly fitted: boolean;
 }
 
-export class SrOptionsError extends InputError {
-  override name = "SrOptionsError";
-}
-
-function checkOptions(options: SrOptions): void {
+/** Throws SrOptionsError (bad input) for options the search cannot run with. */
+export function checkSrOptions(options: SrOptions): void {
   const positive: (keyof SrOptions)[] = [
     "budget",
     "populations",
@@ -159,6 +172,10 @@ function checkOptions(options: SrOptions): void {
     throw new SrOptionsError(`valFraction: must lie in (0, 1), got ${options.valFraction}`);
   if (options.unary.length + options.binary.length === 0)
     throw new SrOptionsError("operators: at least one unary or binary operator is needed");
+  if (!MODEL_SELECTIONS.includes(options.selection))
+    throw new SrOptionsError(
+      `selection: must be one of ${MODEL_SELECTIONS.join(", ")}, got '${options.selection}'`,
+    );
 }
 
 function variance(values: Float64Array): number {
@@ -173,7 +190,7 @@ function variance(values: Float64Array): number {
 /** Runs the search on a data set; see the module comment and docs/sr.md. */
 export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOptions> = {}): SrResult {
   const options: SrOptions = { ...DEFAULT_SR_OPTIONS, ...partial };
-  checkOptions(options);
+  checkSrOptions(options);
   const rng = new Rng(options.seed);
   const split = splitRows(dataset, options.valFraction, rng);
   const variables = new Map(dataset.names.map((name, j) => [name, j]));
@@ -190,6 +207,8 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
     binary: options.binary,
     constantProbability: options.constantProbability,
   };
+  // every candidate keeps these, checked on its canonical form (constraints.ts)
+  const allowed = limitsChecker(options);
   const cache = new Map<string, number>();
   const sizeCounts = new Float64Array(options.maxSize + 1);
   let sizeTotal = 0;
@@ -222,11 +241,11 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
     return { ...member, expr, text, loss: result.loss, fitted: true };
   };
 
-  /** The canonical child, evaluated and (if promising) fitted; undefined when too large. */
+  /** The canonical child, evaluated and (if promising) fitted; undefined when it breaks a limit. */
   const consider = (candidate: Expr, parentLoss: number): Member | undefined => {
     const expr = canonicalCandidate(candidate);
+    if (!allowed(expr)) return undefined;
     const size = sizeOf(expr);
-    if (size > options.maxSize || depthOf(expr) > options.maxDepth) return undefined;
     const text = printExpr(expr);
     let member: Member = {
       expr,
@@ -296,7 +315,7 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
   for (let p = 0; p < options.populations; p++) {
     const population: Member[] = [];
     while (population.length < options.populationSize) {
-      const size = 1 + rng.integerBelow(options.initialSize);
+      const size = 1 + rng.integerBelow(Math.min(options.initialSize, options.maxSize));
       const member = consider(randomTree(size, primitives, rng), Infinity);
       if (member === undefined) continue;
       population.push(record(member));
@@ -349,28 +368,45 @@ export function symbolicRegression(dataset: SrDataset, partial: Partial<SrOption
     }
   }
 
-  // Polish the hall of fame's constants, then judge every member on the validation rows.
+  // Polish the hall of fame's constants, judge every member on the validation rows, and round
+  // its constants as far as the validation loss allows (round-constants.ts).
   const validation = new ColumnEvaluator(split.valColumns);
   const valVariance = variance(split.valTarget);
+  const valLoss = (expr: Expr): number =>
+    meanSquaredError(validation.run(compile(expr)), split.valTarget);
+  const r2Of = (loss: number): number =>
+    valVariance > 0 ? 1 - loss / valVariance : loss === 0 ? 1 : 0;
   const entries: FrontEntry[] = [];
   for (const member of hallOfFame) {
     if (member === undefined || !Number.isFinite(member.loss)) continue;
-    const polished = fit(member, options.polishIterations, POLISH_TRIALS);
-    const expr = canonicalCandidate(polished.expr);
-    const program = compile(expr);
-    const loss = meanSquaredError(validation.run(program), split.valTarget);
+    let polished = fit(member, options.polishIterations, POLISH_TRIALS);
+    let raw = canonicalCandidate(polished.expr);
+    // new constants can fold (to 0 or 1) into a form the limits refuse: keep the unpolished one
+    if (!allowed(raw)) {
+      polished = member;
+      raw = member.expr;
+    }
+    const rawLoss = valLoss(raw);
+    const rounded = roundConstants(raw, { lossOf: valLoss, allowed, targetVariance: valVariance });
+    const loss = rounded === raw ? rawLoss : valLoss(rounded);
     entries.push({
-      expression: printExpr(expr),
-      complexity: sizeOf(expr),
+      expression: printExpr(rounded),
+      complexity: sizeOf(rounded),
       loss,
-      r2: valVariance > 0 ? 1 - loss / valVariance : loss === 0 ? 1 : 0,
+      r2: r2Of(loss),
       trainLoss: polished.loss,
+      raw: {
+        expression: printExpr(raw),
+        complexity: sizeOf(raw),
+        loss: rawLoss,
+        r2: r2Of(rawLoss),
+      },
     });
   }
   const front = paretoFront(entries);
   return {
     front,
-    best: chooseBest(front, valVariance),
+    best: chooseModel(front, options.selection, valVariance),
     evaluations: train.evaluations + validation.evaluations,
     trainRows: split.trainTarget.length,
     valRows: split.valTarget.length,

@@ -1,0 +1,666 @@
+/**
+ * Whole-model export to ONNX (src/train/export-onnx.ts): every exported model is run through
+ * onnxruntime-node and compared with nonlin's own forward pass (jax-js) on the same weights and
+ * inputs — float32 to 1e-5 (|a − b| ≤ 1e-5·max(1, |b|)), float64 to FLOAT64_TOLERANCE.
+ *
+ * One exception, checked as such: jax-js's log on wasm is a 4-term series that errs by up to
+ * ~1.2e-5 at float32 and float64 alike (node_modules/@jax-js/jax, wasm_log), while onnxruntime's
+ * is correctly rounded. A model whose activations take a log (log, softplus, asinh and what is
+ * built on them) agrees with nonlin to LOG_TOLERANCE; that the ONNX side is the exact one is
+ * checked against nonlin's plain float64 evaluator (src/expr/evaluate.ts, JavaScript's Math).
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as ort from "onnxruntime-node";
+import { startEngine } from "../src/engine/device.js";
+import type { FloatDType } from "../src/engine/dtype.js";
+import type { Activation } from "../src/expr/ast.js";
+import { isPointwise, someNode } from "../src/expr/ast.js";
+import { initialParamValues, scalarFunction } from "../src/expr/evaluate.js";
+import type { LayerSpec } from "../src/nn/model.js";
+import { disposeState, Model } from "../src/nn/model.js";
+import { activationOf, resolveActivation, ZOO } from "../src/zoo/index.js";
+import { compiledForward, outputsInBatchesSync } from "../src/train/forward.js";
+import type { GradientPhase } from "../src/train/fit-spec.js";
+import { gradientPhaseSchema } from "../src/train/fit-spec.js";
+import { decodeWeights, encodeHostWeights } from "../src/train/checkpoint.js";
+import { hostStateOf, stateFromHost } from "../src/train/host-state.js";
+import { initialState, jaxEngine } from "../src/train/jax-engine.js";
+import type { HostState } from "../src/train/trial-engine.js";
+import {
+  modelToOnnx,
+  ONNX_LAYER_TYPES,
+  ONNX_OPSET,
+  onnxMappingOf,
+  OnnxExportError,
+} from "../src/train/export-onnx.js";
+import { LAYER_DEFINITIONS } from "../src/nn/registry.js";
+
+before(() => startEngine("wasm"));
+
+interface Case {
+  layers: LayerSpec[];
+  inputShape: number[];
+  dtype?: FloatDType;
+}
+
+/** jax-js's float64 exp, sin, cos and tanh on wasm are approximations too (measured worst here:
+ * 4.3e-7 relative, in DARUAN's sines and cosines), so float64 agreement is to 1e-6. */
+const FLOAT64_TOLERANCE = 1e-6;
+/** Models whose activations take jax-js's log (1.2e-5 off, through one more dense layer). */
+const LOG_TOLERANCE = 5e-5;
+
+/** Whether an activation takes jax-js's float32 log (see the file's note). */
+const takesLog = (activation: Activation): boolean =>
+  someNode(
+    activation.expr,
+    (node) => node.kind === "call" && ["log", "softplus", "asinh"].includes(node.op),
+  );
+
+/** Whether an activation of the model takes a log. */
+function modelTakesLog(c: Case): boolean {
+  return c.layers.some((layer) =>
+    ["activation", "fn", "base", "function"].some(
+      (field) =>
+        typeof layer[field] === "string" &&
+        takesLog(resolveActivation(layer[field] as string).activation),
+    ),
+  );
+}
+
+/** Seeded uniform numbers in [low, high) (mulberry32: independent of the code under test). */
+function uniform(count: number, seed: number, low = -1, high = 1): Float64Array {
+  let a = seed >>> 0;
+  return Float64Array.from({ length: count }, () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return low + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (high - low);
+  });
+}
+
+/** Every param moved off its initial value (so zero-initialised biases and scales count too);
+ * buffers (knots, masks, fixed parameters) kept. */
+function perturbed(state: HostState, seed: number, spread = 0.3): HostState {
+  return state.map((layer, i) => ({
+    buffers: layer.buffers,
+    params: Object.fromEntries(
+      Object.entries(layer.params).map(([name, array], k) => {
+        const noise = uniform(array.values.length, seed * 1000 + i * 50 + k, -spread, spread);
+        return [
+          name,
+          { shape: array.shape, values: array.values.map((v, j) => v + (noise[j] as number)) },
+        ];
+      }),
+    ),
+  }));
+}
+
+/** nonlin's own outputs (jax-js, op by op) for `rows` rows of x. */
+function nonlinOutputs(c: Case, state: HostState, x: Float64Array, rows: number): Float64Array {
+  const model = new Model(c.layers, c.inputShape, c.dtype ?? "float32");
+  const arrays = stateFromHost(state, model.dtype);
+  // the pass nonlin predicts with (jitted for float32, as the jax engine's `predict`)
+  const forward = compiledForward(model, "mse");
+  const outputs = outputsInBatchesSync(forward, model, arrays, x, rows);
+  forward.dispose();
+  disposeState(arrays);
+  return outputs;
+}
+
+async function onnxOutputs(
+  bytes: Uint8Array,
+  c: Case,
+  x: Float64Array,
+  rows: number,
+): Promise<Float64Array> {
+  const session = await ort.InferenceSession.create(bytes);
+  const dtype = c.dtype ?? "float32";
+  const data = dtype === "float64" ? Float64Array.from(x) : Float32Array.from(x);
+  const input = new ort.Tensor(dtype, data, [rows, ...c.inputShape]);
+  const result = await session.run({ [session.inputNames[0] as string]: input });
+  const output = result[session.outputNames[0] as string] as ort.Tensor;
+  await session.release();
+  return Float64Array.from(output.data as Float32Array);
+}
+
+/** The largest |onnx − nonlin| / max(1, |nonlin|). */
+function worstError(onnx: Float64Array, nonlin: Float64Array): number {
+  assert.equal(onnx.length, nonlin.length, "output sizes differ");
+  let worst = 0;
+  nonlin.forEach((v, i) => {
+    const error = Math.abs((onnx[i] as number) - v) / Math.max(1, Math.abs(v));
+    worst = Number.isNaN(error) ? Infinity : Math.max(worst, error);
+  });
+  return worst;
+}
+
+/** Exports `c` with `state`, runs both, asserts agreement; gives the worst error. */
+async function checkExport(
+  c: Case,
+  state: HostState,
+  x: Float64Array,
+  rows: number,
+): Promise<number> {
+  const dtype = c.dtype ?? "float32";
+  const bytes = modelToOnnx({ layers: c.layers, inputShape: c.inputShape, dtype }, state);
+  const nonlin = nonlinOutputs(c, state, x, rows);
+  assert.ok(nonlin.every(Number.isFinite), "nonlin's outputs are finite");
+  const onnx = await onnxOutputs(bytes, c, x, rows);
+  const worst = worstError(onnx, nonlin);
+  const tolerance = modelTakesLog(c)
+    ? LOG_TOLERANCE
+    : dtype === "float64"
+      ? FLOAT64_TOLERANCE
+      : 1e-5;
+  assert.ok(worst <= tolerance, `worst relative error ${worst} > ${tolerance}`);
+  return worst;
+}
+
+/** A random model of `c` (seeded init, every param perturbed) checked on random inputs. */
+async function checkRandomModel(c: Case, seed: number, low = -2, high = 2): Promise<number> {
+  const state = perturbed(initialState(c.layers, c.inputShape, c.dtype ?? "float32", seed), seed);
+  const rows = 37;
+  const width = c.inputShape.reduce((a, b) => a * b, 1);
+  return checkExport(c, state, uniform(rows * width, seed + 7, low, high), rows);
+}
+
+describe("ONNX export: the models the issue names", () => {
+  it("an MLP (float32 and float64)", async () => {
+    const layers: LayerSpec[] = [
+      { type: "dense", units: 16, activation: "tanh" },
+      { type: "dense", units: 12, activation: "gelu" },
+      { type: "dense", units: 3 },
+    ];
+    await checkRandomModel({ layers, inputShape: [5] }, 1);
+    await checkRandomModel({ layers, inputShape: [5], dtype: "float64" }, 2);
+  });
+
+  it("a CNN: conv (valid and same, strided), both pools, flatten, dense", async () => {
+    const layers: LayerSpec[] = [
+      { type: "conv2d", filters: 4, kernel: 3, activation: "relu" },
+      { type: "maxpool2d", pool_size: 2 },
+      {
+        type: "conv2d",
+        filters: 5,
+        kernel: [2, 3],
+        stride: [1, 2],
+        padding: "same",
+        activation: "silu",
+      },
+      { type: "avgpool2d", pool_size: [2, 1], stride: 1 },
+      { type: "flatten" },
+      { type: "dense", units: 3 },
+    ];
+    await checkRandomModel({ layers, inputShape: [10, 9, 2] }, 3, 0, 1);
+  });
+
+  it("a B-spline KAN, with knots off the uniform grid, a masked edge and another base", async () => {
+    const layers: LayerSpec[] = [
+      { type: "kan", units: 4, grid_size: 5, order: 3 },
+      { type: "kan", units: 2, grid_size: 3, order: 2, base: "tanh", grid_range: [-2, 1] },
+    ];
+    const c: Case = { layers, inputShape: [3] };
+    const state = perturbed(initialState(layers, c.inputShape, "float32", 4), 4);
+    // a grid update leaves per-input knots that are not uniform; one pruned edge
+    const knots = state[0]!.buffers.knots!;
+    const m = knots.shape[1] as number;
+    knots.values = knots.values.map((v, j) => v + 0.04 * Math.sin(j) * (j % m > 0 ? 1 : 0));
+    for (let i = 0; i < knots.shape[0]!; i++)
+      for (let k = 1; k < m; k++)
+        assert.ok(knots.values[i * m + k]! > knots.values[i * m + k - 1]!, "knots stay sorted");
+    state[0]!.buffers.mask!.values[1] = 0;
+    const rows = 41;
+    // inside and outside the grid, and exactly on knots (half-open intervals)
+    const x = uniform(rows * 3, 9, -1.6, 1.6);
+    x.set([knots.values[4]!, knots.values[m + 5]!, knots.values[2 * m + 6]!], 0);
+    await checkExport(c, state, x, rows);
+  });
+
+  it("a model with a learnable activation, trained a few epochs", async () => {
+    const layers: LayerSpec[] = [
+      {
+        type: "dense",
+        units: 8,
+        activation: "a * x * sigmoid(b * x) + c where a = 1 per_channel, b = 1.5, c = 0 per_neuron",
+      },
+      { type: "activation", fn: "x + d * sin(x) where d = 0.2" },
+      { type: "dense", units: 1 },
+    ];
+    const rows = 64;
+    const x = uniform(rows * 2, 11, -1, 1);
+    const y = Float64Array.from(
+      { length: rows },
+      (_, r) => Math.sin(3 * x[2 * r]!) * x[2 * r + 1]!,
+    );
+    const phase: GradientPhase = gradientPhaseSchema.parse({
+      kind: "gradient",
+      epochs: 5,
+      batch_size: 16,
+      optimizer: { name: "adam", lr: 0.05 },
+    });
+    const trained = await jaxEngine.train({
+      layers,
+      inputShape: [2],
+      dtype: "float32",
+      loss: "mse",
+      phase,
+      train: { x, y, rows },
+      seed: 5,
+    });
+    const state = await trained.state();
+    trained.release();
+    const start = initialState(layers, [2], "float32", 5);
+    assert.notDeepEqual(state[0]!.params["act.a"], start[0]!.params["act.a"], "training moved a");
+    assert.notDeepEqual(state[1]!.params["act.d"], start[1]!.params["act.d"], "training moved d");
+    await checkExport({ layers, inputShape: [2] }, state, x, rows);
+  });
+});
+
+describe("ONNX export: other layers", () => {
+  const cases: [string, Case][] = [
+    [
+      "quadratic",
+      {
+        layers: [
+          { type: "quadratic", units: 5, init: "naive" },
+          { type: "dense", units: 2 },
+        ],
+        inputShape: [4],
+      },
+    ],
+    [
+      "kan_chebyshev",
+      { layers: [{ type: "kan_chebyshev", units: 3, degree: 5, bias: true }], inputShape: [4] },
+    ],
+    [
+      "kan_fourier",
+      { layers: [{ type: "kan_fourier", units: 3, frequencies: 4 }], inputShape: [4] },
+    ],
+    ["kan_fastkan", { layers: [{ type: "kan_fastkan", units: 3 }], inputShape: [4] }],
+    [
+      "kan_fastkan without norm or base",
+      {
+        layers: [{ type: "kan_fastkan", units: 3, layer_norm: false, base: false }],
+        inputShape: [1],
+      },
+    ],
+    ["kan_relu", { layers: [{ type: "kan_relu", units: 3 }], inputShape: [4] }],
+    [
+      "kan_relu with a trained grid",
+      { layers: [{ type: "kan_relu", units: 3, train_grid: true }], inputShape: [4] },
+    ],
+    [
+      "kan_af (linear head, layer norm)",
+      { layers: [{ type: "kan_af", units: 3 }], inputShape: [4] },
+    ],
+    [
+      "kan_af (minmax, cubic1, relu, a trained grid)",
+      {
+        layers: [
+          {
+            type: "kan_af",
+            units: 2,
+            norm: "minmax",
+            combine: "cubic1",
+            function: "relu",
+            train_grid: true,
+          },
+        ],
+        inputShape: [3],
+      },
+    ],
+    [
+      "kan_af (no norm, sum_prod)",
+      {
+        layers: [
+          { type: "kan_af", units: 2, norm: "none", combine: "sum_prod", grid_size: 3, order: 2 },
+        ],
+        inputShape: [3],
+      },
+    ],
+    [
+      "kan_af (attention head, a learnable function)",
+      {
+        layers: [
+          {
+            type: "kan_af",
+            units: 3,
+            head: "attention",
+            combine: "quad2",
+            function: "x * sigmoid(b * x) where b = 1 per_channel",
+          },
+        ],
+        inputShape: [4],
+      },
+    ],
+    [
+      "kan_selectable (soft, every default space)",
+      { layers: [{ type: "kan_selectable", units: 3 }], inputShape: [3] },
+    ],
+    [
+      "kan_selectable (soft, a learnable zoo space, low temperature)",
+      {
+        layers: [
+          {
+            type: "kan_selectable",
+            units: 2,
+            spaces: ["rbf", "prelu", "fourier"],
+            temperature: 0.5,
+          },
+        ],
+        inputShape: [3],
+      },
+    ],
+    [
+      "kan_selectable (selected, out of node order)",
+      {
+        layers: [
+          {
+            type: "kan_selectable",
+            units: 4,
+            spaces: ["bspline", "polynomial", "tanh", "rbf"],
+            selected: ["tanh", "bspline", "tanh", "polynomial"],
+          },
+        ],
+        inputShape: [3],
+      },
+    ],
+    [
+      "kan_selectable (selected, one space)",
+      {
+        layers: [
+          {
+            type: "kan_selectable",
+            units: 2,
+            spaces: ["fourier", "silu"],
+            selected: ["silu", "silu"],
+          },
+        ],
+        inputShape: [3],
+      },
+    ],
+    ["kan_rational", { layers: [{ type: "kan_rational", units: 3, groups: 2 }], inputShape: [4] }],
+    [
+      "kan_rational without a denominator",
+      {
+        layers: [{ type: "kan_rational", units: 3, groups: 1, denominator: 0, bias: false }],
+        inputShape: [4],
+      },
+    ],
+    ["kan_daruan", { layers: [{ type: "kan_daruan", units: 3, layers: 3 }], inputShape: [4] }],
+    [
+      "kan_daruan with one upload",
+      { layers: [{ type: "kan_daruan", units: 2, layers: 1 }], inputShape: [3] },
+    ],
+    [
+      "evonorm_b0 on flat inputs",
+      { layers: [{ type: "dense", units: 6 }, { type: "evonorm_b0" }], inputShape: [4] },
+    ],
+    [
+      "evonorm_b0 and evonorm_s0 on images",
+      {
+        layers: [
+          { type: "conv2d", filters: 4, kernel: 2 },
+          { type: "evonorm_b0" },
+          { type: "evonorm_s0", groups: 2 },
+          { type: "flatten" },
+        ],
+        inputShape: [4, 5, 2],
+      },
+    ],
+    [
+      "conv_kan with a B-spline inner layer",
+      {
+        layers: [
+          {
+            type: "conv_kan",
+            filters: 3,
+            kernel: 2,
+            stride: 2,
+            padding: "same",
+            inner: { type: "kan", grid_size: 3 },
+          },
+          { type: "flatten" },
+        ],
+        inputShape: [5, 5, 2],
+      },
+    ],
+    [
+      "conv_kan with a Chebyshev inner layer",
+      {
+        layers: [
+          {
+            type: "conv_kan",
+            filters: 2,
+            kernel: [3, 2],
+            inner: { type: "kan_chebyshev", degree: 3 },
+          },
+          { type: "flatten" },
+        ],
+        inputShape: [4, 5, 1],
+      },
+    ],
+    [
+      "reshape",
+      {
+        layers: [
+          { type: "reshape", shape: [3, -1] },
+          { type: "activation", fn: "x / rms(x)" },
+          { type: "flatten" },
+          { type: "dense", units: 2 },
+        ],
+        inputShape: [6],
+      },
+    ],
+  ];
+  for (const [name, c] of cases)
+    it(name, async () => {
+      await checkRandomModel(c, 21, -1.5, 1.5);
+    });
+  for (const [name, c] of cases)
+    it(`${name}, float64`, async () => {
+      await checkRandomModel({ ...c, dtype: "float64" }, 22, -1.5, 1.5);
+    });
+
+  it("a float64 CNN with a KAN head", async () => {
+    await checkRandomModel(
+      {
+        layers: [
+          { type: "conv2d", filters: 3, kernel: 2, activation: "softplus" },
+          { type: "maxpool2d" },
+          { type: "flatten" },
+          { type: "kan", units: 2, grid_size: 4 },
+        ],
+        inputShape: [5, 5, 1],
+        dtype: "float64",
+      },
+      8,
+      0,
+      1,
+    );
+  });
+});
+
+/** Activations exercising every primitive, statistics and parameter sharing. */
+const EXPRESSIONS: Record<string, string> = {
+  allOps:
+    "abs(x) + exp(-x) + sin(x) * cos(x) + tanh(x) + sinh(x / 3) - cosh(x / 4) + asinh(x) + atan(x)" +
+    " + sigmoid(x) + erf(x) + softplus(x) + relu(x) + step(x) + sign(x) + gaussian(x) + sinc(x)" +
+    " + stopgrad(x) + max(x, 0.5) + min(x, -0.5) + where(x - 1, x^2, -x) + log(x) + sqrt(x)" +
+    " + 1 / x + x^-2 + x^3 + x^0 + surrogate(x, 2 * x)",
+  statistics:
+    "(x - mean(x)) / std(x) + amax(x) + var(x, instance) + rms(x, batch) + mean(x, batch)",
+  sharing:
+    "lambda * tanh(a1 * x) - b where lambda = 2 fixed per_neuron, a1 = 0.5 per_channel, b = 0.1",
+};
+
+describe("ONNX export: expressions", () => {
+  for (const [name, text] of Object.entries(EXPRESSIONS))
+    it(`${name} inside a dense model`, async () => {
+      const layers: LayerSpec[] = [
+        { type: "dense", units: 6, activation: text },
+        { type: "dense", units: 2 },
+      ];
+      // inputs that reach sinc's Taylor branch, the safe log/sqrt/division clamps and erf's tail
+      await checkRandomModel({ layers, inputShape: [3] }, 31, -3, 3);
+    });
+
+  it("erf's float64 recipe and every other primitive on float64 (atan aside)", async () => {
+    const text = EXPRESSIONS.allOps!.replace(" + atan(x)", "");
+    const layers: LayerSpec[] = [
+      { type: "dense", units: 6, activation: text },
+      { type: "dense", units: 2 },
+    ];
+    await checkRandomModel({ layers, inputShape: [3], dtype: "float64" }, 32, -4, 4);
+  });
+});
+
+describe("ONNX export: every zoo activation inside a dense model", () => {
+  for (const entry of ZOO)
+    it(entry.name, async () => {
+      const layers: LayerSpec[] = [
+        { type: "dense", units: 6, activation: entry.name },
+        { type: "dense", units: 2 },
+      ];
+      await checkRandomModel({ layers, inputShape: [3] }, 41, -3, 3);
+    });
+});
+
+describe("ONNX export: every pointwise zoo activation against the plain float64 evaluator", () => {
+  // the exported values themselves, against src/expr/evaluate.ts (JavaScript's Math): float64
+  // models to 1e-9; those with atan (no double Atan in onnxruntime) as float32 models to 1e-6
+  const rows = 401;
+  const x = Float64Array.from({ length: rows }, (_, i) => -6 + (12 * i) / (rows - 1));
+  for (const entry of ZOO.filter((e) => isPointwise(activationOf(e).expr)))
+    it(entry.name, async () => {
+      const activation = activationOf(entry);
+      const usesAtan = someNode(activation.expr, (n) => n.kind === "call" && n.op === "atan");
+      const c: Case = {
+        layers: [{ type: "activation", fn: entry.name }],
+        inputShape: [1],
+        dtype: usesAtan ? "float32" : "float64",
+      };
+      const state = initialState(c.layers, c.inputShape, c.dtype!, 1);
+      const onnx = await onnxOutputs(modelToOnnx({ ...c, dtype: c.dtype! }, state), c, x, rows);
+      const exact = scalarFunction(activation.expr, initialParamValues(activation));
+      const reference = x.map((v) => exact(usesAtan ? Math.fround(v) : v));
+      const worst = worstError(onnx, reference);
+      assert.ok(worst <= (usesAtan ? 1e-6 : 1e-9), `worst relative error ${worst}`);
+    });
+});
+
+describe("ONNX export: the file", () => {
+  it("declares opset 17, a symbolic batch and the model's shapes; weights round-trip safetensors", async () => {
+    const layers: LayerSpec[] = [
+      { type: "dense", units: 4, activation: "relu" },
+      { type: "dense", units: 2 },
+    ];
+    const c: Case = { layers, inputShape: [3] };
+    const state = perturbed(initialState(layers, [3], "float32", 6), 6);
+    // through a checkpoint's weights file, as `nonlin export` reads them
+    const decoded = decodeWeights(encodeHostWeights(state, "float32"), 2, "float32");
+    const host = hostStateOf(decoded);
+    disposeState(decoded);
+    const bytes = modelToOnnx({ layers, inputShape: [3], dtype: "float32" }, host);
+    const session = await ort.InferenceSession.create(bytes);
+    assert.deepEqual(session.inputNames, ["input"]);
+    assert.deepEqual(session.outputNames, ["output"]);
+    await session.release();
+    assert.equal(ONNX_OPSET, 17);
+    for (const rows of [1, 5]) {
+      const x = uniform(rows * 3, rows);
+      await checkExport(c, host, x, rows);
+    }
+  });
+
+  it("puts the input scaling in the graph: raw rows in, the same outputs", async () => {
+    const layers: LayerSpec[] = [
+      { type: "dense", units: 4, activation: "tanh" },
+      { type: "dense", units: 1 },
+    ];
+    const c: Case = { layers, inputShape: [2] };
+    const state = perturbed(initialState(layers, [2], "float32", 7), 7);
+    const scaling = { kind: "standard" as const, shift: [10, -3], scale: [4, 0.5] };
+    const rows = 9;
+    const raw = uniform(rows * 2, 3, -5, 15);
+    const stored = raw.map((v, i) => (v - scaling.shift[i % 2]!) / scaling.scale[i % 2]!);
+    const bytes = modelToOnnx({ layers, inputShape: [2], dtype: "float32" }, state, {
+      inputScaling: scaling,
+    });
+    const worst = worstError(
+      await onnxOutputs(bytes, c, raw, rows),
+      nonlinOutputs(c, state, stored, rows),
+    );
+    assert.ok(worst <= 1e-5, `worst relative error ${worst}`);
+    assert.throws(
+      () =>
+        modelToOnnx({ layers, inputShape: [2], dtype: "float32" }, state, {
+          inputScaling: { ...scaling, shift: [1, 2, 3] },
+        }),
+      /inputScaling\.shift: 3 values for inputs of shape \[2\]/,
+    );
+  });
+});
+
+describe("ONNX export: what has no mapping", () => {
+  it("every registered layer type has a mapping", () => {
+    const missing = LAYER_DEFINITIONS.map((d) => d.type).filter(
+      (t) => !ONNX_LAYER_TYPES.includes(t),
+    );
+    assert.deepEqual(missing, []);
+  });
+
+  it("a layer type without one is named with the layer's index", () => {
+    assert.throws(
+      () => onnxMappingOf("layers[3]", "kan_future"),
+      (error: unknown) =>
+        error instanceof OnnxExportError &&
+        error.exitCode === 2 &&
+        /^layers\[3\] \(kan_future\): no ONNX mapping for this layer type \(mapped: dense, /.test(
+          error.message,
+        ),
+    );
+  });
+
+  it("names a conv_kan's inner layer and its primitive without one (atan on float64)", () => {
+    const layers: LayerSpec[] = [
+      { type: "conv_kan", filters: 2, kernel: 2, inner: { type: "dense", activation: "atan(x)" } },
+    ];
+    const state = initialState(layers, [3, 3, 1], "float64", 1);
+    assert.throws(
+      () => modelToOnnx({ layers, inputShape: [3, 3, 1], dtype: "float64" }, state),
+      /^OnnxExportError: layers\[0\] \(conv_kan\)\.inner \(dense\)\.activation: atan has no float64 kernel/,
+    );
+  });
+
+  it("names atan on a float64 model", () => {
+    const layers: LayerSpec[] = [{ type: "dense", units: 2, activation: "x + atan(x)" }];
+    const state = initialState(layers, [3], "float64", 1);
+    assert.throws(
+      () => modelToOnnx({ layers, inputShape: [3], dtype: "float64" }, state),
+      /^OnnxExportError: layers\[0\] \(dense\)\.activation: atan has no float64 kernel/,
+    );
+  });
+
+  it("names a missing array, an array of the wrong shape and a layer count that does not match", () => {
+    const layers: LayerSpec[] = [{ type: "dense", units: 2 }];
+    const state = initialState(layers, [3], "float32", 1);
+    delete state[0]!.params.b;
+    assert.throws(
+      () => modelToOnnx({ layers, inputShape: [3], dtype: "float32" }, state),
+      /layers\[0\] \(dense\): the weights have no array 'b'/,
+    );
+    assert.throws(
+      () => modelToOnnx({ layers, inputShape: [3], dtype: "float32" }, []),
+      /the weights hold 0 layers, the spec 1/,
+    );
+    const reshaped = initialState(layers, [3], "float32", 1);
+    reshaped[0]!.params.w = { shape: [2, 3], values: reshaped[0]!.params.w!.values };
+    assert.throws(
+      () => modelToOnnx({ layers, inputShape: [3], dtype: "float32" }, reshaped),
+      /layers\[0\] \(dense\): array 'w' has shape \[2, 3\] and 6 values; the spec gives it shape \[3, 2\]/,
+    );
+  });
+});
