@@ -107,14 +107,14 @@ for (let seed = 0; seed < seedCount; seed++) {
   const fits = results.filter((r) => r.kind === "lbfgs");
   runs.push({
     seed,
-    rmse: fits.map((r) => r.test.rmse!),
+    rmse: fits.map((r) => r.test!.rmse!),
     trainRmse: fits.map((r) => r.train.rmse!),
     insideRmse: inside,
     params: fits.map((r) => r.params),
     seconds: (performance.now() - started) / 1000,
   });
   console.log(
-    `seed ${seed}: test ${fits.map((r) => r.test.rmse!.toExponential(2)).join("  ")}; train ${fits.map((r) => r.train.rmse!.toExponential(2)).join("  ")}; test inside the training box ${inside.map((v) => v.toExponential(2)).join("  ")}  (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    `seed ${seed}: test ${fits.map((r) => r.test!.rmse!.toExponential(2)).join("  ")}; train ${fits.map((r) => r.train.rmse!.toExponential(2)).join("  ")}; test inside the training box ${inside.map((v) => v.toExponential(2)).join("  ")}  (${((performance.now() - started) / 1000).toFixed(1)} s)`,
   );
 }
 

@@ -230,7 +230,10 @@ describe("nonlin kan plot", () => {
   it("exits 2 naming the problem, and writes nothing, on bad input", () => {
     const out = join(dir, "never.svg");
     const cases: [string[], RegExp][] = [
-      [[CHECKPOINT, "--out", out], /a checkpoint folder holds no task; give the fit config/],
+      [
+        [CHECKPOINT, "--out", out],
+        /a checkpoint folder holds no training rows; give the fit config/,
+      ],
       [
         [CHECKPOINT, "--config", SPEC, "--out", join(dir, "x.png")],
         /--out .*x\.png: name an \.svg or \.html file/,
@@ -240,7 +243,10 @@ describe("nonlin kan plot", () => {
         [CHECKPOINT, "--config", SPEC, "--out", out, "--samples", "1"],
         /--samples 1: give a whole number/,
       ],
-      [[join(dir, "missing"), "--store", join(dir, "none.db"), "--out", out], /no run store at/],
+      [
+        [join(dir, "missing"), "--store", join(dir, "none.db"), "--out", out],
+        /there is no run store/,
+      ],
     ];
     for (const [args, message] of cases) {
       const plot = cli(["kan", "plot", ...args]);
