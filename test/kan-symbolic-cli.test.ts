@@ -83,6 +83,28 @@ describe("KAN → formula through the CLI", () => {
     assert.deepEqual(JSON.parse(byRun.stdout).edges, listing.edges);
   });
 
+  it("kan plot draws the fixed edges, labelled with their functions", () => {
+    const svg = join(dir, "hello.svg");
+    const plot = cli([
+      "kan",
+      "plot",
+      out,
+      "--config",
+      "examples/hello-kan-symbolic.yaml",
+      "--out",
+      svg,
+      "--json",
+    ]);
+    assert.equal(plot.status, 0, plot.stderr);
+    const summary = JSON.parse(plot.stdout) as { edges: { pruned: boolean; fixed?: string }[] };
+    const drawn = summary.edges.filter((e) => !e.pruned);
+    assert.deepEqual(drawn.map((e) => e.fixed).sort(), ["exp", "sin", "x^2"]);
+    const text = readFileSync(svg, "utf8");
+    assert.equal(text.match(/class="kan-edge kan-edge-fixed"/g)?.length, 3);
+    for (const name of ["sin", "x^2", "exp"])
+      assert.ok(text.includes(`fixed: ${name}</title>`), name);
+  });
+
   it("kan edges ranks a trained spline edge's candidates (hello KAN before the symbolic phase)", () => {
     const spec = join(dir, "hello-splines.yaml");
     const text = readFileSync("examples/hello-kan-symbolic.yaml", "utf8");

@@ -3,11 +3,12 @@
  * score and state — a spline with its top library candidates and their R² (pykan's
  * suggest_symbolic), a fixed edge with its function and constants, or pruned. The edges are
  * sampled on the run's training inputs, so the task comes from the run's config (RUN) or from a
- * fit spec (CHECKPOINT: `--spec`, else the spec named in the folder's results.json).
+ * fit spec (CHECKPOINT: `--config`, else the spec named in the folder's results.json).
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { kanCommandGroup } from "./kan.js";
 import { DEFAULT_EDGE_FIT } from "../analysis/edge-fit.js";
 import { DEFAULT_EDGE_LIBRARY } from "../analysis/edge-library.js";
 import { loadTask, prepareTask } from "../data/node/load-task.js";
@@ -29,7 +30,7 @@ import { makeOutput } from "./output.js";
 import { registerKanExportCommand } from "./kan-export.js";
 
 interface KanEdgesOptions {
-  spec?: string;
+  config?: string;
   store?: string;
   top?: string;
   json?: boolean;
@@ -40,7 +41,7 @@ function locate(target: string, options: KanEdgesOptions): { dir: string; config
   if (existsSync(target) && statSync(target).isDirectory()) {
     if (!existsSync(join(target, "checkpoint.json")))
       throw new UsageError(`${target}: no checkpoint.json in this folder (fit --out writes one)`);
-    let specPath = options.spec;
+    let specPath = options.config;
     if (!specPath && existsSync(join(target, "results.json"))) {
       const results = JSON.parse(readFileSync(join(target, "results.json"), "utf8")) as {
         spec?: string;
@@ -49,7 +50,7 @@ function locate(target: string, options: KanEdgesOptions): { dir: string; config
     }
     if (!specPath)
       throw new UsageError(
-        `${target}: the task to sample the edges on is unknown: name the fit spec with --spec`,
+        `${target}: the task to sample the edges on is unknown: name the fit spec with --config`,
       );
     return { dir: target, config: readFitConfig(specPath).config };
   }
@@ -163,13 +164,13 @@ async function runKanEdges(target: string, options: KanEdgesOptions): Promise<vo
 }
 
 export function registerKanCommands(program: Command): void {
-  const kan = program.command("kan").description("a trained KAN's edges, scores and formulas");
+  const kan = kanCommandGroup(program);
   registerKanExportCommand(kan);
   kan
     .command("edges")
     .description("each edge's importance score and its top symbolic candidates with R²")
     .argument("<target>", "a fit run (id or prefix) with a checkpoint, or a checkpoint folder")
-    .option("--spec <file>", "the fit spec a checkpoint folder was trained from (its task)")
+    .option("--config <file>", "the fit spec a checkpoint folder was trained from (its task)")
     .option("--top <n>", "candidates shown per edge", "5")
     .option("--store <path>", "run store (SQLite) to find RUN in", "nonlin.db")
     .option("--json", "print the edges as one JSON document")
@@ -179,7 +180,7 @@ export function registerKanCommands(program: Command): void {
 Examples:
   nonlin fit examples/hello-kan.yaml --out runs/hello
   nonlin kan edges runs/hello
-  nonlin kan edges runs/hello --spec examples/hello-kan.yaml --top 3 --json`,
+  nonlin kan edges runs/hello --config examples/hello-kan.yaml --top 3 --json`,
     )
     .action(runKanEdges);
 }

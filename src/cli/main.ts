@@ -11,6 +11,7 @@ import { describeError, exitCodeOf } from "./errors.js";
 import { registerExportCommand } from "./export.js";
 import { registerFitCommand } from "./fit.js";
 import { registerKanCommands } from "./kan-edges.js";
+import { registerKanPlotCommand } from "./kan-plot.js";
 import { registerPredictCommands } from "./predict.js";
 import { registerRunsCommand } from "./runs.js";
 import { registerSrCommand } from "./sr.js";
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerPredictCommands(program);
   registerExportCommand(program);
   registerRunsCommand(program);
+  registerKanPlotCommand(program);
   registerSrCommand(program);
   registerTourCommand(program);
   registerWorkerCommand(program);

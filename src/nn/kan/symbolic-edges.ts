@@ -136,6 +136,21 @@ export class SymbolicEdges {
    * The same outputs in plain float64 (the one plain evaluator, Math.* functions) added into
    * `out` [rows, m], on h [rows, n] and the (a, b, c, d) rows `affine` [k·4].
    */
+  /** Fixed edge k's values c·f(a·x + b) + d at the points xs, in plain float64 (for drawing). */
+  plainEdgeValues(k: number, xs: Float64Array, affine: Float64Array): Float64Array {
+    const [a, b, c, d] = Array.from(affine.subarray(4 * k, 4 * k + 4)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    const column = xs.map((x) => a * x + b);
+    const f = new ColumnEvaluator([column]).run(
+      compileProgram(this.exprs[k] as Expr, { input: 0 }),
+    );
+    return Float64Array.from(f, (value) => c * value + d);
+  }
+
   addPlainOutputs(h: Float64Array, affine: Float64Array, out: Float64Array): void {
     const { inputs: n, units: m } = this;
     const rows = h.length / n;
