@@ -159,6 +159,28 @@ def _min(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.where(b < a, b, a)
 
 
+# The most negative number of each dtype above zero's neighbourhood: x > -2^-149 (float32) holds
+# exactly for x >= 0 (−0 included) among the dtype's numbers.
+_BELOW_ZERO = {torch.float32: -(2.0**-149), torch.float64: -(2.0**-1074)}
+
+
+class _Relu(torch.autograd.Function):
+    """relu(x) = max(x, 0) as _max computes it (x at a tie, NaN kept), with the gradient 1 where
+    x >= 0. Forward is clamp_min; backward is threshold_backward (grad where x > −2^-149, the
+    same mask), a vectorised kernel: the where() of clamp_min's own backward is not vectorised
+    in torch 1.13 and was a quarter of a small CNN's step (docs/benchmarks.md)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x)
+        return torch.clamp_min(x, 0.0)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        return torch.ops.aten.threshold_backward(grad, x, _BELOW_ZERO[x.dtype])
+
+
 def _abs(a: torch.Tensor) -> torch.Tensor:
     return torch.where(a < 0, -a, a)
 
@@ -330,9 +352,7 @@ _CALLS: Dict[str, Callable[[Evaluator, List[torch.Tensor]], torch.Tensor]] = {
     "sigmoid": lambda e, v: jax_sigmoid(v[0]),
     "erf": lambda e, v: e.erf64(v[0]) if e.dtype == torch.float64 else torch.erf(v[0]),
     "softplus": lambda e, v: _softplus(e, v[0]),
-    # max(x, 0) with the gradient 1 at 0 (x >= 0), as _max: clamp_min's backward passes the
-    # gradient where x >= min; one fused kernel each way instead of a compare and a where
-    "relu": lambda e, v: torch.clamp_min(v[0], 0.0),
+    "relu": lambda e, v: _Relu.apply(v[0]),
     "step": lambda e, v: torch.where(v[0] > 0, e.constant(1.0), e.constant(0.0)),
     "sign": lambda e, v: torch.sign(v[0]),
     "gaussian": lambda e, v: torch.exp(-(v[0] * v[0])),

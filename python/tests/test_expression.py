@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from nonlin_torch.errors import InputError
-from nonlin_torch.expression import Literals, evaluate, parse_activation
+from nonlin_torch.expression import Activation, Literals, evaluate, parse_activation
 
 X: Dict[str, Any] = {"kind": "input"}
 EXACT = Literals(jit=False, dtype=torch.float64)
@@ -88,6 +88,19 @@ class BinaryTest(unittest.TestCase):
         np.testing.assert_array_equal(grad(call("min", X, const(0.0)), [0.0, -1.0, 1.0]), [1, 1, 0])
         np.testing.assert_array_equal(grad(call("relu", X), [0.0]), [1])
         np.testing.assert_array_equal(grad(call("abs", X), [0.0, -2.0]), [1, -1])
+
+    def test_relu_is_max_of_x_and_0_with_its_values_and_gradients_in_both_dtypes(self) -> None:
+        # the smallest numbers either side of 0, −0, and NaN, in float32 and float64
+        for dtype, tiny in ((torch.float32, 2.0**-149), (torch.float64, 2.0**-1074)):
+            xs = [-tiny, -0.0, 0.0, tiny, -3.0, 2.5, float("nan")]
+            x = torch.tensor(xs, dtype=dtype, requires_grad=True)
+            lit = Literals(jit=False, dtype=dtype)
+            y = evaluate(Activation(call("relu", X), {}), x, {}, lit)
+            reference = evaluate(Activation(call("max", X, const(0.0)), {}), x, {}, lit)
+            np.testing.assert_array_equal(y.detach().numpy(), reference.detach().numpy())
+            self.assertTrue(math.copysign(1, float(y[1])) < 0, "max(−0, 0) is −0, as x at a tie")
+            (g,) = torch.autograd.grad(y.sum(), x)
+            np.testing.assert_array_equal(g.numpy()[:6], [0, 1, 1, 1, 0, 1])
 
     def test_where_takes_b_where_c_is_positive(self) -> None:
         got = run(call("where", X, const(1.0), const(2.0)), [-1.0, 0.0, 0.5]).numpy()
