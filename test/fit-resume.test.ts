@@ -131,6 +131,11 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
       `phase 1/2 gradient, epoch ${checkpoint.inPhase.epochs}/240`,
     );
     before.close();
+    // the interrupted run's checkpoint serves predict/export by the run's id too (its folder)
+    const onnx = join(dir, "interrupted.onnx");
+    const exported = cli(["export", runId, "--to", "onnx", "--out", onnx, "--store", store]);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.ok(existsSync(onnx));
 
     // the run id alone: the config and the folder are the run's
     const resumed = cli(["fit", "--resume", runId, "--store", store, "--json"]);

@@ -38,9 +38,13 @@ function runCheckpointDir(subject: string, storePath: string): { dir: string; ru
       );
     const saved = store.listArtifacts(run.id).filter((a) => a.kind === "checkpoint");
     const last = saved[saved.length - 1];
+    // a fit that did not finish (Ctrl-C, killed) recorded no artifact yet; its --out folder keeps
+    // the last checkpoint it wrote (fit --resume RUN reads the same folder)
+    const kept = run.outDir ? join(run.outDir, "checkpoint.json") : undefined;
+    if (!last && kept && existsSync(kept)) return { dir: run.outDir!, runId: run.id };
     if (!last)
       throw new UsageError(
-        `run ${run.id} kept no checkpoint (it ran without --out, or did not finish); 'nonlin fit SPEC --out DIR' keeps one`,
+        `run ${run.id} kept no checkpoint (it ran without --out, or stopped before its first checkpoint); 'nonlin fit SPEC --out DIR' keeps one`,
       );
     if (!existsSync(last.path))
       throw new UsageError(`run ${run.id}: its checkpoint ${last.path} is no longer there`);
