@@ -499,7 +499,7 @@ function startOrResumeFit(
 export function registerFitCommand(program: Command): void {
   program
     .command("fit")
-    .description("train one model on one task (phases: gradient, lbfgs, prune, refine)")
+    .description("train one model on one task (phases: gradient, lbfgs, prune, refine, symbolic)")
     .argument("[spec]", "fit config (YAML or JSON); optional with --resume RUN")
     .option("--engine <engine>", ENGINE_HELP)
     .option("--device <device>", DEVICE_HELP)
