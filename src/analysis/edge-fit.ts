@@ -12,7 +12,7 @@ import type { Expr } from "../expr/ast.js";
 import type { Program } from "../expr/evaluate.js";
 import { ColumnEvaluator, compileProgram } from "../expr/evaluate.js";
 import type { LeastSquaresProblem } from "../numeric/levenberg-marquardt.js";
-import { levenbergMarquardt } from "../numeric/levenberg-marquardt.js";
+import { centralDifferenceJacobian, levenbergMarquardt } from "../numeric/levenberg-marquardt.js";
 import type { EdgeFunction } from "./edge-library.js";
 
 export interface EdgeFit {
@@ -173,32 +173,16 @@ export function fitEdgeFunction(
   let { a, b } = best;
   const parameters = (freeA ? 1 : 0) + (fn.b ? 1 : 0);
   if (parameters > 0 && Number.isFinite(best.cost)) {
+    const residualsAt = (u: Float64Array, into: Float64Array): number => {
+      const p = unpack(u);
+      return refine.fit(p.a, p.b, into).cost;
+    };
     const problem: LeastSquaresProblem = {
       parameters,
       residuals: refineRows,
-      residualsAt(u, into) {
-        const p = unpack(u);
-        const { cost } = refine.fit(p.a, p.b, into);
-        return cost;
-      },
+      residualsAt,
       // central differences: the projected residual has no simple closed-form Jacobian
-      jacobianAt(u, _residual, into) {
-        const plus = new Float64Array(refineRows);
-        const minus = new Float64Array(refineRows);
-        for (let k = 0; k < parameters; k++) {
-          const h = 1e-6 * Math.max(1, Math.abs(u[k] as number));
-          const up = Float64Array.from(u);
-          const down = Float64Array.from(u);
-          up[k] = (up[k] as number) + h;
-          down[k] = (down[k] as number) - h;
-          const p = unpack(up);
-          const q = unpack(down);
-          refine.fit(p.a, p.b, plus);
-          refine.fit(q.a, q.b, minus);
-          for (let r = 0; r < refineRows; r++)
-            into[r * parameters + k] = ((plus[r] as number) - (minus[r] as number)) / (2 * h);
-        }
-      },
+      jacobianAt: centralDifferenceJacobian(residualsAt, parameters, refineRows),
     };
     const start = pack(a, b);
     const residual = new Float64Array(refineRows);

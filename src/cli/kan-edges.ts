@@ -11,22 +11,15 @@ import type { Command } from "commander";
 import { kanCommandGroup } from "./kan.js";
 import { DEFAULT_EDGE_FIT } from "../analysis/edge-fit.js";
 import { DEFAULT_EDGE_LIBRARY } from "../analysis/edge-library.js";
-import { loadTask, prepareTask } from "../data/node/load-task.js";
 import { startEngine } from "../engine/index.js";
 import { arrayFrom, takeValues } from "../engine/index.js";
 import { KanLayer } from "../nn/kan/bspline.js";
 import { SYMBOLIC_AFFINE } from "../nn/kan/symbolic-edges.js";
-import { Model } from "../nn/model.js";
-import { defaultStorePath, openStore } from "../store/index.js";
-import type { CheckpointSpec } from "../train/checkpoint.js";
-import { decodeWeights } from "../train/checkpoint.js";
-import type { FitConfig } from "../train/fit-spec.js";
-import { fitConfigSchema } from "../train/fit-spec.js";
 import { edgeCandidates } from "../train/kan-symbolic.js";
 import { kanScores } from "../nn/kan/prune.js";
 import { UsageError } from "./errors.js";
-import { readFitConfig } from "./fit.js";
 import { makeOutput } from "./output.js";
+import { readKanSource } from "./kan-source.js";
 import { registerKanExportCommand } from "./kan-export.js";
 
 interface KanEdgesOptions {
@@ -36,48 +29,17 @@ interface KanEdgesOptions {
   json?: boolean;
 }
 
-/** A checkpoint folder and the fit config whose task it was trained on. */
-function locate(target: string, options: KanEdgesOptions): { dir: string; config: FitConfig } {
-  if (existsSync(target) && statSync(target).isDirectory()) {
-    if (!existsSync(join(target, "checkpoint.json")))
-      throw new UsageError(`${target}: no checkpoint.json in this folder (fit --out writes one)`);
-    let specPath = options.config;
-    if (!specPath && existsSync(join(target, "results.json"))) {
-      const results = JSON.parse(readFileSync(join(target, "results.json"), "utf8")) as {
-        spec?: string;
-      };
-      if (results.spec && existsSync(results.spec)) specPath = results.spec;
-    }
-    if (!specPath)
-      throw new UsageError(
-        `${target}: the task to sample the edges on is unknown: name the fit spec with --config`,
-      );
-    return { dir: target, config: readFitConfig(specPath).config };
-  }
-  const store = openStore(options.store ?? defaultStorePath());
-  try {
-    let run;
-    try {
-      run = store.findRun(target);
-    } catch (error) {
-      throw new UsageError(
-        `${target}: neither a checkpoint folder nor a run (${error instanceof Error ? error.message : String(error)})`,
-      );
-    }
-    if (run.command !== "fit")
-      throw new UsageError(`run ${run.id} is a ${run.command} run, not a fit`);
-    const checkpoint = store.listArtifacts(run.id).find((a) => a.kind === "checkpoint");
-    if (!checkpoint)
-      throw new UsageError(
-        `run ${run.id} wrote no checkpoint: run the fit with --out DIR, then name the run or DIR`,
-      );
-    return {
-      dir: join(checkpoint.path, ".."),
-      config: fitConfigSchema.parse(run.config),
-    };
-  } finally {
-    store.close();
-  }
+/**
+ * The fit config to read the task from: --config, else (a checkpoint folder) the spec its
+ * results.json names — fit writes it there; a run's stored config is kan-source.ts's default.
+ */
+function configFor(target: string, options: KanEdgesOptions): string | undefined {
+  if (options.config) return options.config;
+  const results = join(target, "results.json");
+  if (!existsSync(target) || !statSync(target).isDirectory() || !existsSync(results))
+    return undefined;
+  const { spec } = JSON.parse(readFileSync(results, "utf8")) as { spec?: string };
+  return spec && existsSync(spec) ? spec : undefined;
 }
 
 function parseTop(text: string | undefined): number {
@@ -91,20 +53,15 @@ function parseTop(text: string | undefined): number {
 async function runKanEdges(target: string, options: KanEdgesOptions): Promise<void> {
   const output = makeOutput(Boolean(options.json));
   const top = parseTop(options.top);
-  const { dir, config } = locate(target, options);
-  const saved = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as CheckpointSpec;
   await startEngine("wasm");
-  const model = new Model(saved.layers, saved.inputShape, saved.dtype);
+  const source = await readKanSource(target, {
+    config: configFor(target, options),
+    store: options.store,
+  });
+  const { model, state, task, checkpointDir: dir } = source;
   const kanIndex = model.layers.findIndex((layer) => !(layer instanceof KanLayer));
   if (kanIndex >= 0)
     throw new UsageError(`${dir}: layers[${kanIndex}] is not a B-spline kan layer`);
-  const state = decodeWeights(
-    new Uint8Array(readFileSync(join(dir, "weights.safetensors"))),
-    model.layers.length,
-    saved.dtype,
-  );
-  await prepareTask(config.task);
-  const task = loadTask(config.task);
   const x = arrayFrom(task.train.x, [task.train.rows, ...model.inputShape], model.dtype);
   const candidates = edgeCandidates(model, state, x, DEFAULT_EDGE_LIBRARY, DEFAULT_EDGE_FIT);
   const scores = kanScores(model, state, x).edges;

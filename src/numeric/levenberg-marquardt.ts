@@ -18,6 +18,32 @@ export interface LeastSquaresProblem {
 }
 
 /**
+ * J = ∂r/∂u by central differences of `residualsAt` (step 1e-6·max(1, |u_k|)), row-major
+ * [residuals, parameters]: for residuals with no simple closed-form Jacobian.
+ */
+export function centralDifferenceJacobian(
+  residualsAt: LeastSquaresProblem["residualsAt"],
+  parameters: number,
+  residuals: number,
+): LeastSquaresProblem["jacobianAt"] {
+  return (u, _residual, into) => {
+    const plus = new Float64Array(residuals);
+    const minus = new Float64Array(residuals);
+    for (let k = 0; k < parameters; k++) {
+      const h = 1e-6 * Math.max(1, Math.abs(u[k] as number));
+      const up = Float64Array.from(u);
+      const down = Float64Array.from(u);
+      up[k] = (up[k] as number) + h;
+      down[k] = (down[k] as number) - h;
+      residualsAt(up, plus);
+      residualsAt(down, minus);
+      for (let r = 0; r < residuals; r++)
+        into[r * parameters + k] = ((plus[r] as number) - (minus[r] as number)) / (2 * h);
+    }
+  };
+}
+
+/**
  * How a damped step is solved:
  *   qr                Marquardt's scaling D = diag(‖J column‖²), as the least-squares problem
  *                     [J; √λ·√D]·δ ≈ [−r; 0] by Householder QR (the condition number is not squared);

@@ -18,7 +18,7 @@ import { parseExpr } from "../expr/parse.js";
 import { printExpr } from "../expr/print.js";
 import { simplify } from "../expr/simplify.js";
 import type { LeastSquaresProblem } from "../numeric/levenberg-marquardt.js";
-import { levenbergMarquardt } from "../numeric/levenberg-marquardt.js";
+import { centralDifferenceJacobian, levenbergMarquardt } from "../numeric/levenberg-marquardt.js";
 import type { Model, ModelState } from "../nn/model.js";
 import type { FormulaInput } from "../nn/kan/formula.js";
 import { kanFormula } from "../nn/kan/formula.js";
@@ -128,21 +128,7 @@ export function polishConstants(expr: Expr, names: readonly string[], train: For
     parameters: count,
     residuals: rows,
     residualsAt: fill,
-    jacobianAt(u, _residual, into) {
-      const plus = new Float64Array(rows);
-      const minus = new Float64Array(rows);
-      for (let k = 0; k < count; k++) {
-        const h = 1e-6 * Math.max(1, Math.abs(u[k] as number));
-        const up = Float64Array.from(u);
-        const down = Float64Array.from(u);
-        up[k] = (up[k] as number) + h;
-        down[k] = (down[k] as number) - h;
-        fill(up, plus);
-        fill(down, minus);
-        for (let r = 0; r < rows; r++)
-          into[r * count + k] = ((plus[r] as number) - (minus[r] as number)) / (2 * h);
-      }
-    },
+    jacobianAt: centralDifferenceJacobian(fill, count, rows),
   };
   const start = Float64Array.from(program.constants);
   const residual = new Float64Array(rows);
