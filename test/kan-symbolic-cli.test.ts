@@ -169,8 +169,8 @@ describe("KAN → formula through the CLI", () => {
     assert.match(bad.stderr, /--to: expected one of latex, torch, jax, got 'onnx'/);
   });
 
-  it("whole-model export refuses fixed edges (torch, onnx: exit 2, nothing written); predict runs them", () => {
-    for (const to of ["torch", "onnx"]) {
+  it("whole-model export refuses fixed edges (torch, onnx, jax: exit 2, nothing written); predict runs them", () => {
+    for (const to of ["torch", "onnx", "jax"]) {
       const folder = join(dir, `export-${to}`);
       const refused = cli(["export", out, "--to", to, "--out", folder]);
       assert.equal(refused.status, 2, refused.stderr);

@@ -3,14 +3,18 @@
  * outside nonlin (docs/predict-export.md). `--to torch` writes a folder PyTorch loads with torch
  * and numpy only: spec.json, weights.safetensors (a state_dict in PyTorch's layouts), a copy of the
  * torch engine's layer package (nonlin_torch/) and model.py, its loader. `--to onnx` writes
- * model.onnx (src/train/export-onnx.ts), the task's feature scaling as its first nodes.
+ * model.onnx (src/train/export-onnx.ts), the task's feature scaling as its first nodes and the
+ * regression targets' scaling as its last. `--to jax` writes that same graph as JAX code
+ * (src/train/export-jax.ts): model.py, weights.safetensors and spec.json.
  */
 import { cpSync, mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { engineLayers } from "../exec/torch-engine.js";
 import { pythonPackageRoot } from "../exec/python.js";
+import type { OnnxExportOptions } from "../train/export-onnx.js";
 import { modelToOnnx } from "../train/export-onnx.js";
+import { modelToJax } from "../train/export-jax.js";
 import { encodeSafetensors } from "../train/safetensors.js";
 import { torchLayouts, torchStateDict } from "../train/torch-export.js";
 import type { LoadedCheckpoint } from "./checkpoint-source.js";
@@ -118,26 +122,53 @@ export function exportTorch(loaded: LoadedCheckpoint, out: string): string[] {
   return ["model.py", "spec.json", "weights.safetensors", "nonlin_torch/"];
 }
 
+/** The task's scalings, for the graph exports: raw rows in, the targets' own units out. */
+function graphScalings(loaded: LoadedCheckpoint): OnnxExportOptions {
+  const { inputScaling, targetScaling } = loaded.spec;
+  return {
+    ...(inputScaling ? { inputScaling } : {}),
+    ...(targetScaling ? { targetScaling } : {}),
+  };
+}
+
+/** Writes the JAX folder; returns the files written. */
+export function exportJax(loaded: LoadedCheckpoint, out: string): string[] {
+  const { spec, state } = loaded;
+  const jax = modelToJax(spec, state, {
+    ...graphScalings(loaded),
+    classification: spec.task?.kind === "classification",
+  });
+  const exported = {
+    format: "nonlin-jax-export-1",
+    dtype: spec.dtype,
+    inputShape: spec.inputShape,
+    outputShape: jax.outputShape,
+    layers: spec.layers,
+    ...(spec.task ? { task: spec.task } : {}),
+  };
+  const weights = encodeSafetensors(jax.arrays, { format: "nonlin-jax" });
+  mkdirSync(out, { recursive: true });
+  writeAtomically(join(out, "spec.json"), `${JSON.stringify(exported, null, 2)}\n`);
+  writeAtomically(join(out, "weights.safetensors"), weights);
+  writeAtomically(join(out, "model.py"), jax.code);
+  return ["model.py", "spec.json", "weights.safetensors"];
+}
+
 function exportCommand(subject: string, options: ExportOptions): void {
   const output = makeOutput(Boolean(options.json));
   const target = parseTarget(options.to);
   if (!options.out) throw new UsageError("--out: required (the folder to write the model in)");
   checkOutputFolder(options.out, "--out");
-  if (target === "jax")
-    throw new UsageError(
-      "--to jax: whole-model JAX export is not built; --to torch or --to onnx export the model, and 'nonlin act export NAME --to jax' each activation",
-    );
   const loaded = loadCheckpoint(subject, options.store);
   let files: string[];
   if (target === "onnx") {
-    // the graph takes raw rows: the task's feature scaling is its first two nodes
-    const bytes = modelToOnnx(loaded.spec, loaded.state, {
-      ...(loaded.spec.inputScaling ? { inputScaling: loaded.spec.inputScaling } : {}),
-    });
+    // raw rows in (the task's feature scaling is the graph's first nodes), targets' units out
+    const bytes = modelToOnnx(loaded.spec, loaded.state, graphScalings(loaded));
     mkdirSync(options.out, { recursive: true });
     writeAtomically(join(options.out, "model.onnx"), bytes);
     files = ["model.onnx"];
-  } else files = exportTorch(loaded, options.out);
+  } else if (target === "jax") files = exportJax(loaded, options.out);
+  else files = exportTorch(loaded, options.out);
   output.result(
     {
       checkpoint: loaded.dir,
@@ -153,9 +184,9 @@ function exportCommand(subject: string, options: ExportOptions): void {
 export function registerExportCommand(program: Command): void {
   program
     .command("export")
-    .description("export a whole trained model: PyTorch (module + state_dict) or ONNX")
+    .description("export a whole trained model: PyTorch (module + state_dict), ONNX or JAX")
     .argument("<run|checkpoint>", "a fit run id (or prefix), or a checkpoint folder (fit --out)")
-    .requiredOption("--to <target>", "torch or onnx (jax: not built for whole models)")
+    .requiredOption("--to <target>", "torch, onnx or jax")
     .option("--out <dir>", "the folder to write the exported model in")
     .option("--store <path>", "run store (SQLite) to look RUN up in", "nonlin.db")
     .option("--json", "print one JSON document")
@@ -165,7 +196,8 @@ export function registerExportCommand(program: Command): void {
 Examples:
   nonlin export runs/iris --to torch --out iris-torch
   python3 -c "import sys; sys.path.insert(0, 'iris-torch'); import model; print(model.load())"
-  nonlin export r-20261207-101500 --to onnx --out iris-onnx`,
+  nonlin export r-20261207-101500 --to onnx --out iris-onnx
+  nonlin export runs/iris --to jax --out iris-jax`,
     )
     .action(exportCommand);
 }

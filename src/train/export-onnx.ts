@@ -12,6 +12,7 @@ import { Model } from "../nn/model.js";
 import { parseLayerSpec } from "../nn/registry.js";
 import type { CheckpointSpec } from "./checkpoint.js";
 import { evonormB0, evonormS0 } from "./onnx/evonorm.js";
+import type { GraphTarget } from "./onnx/graph.js";
 import { encodeModel, OnnxExportError, OnnxGraph } from "./onnx/graph.js";
 import { afKan, daruanKan, rationalKan, selectableKan } from "./onnx/kan-advanced.js";
 import { bsplineKan, chebyshevKan, fastKan, fourierKan, reluKan } from "./onnx/kan-layers.js";
@@ -97,54 +98,114 @@ export interface OnnxExportOptions {
   /** The scaling the model's inputs were trained with (stored = (raw − shift)/scale): put in the
    * graph as its first nodes, so the ONNX model takes raw rows. */
   inputScaling?: Scaling;
+  /** The regression targets' scaling: the graph's last nodes give outputs·scale + shift, the
+   * targets in their own units (as `nonlin predict` and the torch export give them). */
+  targetScaling?: Scaling;
 }
 
-/** The model's inputs from raw rows: (raw − shift)/scale, per input column. */
-function scaledInput(graph: OnnxGraph, input: string, scaling: Scaling, sample: readonly number[]) {
+/** Checks a scaling's vectors against the values it scales: one value each, or one per last-axis
+ * entry (a channel); `field` names it in the error. */
+function checkScaling(field: string, scaling: Scaling, sample: readonly number[]): void {
   const width = sample.reduce((a, b) => a * b, 1);
-  for (const [field, values] of [
+  for (const [part, values] of [
     ["shift", scaling.shift],
     ["scale", scaling.scale],
   ] as const)
     if (values.length !== width && values.length !== (sample[sample.length - 1] ?? 1))
       throw new OnnxExportError(
-        `inputScaling.${field}: ${values.length} values for inputs of shape [${sample.join(", ")}]`,
+        `${field}.${part}: ${values.length} values for ${field === "inputScaling" ? "inputs" : "outputs"} of shape [${sample.join(", ")}]`,
       );
-  const shaped = (values: readonly number[], name: string): string =>
-    graph.constant(values, values.length === width ? sample : [values.length], name);
-  const centred = graph.op("Sub", [input, shaped(scaling.shift, "input.shift")]);
-  return graph.op("Div", [centred, shaped(scaling.scale, "input.scale")]);
+}
+
+/** A scaling's vector as a constant that broadcasts against [batch, ...sample]. */
+function scalingConstant(
+  graph: OnnxGraph,
+  values: readonly number[],
+  sample: readonly number[],
+  name: string,
+): string {
+  const width = sample.reduce((a, b) => a * b, 1);
+  return graph.constant(values, values.length === width ? sample : [values.length], name);
+}
+
+/** The model's inputs from raw rows: (raw − shift)/scale, per input column. */
+function scaledInput(graph: OnnxGraph, input: string, scaling: Scaling, sample: readonly number[]) {
+  checkScaling("inputScaling", scaling, sample);
+  const centred = graph.op("Sub", [
+    input,
+    scalingConstant(graph, scaling.shift, sample, "input.shift"),
+  ]);
+  return graph.op("Div", [centred, scalingConstant(graph, scaling.scale, sample, "input.scale")]);
+}
+
+/** The model's outputs in the targets' units: y·scale + shift. */
+function unscaledOutput(graph: OnnxGraph, y: string, scaling: Scaling, sample: readonly number[]) {
+  checkScaling("targetScaling", scaling, sample);
+  const scaled = graph.op("Mul", [
+    y,
+    scalingConstant(graph, scaling.scale, sample, "target.scale"),
+  ]);
+  return graph.op("Add", [scaled, scalingConstant(graph, scaling.shift, sample, "target.shift")]);
+}
+
+/** A model's whole graph: raw rows in (`input`), the model's outputs out (`output`). */
+export interface ModelGraph {
+  graph: OnnxGraph;
+  input: string;
+  output: string;
+  inputShape: readonly number[];
+  outputShape: readonly number[];
 }
 
 /**
- * The ONNX model (serialised ModelProto) of `spec`'s layers with the arrays of `state`. Throws
- * OnnxExportError (bad input, exit 2) for a layer without an ONNX form, naming its index and type,
- * and for a missing array.
+ * `spec`'s layers with the arrays of `state` as one graph for `target` (ONNX, or JAX code).
+ * Throws OnnxExportError (bad input, exit 2) for a layer without a mapping, naming its index and
+ * type, and for a missing array.
  */
-export function modelToOnnx(
+export function modelGraph(
   spec: Pick<CheckpointSpec, "layers" | "inputShape" | "dtype">,
   state: HostState,
   options: OnnxExportOptions = {},
-): Uint8Array {
+  target: GraphTarget = "onnx",
+): ModelGraph {
   const model = new Model(spec.layers, spec.inputShape, spec.dtype);
   if (state.length !== model.layers.length)
     throw new OnnxExportError(
       `the weights hold ${state.length} layers, the spec ${model.layers.length}`,
     );
-  const graph = new OnnxGraph(spec.dtype);
+  const graph = new OnnxGraph(spec.dtype, target);
   const input = graph.fresh("input");
+  if (options.inputScaling) graph.mark("the task's feature scaling");
   let x = options.inputScaling
     ? scaledInput(graph, input, options.inputScaling, spec.inputShape)
     : input;
   model.layers.forEach((layer, index) => {
     const layerSpec = parseLayerSpec(spec.layers[index] as LayerSpec, `layers[${index}]`);
     const mapping = onnxMappingOf(`layers[${index}]`, layerSpec.type);
+    graph.mark(`layers[${index}] (${layerSpec.type})`);
     x = mapping(new LayerContext(graph, index, layer, layerSpec, state[index]!), x);
   });
+  if (options.targetScaling) {
+    graph.mark("the targets in their own units");
+    x = unscaledOutput(graph, x, options.targetScaling, model.outputShape);
+  }
   const output = graph.op("Identity", [x], {}, "output");
+  return { graph, input, output, inputShape: spec.inputShape, outputShape: model.outputShape };
+}
+
+/**
+ * The ONNX model (serialised ModelProto) of `spec`'s layers with the arrays of `state` (see
+ * modelGraph for what is refused).
+ */
+export function modelToOnnx(
+  spec: Pick<CheckpointSpec, "layers" | "inputShape" | "dtype">,
+  state: HostState,
+  options: OnnxExportOptions = {},
+): Uint8Array {
+  const { graph, input, output, outputShape } = modelGraph(spec, state, options);
   return encodeModel(graph, {
     input: { name: input, sample: spec.inputShape },
-    output: { name: output, sample: model.outputShape },
+    output: { name: output, sample: outputShape },
     metadata: { "nonlin.layers": JSON.stringify(spec.layers), "nonlin.dtype": spec.dtype },
   });
 }

@@ -131,10 +131,13 @@ class ExpressionEmitter {
       case "where":
         return this.op("Where", this.op("Greater", a, g.scalar(0)), b, c);
       case "surrogate":
-        // the value of a (b only steers the gradient, which an exported model has no use for)
-        return a;
+        // ONNX: the value of a (b only steers the gradient, which an ONNX model has no use for);
+        // JAX: compile.ts's b + stopgrad(a − b), whose gradient is b's
+        return g.target === "jax"
+          ? this.op("Add", b, this.op("StopGradient", this.op("Sub", a, b)))
+          : a;
       case "stopgrad":
-        return a;
+        return g.target === "jax" ? this.op("StopGradient", a) : a;
       case "abs":
         return this.op("Abs", a);
       case "exp":
@@ -160,7 +163,7 @@ class ExpressionEmitter {
         return this.op("Log", this.op("Add", a, root));
       }
       case "atan":
-        if (g.dtype === "float64")
+        if (g.dtype === "float64" && g.target === "onnx")
           throw new OnnxExportError(
             `${this.site.where}: atan has no float64 kernel in onnxruntime (ONNX's Atan runs on float only there): export a float32 model`,
           );

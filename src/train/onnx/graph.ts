@@ -21,6 +21,14 @@ export class OnnxExportError extends InputError {
   override name = "OnnxExportError";
 }
 
+/**
+ * What a graph is written for: an ONNX file run by onnxruntime, or JAX code (src/train/export-jax.ts)
+ * generated from the same nodes. The JAX form may use what onnxruntime lacks (double Conv,
+ * AveragePool, Atan and Erf) and two nodes of its own, outside ONNX's op set: `StopGradient` and
+ * nonlin's surrogate gradient built on it, so that the exported function's gradients are nonlin's.
+ */
+export type GraphTarget = "onnx" | "jax";
+
 /** Integer attributes (single or lists) and tensor-type attributes (Cast's `to`). */
 export type Attributes = Record<string, number | readonly number[]>;
 
@@ -61,7 +69,18 @@ export class OnnxGraph {
   private readonly scalars = new Map<number, string>();
   private readonly int64s = new Map<string, string>();
 
-  constructor(readonly dtype: FloatDType) {}
+  /** Where each layer's nodes begin: (index into `nodes`, a label such as "layers[2] (dense)"). */
+  readonly marks: { at: number; label: string }[] = [];
+
+  constructor(
+    readonly dtype: FloatDType,
+    readonly target: GraphTarget = "onnx",
+  ) {}
+
+  /** Labels the nodes added from now on (the JAX code's comments). */
+  mark(label: string): void {
+    this.marks.push({ at: this.nodes.length, label });
+  }
 
   /** A value name not used yet, from a readable hint. */
   fresh(hint: string): string {

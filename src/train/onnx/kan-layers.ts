@@ -119,7 +119,7 @@ export const bsplineKan: LayerMapping = (c, x) => {
   // fixed edges (nn/kan/symbolic-edges.ts) are not mapped: refused, never dropped
   if (spec.symbolic?.length)
     throw new OnnxExportError(
-      `${c.where}.symbolic: fixed (symbolic) kan edges have no ONNX mapping; export the fit's formula instead (nonlin kan export)`,
+      `${c.where}.symbolic: fixed (symbolic) kan edges have no ${g.target === "jax" ? "JAX" : "ONNX"} mapping; export the fit's formula instead (nonlin kan export)`,
     );
   const round = c.dtype === "float32" ? Math.fround : (v: number) => v;
   const n = c.layer.inputShape[0] as number;

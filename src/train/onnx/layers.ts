@@ -7,7 +7,7 @@
  * onnxruntime has no double Conv or AveragePool, so a float64 model writes those two as nonlin
  * computes them: one strided Slice of the (padded) image per window offset — a convolution sums
  * each offset's slice times its kernel slice (a MatMul over channels), a mean pool sums the
- * slices and multiplies by 1/(ph·pw).
+ * slices and multiplies by 1/(ph·pw). JAX has both in double (GraphTarget): its graph keeps Conv.
  */
 import type { Conv2dLayer } from "../../nn/conv/conv2d.js";
 import type { PatchGeometry } from "../../nn/conv/patches.js";
@@ -102,7 +102,7 @@ function convolveBySlices(c: LayerContext, x: string, geometry: PatchGeometry): 
 export const conv2d: LayerMapping = (c, x) => {
   const g = c.graph;
   const geometry = (c.layer as Conv2dLayer).geometry;
-  if (c.dtype === "float64") {
+  if (c.dtype === "float64" && g.target === "onnx") {
     let z = convolveBySlices(c, x, geometry);
     if (c.has("b")) z = g.op("Add", [z, c.weight("b")]);
     return c.activation("activation", z, c.layer.outputShape);
@@ -134,7 +134,7 @@ export const conv2d: LayerMapping = (c, x) => {
 export const pool2d: LayerMapping = (c, x) => {
   const g = c.graph;
   const layer = c.layer as PoolLayer;
-  if (layer.kind === "avgpool2d" && c.dtype === "float64") {
+  if (layer.kind === "avgpool2d" && c.dtype === "float64" && g.target === "onnx") {
     const windows = windowSlices(g, x, layer.geometry);
     return g.op("Mul", [sum(g, windows), g.scalar(1 / windows.length)]);
   }
