@@ -4,7 +4,8 @@
  * activation), exported, loaded by Debian's python3-torch (/usr/bin/python3) from the exported
  * folder alone, and run on new rows: the outputs must be nonlin's (`predict`) to 1e-5 in float32.
  * The state_dict must be in PyTorch's layouts (nn.Linear's weight [out, in], nn.Conv2d's
- * [out, in, kh, kw]).
+ * [out, in, kh, kw]). The same trained models go through `--to onnx` (onnxruntime-node) and
+ * `--to jax` (model.py run by JAX, scripts/jax-python.sh) to the same predictions.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -22,6 +23,7 @@ import { decodeHostWeights } from "../src/train/checkpoint.js";
 import { stateFromHost } from "../src/train/host-state.js";
 import { initialState } from "../src/train/jax-engine.js";
 import { LAYER_DEFINITIONS } from "../src/nn/registry.js";
+import { jaxPython } from "./support/jax-python.js";
 import { LAYER_CASES } from "./support/layer-cases.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -145,8 +147,8 @@ interface Prediction {
 }
 
 /** Runs the exported folder's model.py on a rows file, from another working folder. */
-function runExported(folder: string, rowsFile: string): number[][] {
-  const run = spawnSync(PYTHON, [join(folder, "model.py"), rowsFile], {
+function runExported(folder: string, rowsFile: string, python = PYTHON): number[][] {
+  const run = spawnSync(python, [join(folder, "model.py"), rowsFile], {
     encoding: "utf8",
     cwd: tmpdir(),
     env: { ...process.env, PYTHONPATH: "", OPENBLAS_NUM_THREADS: "1" },
@@ -350,8 +352,10 @@ print(json.dumps(out))`;
         session.outputNames[0]!
       ] as ort.Tensor;
       await session.release();
-      // the graph's outputs are the model's own (logits; scaled regression targets), as predict's
-      const expected = predicted.outputs.flat();
+      // logits; regression targets in their own units (the targets' scaling ends the graph)
+      const expected = (
+        predicted.kind === "regression" ? predicted.values! : predicted.outputs
+      ).flat();
       const got = [...(output.data as Float32Array)];
       assert.equal(got.length, expected.length);
       const worst = Math.max(
@@ -362,6 +366,38 @@ print(json.dumps(out))`;
       );
       assert.ok(worst <= 1e-5, `case ${index}: ${worst}`);
     }
+  });
+
+  it("--to jax writes model.py, which JAX runs on raw rows to nonlin's predictions (1e-5)", (t) => {
+    const jax = jaxPython();
+    if (jax.skip !== undefined) return t.skip(jax.skip);
+    CASES.forEach((c, index) => {
+      const caseDir = join(dir, `case${index}`);
+      const predicted = predictions[index];
+      assert.ok(predicted, "the export cases ran first");
+      const folder = join(caseDir, "jax");
+      const result = json<{ files: string[] }>([
+        "export",
+        join(caseDir, "run"),
+        "--to",
+        "jax",
+        "--out",
+        folder,
+      ]);
+      assert.deepEqual(result.files, ["model.py", "spec.json", "weights.safetensors"]);
+      const exported = runExported(folder, join(caseDir, "rows.csv"), jax.python);
+      const expected = predicted.kind === "regression" ? predicted.values! : predicted.outputs;
+      assert.equal(exported.length, expected.length);
+      let worst = 0;
+      exported.forEach((row, r) =>
+        row.forEach((v, k) => {
+          const e = expected[r]![k]!;
+          worst = Math.max(worst, Math.abs(v - e) / Math.max(1, Math.abs(e)));
+        }),
+      );
+      t.diagnostic(`${c.name.split(" (")[0]}: largest difference ${worst.toExponential(2)}`);
+      assert.ok(worst <= 1e-5, `case ${index}: ${worst}`);
+    });
   });
 
   describe("bad input: exit 2, nothing written", () => {
@@ -376,11 +412,6 @@ print(json.dumps(out))`;
       refused(
         ["export", join(dir, "case0", "run"), "--to", "tflite"],
         /--to: unknown export target 'tflite'/,
-      ));
-    it("--to jax: whole models are not exported to JAX", () =>
-      refused(
-        ["export", join(dir, "case0", "run"), "--to", "jax"],
-        /--to jax: whole-model JAX export is not built/,
       ));
     it("an unknown run", () =>
       refused(["export", "r-19990101", "--to", "torch"], /no run 'r-19990101'/));

@@ -77,7 +77,10 @@ describe("scripts/system-deps.sh (what npm test sets up)", () => {
 
   it("runs before the tests (npm's pretest) and in CI", () => {
     const scripts = JSON.parse(readFileSync("package.json", "utf8")).scripts;
-    assert.equal(scripts.pretest, "sh scripts/system-deps.sh && sh scripts/lavapipe.sh");
+    assert.equal(
+      scripts.pretest,
+      "sh scripts/system-deps.sh && sh scripts/lavapipe.sh && sh scripts/jax-python.sh",
+    );
     assert.match(readFileSync(".ci/run", "utf8"), /^sh scripts\/system-deps\.sh$/m);
   });
 });
