@@ -223,6 +223,74 @@ phases: [{ kind: gradient, epochs: 30, batch_size: 16 }]
     assert.ok(Math.abs(first.slice(1).reduce((s, p) => s + Number(p), 0) - 1) < 1e-12);
   });
 
+  it("missing: impute_mean: a new row's missing cells take the train split's means, as the task's own rows did", async () => {
+    // every tenth row loses its 'a', another its colour ('?', the UCI convention)
+    const rows = regressionRows.map((row, i) =>
+      i % 10 === 3
+        ? ["", row[1], row[2], row[3]]
+        : i % 10 === 7
+          ? [row[0], row[1], "?", row[3]]
+          : [...row],
+    );
+    const csv = join(dir, "gaps.csv");
+    writeFileSync(csv, csvText(REGRESSION_HEADER, rows));
+    const spec = join(dir, "gaps.yaml");
+    writeFileSync(
+      spec,
+      `task: { type: csv, path: gaps.csv, target: y, missing: impute_mean }
+model:
+  dtype: float64
+  seed: 3
+  layers: [{ type: dense, units: 8, activation: tanh }, { type: dense, units: 1 }]
+phases: [{ kind: gradient, epochs: 5, batch_size: 16 }]
+`,
+    );
+    const out = join(dir, "gaps-run");
+    json(["fit", spec, "--out", out]);
+    const checkpoint = JSON.parse(
+      readFileSync(join(out, "checkpoint.json"), "utf8"),
+    ) as CheckpointSpec;
+    // the means of the task's training rows, worked out here from the file and the seeded split
+    const { train } = shuffledSplit(rows.length, { val: 0.15, test: 0.15, seed: 0 });
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const known = train.map((i) => rows[i]!).filter((row) => row[2] !== "?");
+    const expected = [
+      mean(
+        train
+          .map((i) => rows[i]![0])
+          .filter((a) => a !== "")
+          .map(Number),
+      ),
+      mean(train.map((i) => Number(rows[i]![1]))),
+      ...COLOURS.map((c) => known.filter((row) => row[2] === c).length / known.length),
+    ];
+    const means = checkpoint.task!.rows.imputeMeans!;
+    assert.equal(means.length, expected.length);
+    means.forEach((m, j) => assert.ok(Math.abs(m - expected[j]!) < 1e-12, `column ${j}: ${m}`));
+
+    const file = join(dir, "gaps-new.csv");
+    writeFileSync(file, "a,b,colour\n,1.5,red\n" + `${means[0]},1.5,red\n` + "4,-1,NA\n");
+    const predicted = json(["predict", out, file]) as { values: number[][] };
+    assert.equal(predicted.values[0]![0], predicted.values[1]![0], "missing a = its mean");
+    // a missing category: each of its one-hot columns takes its share, through the model by hand
+    const state = decodeWeights(
+      new Uint8Array(readFileSync(join(out, "weights.safetensors"))),
+      checkpoint.layers.length,
+      "float64",
+    );
+    const raw = [4, -1, ...means.slice(2)];
+    const { shift, scale } = checkpoint.inputScaling!;
+    const scaled = Float64Array.from(raw, (v, j) => (v - shift[j]!) / scale[j]!);
+    const model = new Model(checkpoint.layers, checkpoint.inputShape, "float64");
+    const y = takeValues(model.apply(state, arrayFrom(scaled, [1, raw.length], "float64")))[0]!;
+    const { shift: yShift, scale: yScale } = checkpoint.targetScaling ?? { shift: [0], scale: [1] };
+    const value = y * yScale[0]! + yShift[0]!;
+    assert.ok(
+      Math.abs(predicted.values[2]![0]! - value) < 1e-9,
+      `${predicted.values[2]![0]} vs ${value}`,
+    );
+  });
+
   describe("bad input: exit 2, a message naming the file, line or column, nothing written", () => {
     const refused = (args: string[], pattern: RegExp) => {
       const out = join(dir, `never-${Math.random().toString(36).slice(2)}.csv`);
@@ -246,6 +314,11 @@ phases: [{ kind: gradient, epochs: 30, batch_size: 16 }]
       refused(
         ["predict", irisOut, file("ragged.csv", "x1,x2,x3,x4\n1,2,3,4\n1,2,3\n")],
         /ragged\.csv line 3: 3 fields, expected 4/,
+      ));
+    it("an empty cell, where the task was not read with missing: impute_mean", () =>
+      refused(
+        ["predict", regOut, file("gap.csv", "a,b,colour\n1,2,red\n,2,red\n")],
+        /gap\.csv line 3, column 'a': empty value/,
       ));
     it("a cell that is not a number", () =>
       refused(

@@ -496,9 +496,10 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
   let test = raw(indices.test);
 
   let imputed = 0;
-  if (policy === "impute_mean" && missing.length > 0) {
-    // Means of the train split only: filling val/test from their own values would leak them.
-    const means = columnMeans(train.x, train.rows, inputs);
+  // Means of the train split only: filling val/test from their own values would leak them. Kept
+  // in the row format, so predict fills a new row's missing cells with the same values.
+  const means = policy === "impute_mean" ? columnMeans(train.x, train.rows, inputs) : undefined;
+  if (means && missing.length > 0) {
     for (const split of [train, val, test]) {
       split.x.forEach((value, i) => {
         if (!Number.isNaN(value)) return;
@@ -557,6 +558,7 @@ export function csvTask(text: string, source: string, options: CsvTaskOptions): 
           ? { name: column.name, categories: [...column.categories.keys()] }
           : { name: column.name },
       ),
+      ...(means ? { imputeMeans: means } : {}),
     },
     ...(targetScaling && targetScaling.kind !== "none" ? { targetScaling } : {}),
     source:

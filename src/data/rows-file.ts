@@ -5,12 +5,14 @@
  * Scaling is the caller's (the checkpoint keeps it). Pure: the CLI reads the file.
  *
  * Choices where the task's reading had options: extra columns are ignored (so a labelled file
- * predicts too); a missing cell is an error (the checkpoint keeps no imputation means); a category
+ * predicts too); a missing feature cell (csv.ts's MISSING_CELLS) takes the train split's mean where
+ * the task was read with `missing: impute_mean` (its row format keeps the means), and is an error
+ * otherwise, as a missing target always is; a category
  * the task never saw is an error naming it; a class label is matched against the task's labels,
  * then its class names, then (tasks without labels: catalog sets) a class index.
  */
 import type { CsvRecord } from "./csv.js";
-import { numberAt, parseCsv, readHeader } from "./csv.js";
+import { MISSING_CELLS, numberAt, parseCsv, readHeader } from "./csv.js";
 import type { RowFormat, TaskKind } from "./task.js";
 import { DataError } from "./task.js";
 
@@ -87,9 +89,18 @@ export function readRowsFile(
   const x = new Float64Array(data.length * width);
   const y = labelled ? new Float64Array(data.length * outputs) : undefined;
   const cellOf = (record: CsvRecord, index: number) => (record.fields[index] as string).trim();
+  const means = format.imputeMeans;
   data.forEach((record, r) => {
     let offset = r * width;
     for (const column of features) {
+      const span = column.categories?.length ?? 1;
+      if (means && MISSING_CELLS.includes(cellOf(record, column.index))) {
+        // as the task filled its own rows: each of the column's x columns takes its train mean
+        const start = offset - r * width;
+        x.set(means.slice(start, start + span), offset);
+        offset += span;
+        continue;
+      }
       if (column.categories) {
         const cell = cellOf(record, column.index);
         const k = column.categories.indexOf(cell);

@@ -20,6 +20,9 @@ export interface RowFormat {
   readonly header: "names" | "none" | "sklearn";
   readonly delimiter: string;
   readonly features: readonly FeatureColumn[];
+  /** `missing: impute_mean` tasks: the train split's mean of each x column (before scaling; a
+   * category's columns: the shares of its categories), for a new row's missing cells. */
+  readonly imputeMeans?: readonly number[];
 }
 
 export type TaskKind = "regression" | "classification";
