@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ColumnEvaluator, compileProgram } from "../src/expr/evaluate.js";
 import { parseExpr } from "../src/expr/parse.js";
+import * as ort from "onnxruntime-node";
 import { openStore } from "../src/store/index.js";
+import { jaxPython } from "./support/jax-python.js";
 
 const dir = mkdtempSync(join(tmpdir(), "nonlin-kan-symbolic-"));
 const STORE = join(dir, "runs.db");
@@ -169,29 +171,62 @@ describe("KAN → formula through the CLI", () => {
     assert.match(bad.stderr, /--to: expected one of latex, torch, jax, got 'onnx'/);
   });
 
-  it("whole-model export refuses fixed edges (torch, onnx, jax: exit 2, nothing written); predict runs them", () => {
-    for (const to of ["torch", "onnx", "jax"]) {
-      const folder = join(dir, `export-${to}`);
-      const refused = cli(["export", out, "--to", to, "--out", folder]);
-      assert.equal(refused.status, 2, refused.stderr);
-      assert.match(
-        refused.stderr,
-        /layers\[0\] \(kan\)\.symbolic: fixed \(symbolic\) kan edges have no/,
-      );
-      assert.ok(!existsSync(folder));
-    }
-    const rows = join(dir, "rows.csv");
-    writeFileSync(rows, "x1,x2\n0.1,0.2\n0.5,-0.3\n-0.7,0.9\n");
-    const predicted = cli(["predict", out, rows]);
-    assert.equal(predicted.status, 0, predicted.stderr);
-    const values = predicted.stdout.trim().split("\n").slice(1).map(Number);
-    [
+  it("whole-model export: ONNX and JAX run the fixed edges to predict's values; torch refuses them (exit 2, nothing written)", async (t) => {
+    const folder = join(dir, "export-torch");
+    const refused = cli(["export", out, "--to", "torch", "--out", folder]);
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /layers\[0\] \(kan\)\.symbolic: fixed \(symbolic\) kan edges have no/,
+    );
+    assert.ok(!existsSync(folder));
+
+    const points = [
       [0.1, 0.2],
       [0.5, -0.3],
       [-0.7, 0.9],
-    ].forEach(([a, b], i) =>
+    ];
+    const rows = join(dir, "rows.csv");
+    writeFileSync(rows, `x1,x2\n${points.map((p) => p.join(",")).join("\n")}\n`);
+    const predicted = cli(["predict", out, rows]);
+    assert.equal(predicted.status, 0, predicted.stderr);
+    const values = predicted.stdout.trim().split("\n").slice(1).map(Number);
+    points.forEach(([a, b], i) =>
       assert.ok(Math.abs(values[i]! - Math.exp(Math.sin(Math.PI * a!) + b! ** 2)) < 1e-5),
     );
+    // to 1e-6: nonlin's (jax-js's) float64 exp and sin are approximations to ~4e-7 (ONNX's and
+    // XLA's are correctly rounded; test/support/graph-cases.ts)
+    const close = (got: number[], what: string) =>
+      got.forEach((v, i) =>
+        assert.ok(
+          Math.abs(v - values[i]!) <= 1e-6 * Math.max(1, Math.abs(values[i]!)),
+          `${what} row ${i}: ${v} vs ${values[i]}`,
+        ),
+      );
+
+    const onnx = join(dir, "export-onnx");
+    assert.equal(cli(["export", out, "--to", "onnx", "--out", onnx]).status, 0);
+    const spec = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8")) as {
+      dtype: "float32" | "float64";
+    };
+    const session = await ort.InferenceSession.create(join(onnx, "model.onnx"));
+    const data =
+      spec.dtype === "float64"
+        ? Float64Array.from(points.flat())
+        : Float32Array.from(points.flat());
+    const result = await session.run({
+      [session.inputNames[0]!]: new ort.Tensor(spec.dtype, data, [3, 2]),
+    });
+    await session.release();
+    close([...(result[session.outputNames[0]!]!.data as Float64Array)], "onnx");
+
+    const jax = jaxPython();
+    if (jax.skip !== undefined) return t.skip(jax.skip);
+    const jaxFolder = join(dir, "export-jax");
+    assert.equal(cli(["export", out, "--to", "jax", "--out", jaxFolder]).status, 0);
+    const run = spawnSync(jax.python, [join(jaxFolder, "model.py"), rows], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    close(run.stdout.trim().split("\n").map(Number), "jax");
   });
 
   it("pykan's relativistic addition (locked arctanh, arctanh, tanh) reads out equal to (x1 + x2)/(1 + x1·x2)", () => {

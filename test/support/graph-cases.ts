@@ -242,6 +242,24 @@ export const LAYER_GRAPH_CASES: [string, Case][] = [
     { layers: [{ type: "kan_daruan", units: 2, layers: 1 }], inputShape: [3] },
   ],
   [
+    "kan with fixed (symbolic) edges: sin, a square, a constant 0, two on one unit",
+    {
+      layers: [
+        {
+          type: "kan",
+          units: 3,
+          grid_size: 4,
+          symbolic: [
+            { input: 0, unit: 1, expr: "sin(x)" },
+            { input: 2, unit: 1, expr: "x^2" },
+            { input: 1, unit: 0, expr: "0" },
+          ],
+        },
+      ],
+      inputShape: [3],
+    },
+  ],
+  [
     "evonorm_b0 on flat inputs",
     { layers: [{ type: "dense", units: 6 }, { type: "evonorm_b0" }], inputShape: [4] },
   ],

@@ -17,6 +17,8 @@ import type { FourierKanSpec } from "../../nn/kan/fourier.js";
 import { gaussianCentres } from "../../nn/kan/rbf-basis.js";
 import { reluKanPhases } from "../../nn/kan/relu-kan.js";
 import type { ReluKanSpec } from "../../nn/kan/relu-kan.js";
+import { parseEdgeFunction, SYMBOLIC_AFFINE } from "../../nn/kan/symbolic-edges.js";
+import { emitActivation } from "./expression.js";
 import type { OnnxGraph } from "./graph.js";
 import { OnnxExportError } from "./graph.js";
 import type { LayerContext, LayerMapping } from "./layer-context.js";
@@ -116,11 +118,6 @@ export function bsplineBasis(
 export const bsplineKan: LayerMapping = (c, x) => {
   const g = c.graph;
   const spec = c.spec as unknown as KanSpec;
-  // fixed edges (nn/kan/symbolic-edges.ts) are not mapped: refused, never dropped
-  if (spec.symbolic?.length)
-    throw new OnnxExportError(
-      `${c.where}.symbolic: fixed (symbolic) kan edges have no ${g.target === "jax" ? "JAX" : "ONNX"} mapping; export the fit's formula instead (nonlin kan export)`,
-    );
   const round = c.dtype === "float32" ? Math.fround : (v: number) => v;
   const n = c.layer.inputShape[0] as number;
   const units = spec.units;
@@ -146,8 +143,61 @@ export const bsplineKan: LayerMapping = (c, x) => {
     c.activation("base", x, c.layer.inputShape),
     g.constant(maskedBase, [n, units], `l${c.index}.scale_base`),
   ]);
-  return g.op("Add", [spline, base]);
+  const sum = g.op("Add", [spline, base]);
+  return spec.symbolic?.length ? g.op("Add", [sum, fixedEdges(c, x, spec)]) : sum;
 };
+
+/**
+ * The fixed (symbolic) edges' outputs [B, m], symbolic-edges.ts's `outputs`: edge k (i→j) adds
+ * c·f(a·x_i + b) + d to unit j, in the listed order; a unit without fixed edges gets zeros. Their
+ * spline branch is masked already. (a, b, c, d) are row k of `symbolic_affine`, one array each.
+ */
+function fixedEdges(c: LayerContext, x: string, spec: KanSpec): string {
+  const g = c.graph;
+  const affine = c.array(SYMBOLIC_AFFINE).values;
+  const columns: (string | undefined)[] = Array.from({ length: spec.units }, () => undefined);
+  spec.symbolic!.forEach((edge, k) => {
+    const at = (slot: number, name: string): string =>
+      g.constant([affine[4 * k + slot]!], [1], `l${c.index}.symbolic${k}.${name}`);
+    const input = g.op("Slice", [
+      x,
+      g.int64([edge.input], "starts"),
+      g.int64([edge.input + 1], "ends"),
+      g.int64([1], "axes"),
+    ]);
+    const u = g.op("Add", [g.op("Mul", [input, at(0, "a")]), at(1, "b")]);
+    const f = emitActivation(
+      {
+        graph: g,
+        rank: 2,
+        where: `${c.where}.symbolic[${k}]`,
+        param: (name) => {
+          throw new OnnxExportError(
+            `${c.where}.symbolic[${k}]: an edge has no parameter '${name}'`,
+          );
+        },
+      },
+      { expr: parseEdgeFunction(edge.expr, `${c.where}.symbolic[${k}].expr`), params: {} },
+      u,
+    );
+    const value = g.op("Add", [g.op("Mul", [f, at(2, "c")]), at(3, "d")]);
+    const previous = columns[edge.unit];
+    columns[edge.unit] = previous ? g.op("Add", [previous, value]) : value;
+  });
+  let zeros: string | undefined;
+  const zerosColumn = (): string =>
+    (zeros ??= g.op("Expand", [
+      g.scalar(0),
+      g.op("Shape", [
+        g.op("Slice", [x, g.int64([0], "starts"), g.int64([1], "ends"), g.int64([1], "axes")]),
+      ]),
+    ]));
+  return g.op(
+    "Concat",
+    columns.map((column) => column ?? zerosColumn()),
+    { axis: 1 },
+  );
+}
 
 /** Σ c_{i,d,j}·T_d(tanh x_i) [+ b_j], T_{d+1} = 2t·T_d − T_{d−1}. */
 export const chebyshevKan: LayerMapping = (c, x) => {
