@@ -146,6 +146,25 @@ const GRADIENT_MODEL: LayerSpec[] = [
   { type: "dense", units: 2 },
 ];
 
+/** Polynomial pieces only (splines and an identity base), for central differences. */
+const KAN_POLYNOMIAL: LayerSpec[] = [
+  { type: "kan", units: 4, grid_size: 5, order: 3, base: "x" },
+  { type: "kan", units: 2, grid_size: 3, order: 2, base: "x" },
+];
+
+/** Central differences of nonlin's summed outputs with respect to each input value. */
+function centralDifferences(c: Case, state: HostState, x: Float64Array, rows: number) {
+  const h = 1e-5;
+  const sum = (v: Float64Array) => nonlinOutputs(c, state, v, rows).reduce((a, b) => a + b, 0);
+  return Float64Array.from(x, (value, i) => {
+    const plus = Float64Array.from(x);
+    const minus = Float64Array.from(x);
+    plus[i] = value + h;
+    minus[i] = value - h;
+    return (sum(plus) - sum(minus)) / (2 * h);
+  });
+}
+
 /** Every layer type (conv_kan's inner layers too) a list of cases uses. */
 function typesOf(cases: Case[]): Set<string> {
   const types = new Set<string>();
@@ -344,6 +363,22 @@ before(() => {
     });
     gradientCase = { state, x, rows };
   }
+  // a B-spline KAN with an identity base (only + and ×: nonlin's float64 values are exact enough
+  // for central differences), knots moved off the uniform grid
+  {
+    const c: Case = { layers: KAN_POLYNOMIAL, inputShape: [3], dtype: "float64" };
+    const state = perturbed(initialState(KAN_POLYNOMIAL, [3], "float64", 5), 5);
+    const knots = state[0]!.buffers.knots!;
+    knots.values = knots.values.map((v, j) => v + 0.03 * Math.sin(j));
+    const rows = 5;
+    const x = uniform(rows * 3, 13, -0.9, 0.9);
+    const folder = writeExport(c, state);
+    jobs.gradients.push({ name: "kan", folder, x: [...x], shape: [rows, 3] });
+    expected.set("kan gradient", {
+      outputs: centralDifferences(c, state, x, rows),
+      tolerance: 1e-7,
+    });
+  }
 
   if (python.skip !== undefined) return;
   const jobFile = join(dir, "jobs.json");
@@ -412,6 +447,12 @@ describe("JAX export: a JAX function", () => {
     const { state, x, rows } = gradientCase!;
     const worst = worstError(Float64Array.from(got.dx), gradientByHand(state, x, rows));
     assert.ok(worst <= 1e-12, `input gradient differs from nonlin's by ${worst}`);
+  });
+
+  it("a B-spline KAN's input gradient (autodiff through Cox–de Boor) is central differences of nonlin's values", (t) => {
+    const got = resultsOr(t)?.gradients.kan;
+    if (!got) return;
+    agrees("kan gradient", got.dx);
   });
 
   it("every array of params has a finite gradient of its own shape", (t) => {
