@@ -27,8 +27,11 @@ import type { HostState } from "../src/train/trial-engine.js";
 import { activationOf, ZOO } from "../src/zoo/index.js";
 import type { Case } from "./support/graph-cases.js";
 import {
+  CNN_LAYERS,
   EXPRESSIONS,
+  KAN_LAYERS,
   LAYER_GRAPH_CASES,
+  MLP_LAYERS,
   nonlinOutputs,
   perturbed,
   toleranceOf,
@@ -111,30 +114,7 @@ function modelJob(name: string, c: Case, seed: number, low = -2, high = 2): void
   });
 }
 
-const MLP: LayerSpec[] = [
-  { type: "dense", units: 16, activation: "tanh" },
-  { type: "dense", units: 12, activation: "gelu" },
-  { type: "dense", units: 3 },
-];
-const CNN: LayerSpec[] = [
-  { type: "conv2d", filters: 4, kernel: 3, activation: "relu" },
-  { type: "maxpool2d", pool_size: 2 },
-  {
-    type: "conv2d",
-    filters: 5,
-    kernel: [2, 3],
-    stride: [1, 2],
-    padding: "same",
-    activation: "silu",
-  },
-  { type: "avgpool2d", pool_size: [2, 1], stride: 1 },
-  { type: "flatten" },
-  { type: "dense", units: 3 },
-];
-const KAN: LayerSpec[] = [
-  { type: "kan", units: 4, grid_size: 5, order: 3 },
-  { type: "kan", units: 2, grid_size: 3, order: 2, base: "tanh", grid_range: [-2, 1] },
-];
+const [MLP, CNN, KAN] = [MLP_LAYERS, CNN_LAYERS, KAN_LAYERS];
 /** Activations whose gradients nonlin defines itself, then a linear layer (so the gradient with
  * respect to x is Σ W2·f'(z)·W1, whatever values f takes). */
 const GRADIENT_MODEL: LayerSpec[] = [

@@ -33,8 +33,11 @@ import {
 import { LAYER_DEFINITIONS } from "../src/nn/registry.js";
 import type { Case } from "./support/graph-cases.js";
 import {
+  CNN_LAYERS,
   EXPRESSIONS,
+  KAN_LAYERS,
   LAYER_GRAPH_CASES,
+  MLP_LAYERS,
   nonlinOutputs,
   perturbed,
   toleranceOf,
@@ -88,39 +91,17 @@ async function checkRandomModel(c: Case, seed: number, low = -2, high = 2): Prom
 
 describe("ONNX export: the models the issue names", () => {
   it("an MLP (float32 and float64)", async () => {
-    const layers: LayerSpec[] = [
-      { type: "dense", units: 16, activation: "tanh" },
-      { type: "dense", units: 12, activation: "gelu" },
-      { type: "dense", units: 3 },
-    ];
+    const layers = MLP_LAYERS;
     await checkRandomModel({ layers, inputShape: [5] }, 1);
     await checkRandomModel({ layers, inputShape: [5], dtype: "float64" }, 2);
   });
 
   it("a CNN: conv (valid and same, strided), both pools, flatten, dense", async () => {
-    const layers: LayerSpec[] = [
-      { type: "conv2d", filters: 4, kernel: 3, activation: "relu" },
-      { type: "maxpool2d", pool_size: 2 },
-      {
-        type: "conv2d",
-        filters: 5,
-        kernel: [2, 3],
-        stride: [1, 2],
-        padding: "same",
-        activation: "silu",
-      },
-      { type: "avgpool2d", pool_size: [2, 1], stride: 1 },
-      { type: "flatten" },
-      { type: "dense", units: 3 },
-    ];
-    await checkRandomModel({ layers, inputShape: [10, 9, 2] }, 3, 0, 1);
+    await checkRandomModel({ layers: CNN_LAYERS, inputShape: [10, 9, 2] }, 3, 0, 1);
   });
 
   it("a B-spline KAN, with knots off the uniform grid, a masked edge and another base", async () => {
-    const layers: LayerSpec[] = [
-      { type: "kan", units: 4, grid_size: 5, order: 3 },
-      { type: "kan", units: 2, grid_size: 3, order: 2, base: "tanh", grid_range: [-2, 1] },
-    ];
+    const layers = KAN_LAYERS;
     const c: Case = { layers, inputShape: [3] };
     const state = perturbed(initialState(layers, c.inputShape, "float32", 4), 4);
     // a grid update leaves per-input knots that are not uniform; one pruned edge

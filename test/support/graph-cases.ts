@@ -111,6 +111,33 @@ export function toleranceOf(c: Case): number {
   return modelTakesLog(c) ? LOG_TOLERANCE : c.dtype === "float64" ? FLOAT64_TOLERANCE : 1e-5;
 }
 
+/** The models the issue names: an MLP, a CNN (valid and same, strided, both pools), a B-spline KAN
+ * (a tanh base and another grid range on its second layer). */
+export const MLP_LAYERS: LayerSpec[] = [
+  { type: "dense", units: 16, activation: "tanh" },
+  { type: "dense", units: 12, activation: "gelu" },
+  { type: "dense", units: 3 },
+];
+export const CNN_LAYERS: LayerSpec[] = [
+  { type: "conv2d", filters: 4, kernel: 3, activation: "relu" },
+  { type: "maxpool2d", pool_size: 2 },
+  {
+    type: "conv2d",
+    filters: 5,
+    kernel: [2, 3],
+    stride: [1, 2],
+    padding: "same",
+    activation: "silu",
+  },
+  { type: "avgpool2d", pool_size: [2, 1], stride: 1 },
+  { type: "flatten" },
+  { type: "dense", units: 3 },
+];
+export const KAN_LAYERS: LayerSpec[] = [
+  { type: "kan", units: 4, grid_size: 5, order: 3 },
+  { type: "kan", units: 2, grid_size: 3, order: 2, base: "tanh", grid_range: [-2, 1] },
+];
+
 /** One case of each layer type beyond the MLP, CNN, KAN and learnable activation, with variants. */
 export const LAYER_GRAPH_CASES: [string, Case][] = [
   [
