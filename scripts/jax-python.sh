@@ -19,17 +19,19 @@ if [ ! -f "$dir/ready" ]; then
     exit 0
   fi
   rm -rf "$dir"
+  mkdir -p "$(dirname "$dir")"
+  log="$dir.log"
   sources=""
   for wheels in /opt/pypi/files /opt/wheels; do
     [ -d "$wheels" ] && sources="$sources --find-links $wheels"
   done
   [ -n "$sources" ] && sources="--no-index$sources"
   # shellcheck disable=SC2086 # the find-links options are words
-  if ! { "$base" -m venv "$dir" &&
+  if ! { "$base" -m venv "$dir" >"$log" 2>&1 &&
     "$python" -m pip install -q --disable-pip-version-check $sources \
-      "jax==$JAX_VERSION" "jaxlib==$JAX_VERSION" >"$dir.log" 2>&1 &&
-    "$python" -c "import jax.numpy" 2>>"$dir.log"; }; then
-    echo "jax-python.sh: could not install jax $JAX_VERSION (see $dir.log); the JAX export checks will be skipped" >&2
+      "jax==$JAX_VERSION" "jaxlib==$JAX_VERSION" >>"$log" 2>&1 &&
+    "$python" -c "import jax.numpy" >>"$log" 2>&1; }; then
+    echo "jax-python.sh: could not install jax $JAX_VERSION (see $log); the JAX export checks will be skipped" >&2
     rm -rf "$dir"
     exit 0
   fi

@@ -6,7 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -82,5 +90,40 @@ describe("scripts/system-deps.sh (what npm test sets up)", () => {
       "sh scripts/system-deps.sh && sh scripts/lavapipe.sh && sh scripts/jax-python.sh",
     );
     assert.match(readFileSync(".ci/run", "utf8"), /^sh scripts\/system-deps\.sh$/m);
+  });
+});
+
+describe("scripts/jax-python.sh (JAX for the JAX export checks)", () => {
+  const script = join(import.meta.dirname, "..", "scripts", "jax-python.sh");
+  const runJaxScript = (path: string, cache: string) =>
+    spawnSync("/bin/sh", [script, "--print-python"], {
+      env: { PATH: path, NONLIN_CACHE: cache },
+      encoding: "utf8",
+    });
+
+  it("without python3 it exits 0, says the checks will be skipped, and leaves nothing", () => {
+    const cache = join(folder, "jax-cache-none");
+    const result = runJaxScript(programs("no-python", ["rm", "touch"]), cache);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /no python3 on PATH; the JAX export checks will be skipped/);
+    assert.equal(existsSync(cache), false);
+  });
+
+  it("when the install fails it says so, names its log, and removes the half-made environment", () => {
+    // a python3 whose venv step fails, as an interpreter without the venv module does
+    const dir = programs("broken-python", []);
+    writeFileSync(join(dir, "python3"), "#!/bin/sh\necho 'No module named venv' >&2\nexit 1\n");
+    chmodSync(join(dir, "python3"), 0o755);
+    const cache = join(folder, "jax-cache-broken");
+    const result = runJaxScript(`${dir}:/usr/bin:/bin`, cache);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.match(
+      result.stderr,
+      /could not install jax 0\.10\.2 \(see .*jax-venv-0\.10\.2\.log\); the JAX export checks will be skipped/,
+    );
+    assert.equal(existsSync(join(cache, "jax-venv-0.10.2")), false);
+    assert.match(readFileSync(join(cache, "jax-venv-0.10.2.log"), "utf8"), /No module named venv/);
   });
 });
