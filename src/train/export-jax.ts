@@ -26,6 +26,14 @@ export interface JaxModel {
 
 const INT64 = 7;
 
+/** Names an assignment must not take: Python's keywords and what the module's code uses. */
+const RESERVED = new Set([
+  ...["False", "None", "True", "and", "as", "assert", "async", "await", "break", "class"],
+  ...["continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global"],
+  ...["if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return"],
+  ...["try", "while", "with", "yield", "x", "params", "jax", "jnp", "np"],
+]);
+
 /** A value of the code: a Python expression, and whether it is a static tuple of ints (an int64
  * constant, or a shape: Python ints under jit too). */
 interface Value {
@@ -126,7 +134,7 @@ class JaxWriter {
   private identifier(name: string, prefix: string): string {
     const base = `${prefix}${name.replace(/[^A-Za-z0-9_]/g, "_").toLowerCase()}`;
     let id = base;
-    for (let k = 1; this.identifiers.has(id); k++) id = `${base}_${k}`;
+    for (let k = 1; this.identifiers.has(id) || RESERVED.has(id); k++) id = `${base}_${k}`;
     this.identifiers.add(id);
     return id;
   }
