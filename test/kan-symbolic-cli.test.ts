@@ -171,16 +171,7 @@ describe("KAN → formula through the CLI", () => {
     assert.match(bad.stderr, /--to: expected one of latex, torch, jax, got 'onnx'/);
   });
 
-  it("whole-model export: ONNX and JAX run the fixed edges to predict's values; torch refuses them (exit 2, nothing written)", async (t) => {
-    const folder = join(dir, "export-torch");
-    const refused = cli(["export", out, "--to", "torch", "--out", folder]);
-    assert.equal(refused.status, 2, refused.stderr);
-    assert.match(
-      refused.stderr,
-      /layers\[0\] \(kan\)\.symbolic: fixed \(symbolic\) kan edges have no/,
-    );
-    assert.ok(!existsSync(folder));
-
+  it("whole-model export: PyTorch, ONNX and JAX run the fixed edges to predict's values", async (t) => {
     const points = [
       [0.1, 0.2],
       [0.5, -0.3],
@@ -203,6 +194,14 @@ describe("KAN → formula through the CLI", () => {
           `${what} row ${i}: ${v} vs ${values[i]}`,
         ),
       );
+
+    const torchFolder = join(dir, "export-torch");
+    assert.equal(cli(["export", out, "--to", "torch", "--out", torchFolder]).status, 0);
+    const torchRun = spawnSync("/usr/bin/python3", [join(torchFolder, "model.py"), rows], {
+      encoding: "utf8",
+    });
+    assert.equal(torchRun.status, 0, torchRun.stderr);
+    close(torchRun.stdout.trim().split("\n").map(Number), "torch");
 
     const onnx = join(dir, "export-onnx");
     assert.equal(cli(["export", out, "--to", "onnx", "--out", onnx]).status, 0);

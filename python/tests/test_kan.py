@@ -1,3 +1,4 @@
+import math
 import unittest
 
 import numpy as np
@@ -70,16 +71,45 @@ class KanLayerTest(unittest.TestCase):
         self.assertEqual(list(layer.buffer_arrays()), ["knots", "mask", "scale_base"])
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class SymbolicEdgesTest(unittest.TestCase):
-    def test_fixed_edges_are_refused_naming_the_field(self) -> None:
-        # fixed (symbolic) edges run on the jax engine only (src/nn/kan/symbolic-edges.ts)
+    """Fixed (symbolic) edges, pykan's Symbolic_KANLayer: edge i→j adds c·f(a·x_i + b) + d."""
+
+    SIN = {"expr": {"kind": "call", "op": "sin", "args": [{"kind": "input"}]}, "params": {}}
+    SQUARE = {"expr": {"kind": "pow", "base": {"kind": "input"}, "exponent": 2}, "params": {}}
+
+    def test_values_are_c_f_of_ax_plus_b_plus_d_per_unit(self) -> None:
+        spec = {
+            "type": "kan",
+            "units": 2,
+            "symbolic": [
+                {"input": 0, "unit": 1, "fn": self.SIN},
+                {"input": 1, "unit": 1, "fn": self.SQUARE},
+            ],
+        }
+        model = Model([spec], [2], torch.float64)
+        layer = model.layers[0]
+        self.assertEqual(list(layer.param_arrays())[-1], "symbolic_affine")
+        self.assertEqual(layer.array("mask").tolist(), [[1.0, 0.0], [1.0, 0.0]])
+        with torch.no_grad():
+            # splines and base off: only the fixed edges remain
+            layer.array("coef").zero_()
+            layer.array("scale_base").zero_()
+            layer.array("symbolic_affine").copy_(torch.tensor([[2.0, 0.5, 3.0, -1.0], [0.5, 1.0, -2.0, 0.25]], dtype=torch.float64))
+        x = torch.tensor([[0.3, -0.7], [-1.2, 0.4]], dtype=torch.float64)
+        y = model(x, Literals(jit=False, dtype=torch.float64))
+        for r in range(2):
+            a, b = x[r].tolist()
+            expected = 3.0 * math.sin(2.0 * a + 0.5) - 1.0 + (-2.0) * (0.5 * b + 1.0) ** 2 + 0.25
+            self.assertAlmostEqual(float(y[r, 1]), expected, places=12)
+            self.assertEqual(float(y[r, 0]), 0.0)
+
+    def test_an_edge_outside_the_layer_is_refused_naming_the_field(self) -> None:
         from nonlin_torch.errors import InputError
 
-        spec = {"type": "kan", "units": 1, "symbolic": [{"input": 0, "unit": 0, "expr": "sin(x)"}]}
-        with self.assertRaisesRegex(InputError, r"symbolic: fixed \(symbolic\) kan edges run on the jax engine only"):
+        spec = {"type": "kan", "units": 1, "symbolic": [{"input": 2, "unit": 0, "fn": self.SIN}]}
+        with self.assertRaisesRegex(InputError, r"symbolic\[0\]: edge 2→0 is not an edge of a layer with 2 inputs and 1 units"):
             Model([spec], [2], torch.float64)
 
+
+if __name__ == "__main__":
+    unittest.main()

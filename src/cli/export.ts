@@ -81,15 +81,6 @@ function parseTarget(text: string): ModelExportTarget {
 /** Writes the torch folder; returns the files written. */
 export function exportTorch(loaded: LoadedCheckpoint, out: string): string[] {
   const { spec, state } = loaded;
-  // the torch engine refuses fixed (symbolic) kan edges: refused here too, not at load time
-  const fixed = spec.layers.findIndex(
-    (layer) =>
-      layer.type === "kan" && ((layer as { symbolic?: unknown[] }).symbolic?.length ?? 0) > 0,
-  );
-  if (fixed >= 0)
-    throw new UsageError(
-      `layers[${fixed}] (kan).symbolic: fixed (symbolic) kan edges have no torch form; export the fit's formula instead (nonlin kan export --to torch)`,
-    );
   const types = spec.layers.map((layer) => layer.type);
   const layouts = torchLayouts(types, state);
   const exported = {

@@ -13,6 +13,8 @@ import { InputError, RunError } from "../base/errors.js";
 import type { FloatDType } from "../engine/dtype.js";
 import type { LayerSpec } from "../nn/definition.js";
 import { BASIS_SPACES } from "../nn/kan/selectable.js";
+import type { SymbolicEdgeSpec } from "../nn/kan/symbolic-edges.js";
+import { parseEdgeFunction } from "../nn/kan/symbolic-edges.js";
 import { Model } from "../nn/model.js";
 import { parseLayerSpec } from "../nn/registry.js";
 import { evaluationRows } from "../train/memory.js";
@@ -72,6 +74,12 @@ const BASIS_SPACE_NAMES: ReadonlySet<string> = new Set(BASIS_SPACES);
  * activation text replaced by its resolved activation (syntax tree and parameters), nested specs
  * (conv_kan's inner layer) likewise, and kan_selectable's zoo spaces as {name, expr, params}.
  */
+/** A kan layer's fixed (symbolic) edge as the torch side reads it: f as a syntax tree (`fn`). */
+function fixedEdge(edge: SymbolicEdgeSpec, k: number): unknown {
+  const { expr, ...rest } = edge;
+  return { ...rest, fn: { expr: parseEdgeFunction(expr, `symbolic[${k}].expr`), params: {} } };
+}
+
 export function engineLayers(layers: readonly LayerSpec[]): unknown[] {
   const resolve = (value: unknown, field: string): unknown => {
     // kan_selectable's zoo spaces travel resolved, keeping their names; basis spaces stay names
@@ -87,7 +95,8 @@ export function engineLayers(layers: readonly LayerSpec[]): unknown[] {
       return value;
     }
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) out[key] = resolve(v, key);
+    for (const [key, v] of Object.entries(value))
+      out[key] = key === "symbolic" && Array.isArray(v) ? v.map(fixedEdge) : resolve(v, key);
     return out;
   };
   return layers.map((layer, i) => resolve(parseLayerSpec(layer, `layers[${i}]`), ""));

@@ -16,6 +16,21 @@ export const LAYER_CASES: Record<
   dense: { spec: { type: "dense", units: 3, activation: "x^2 - x" }, inputShape: [4], exact: true },
   activation: { spec: { type: "activation", fn: "prelu" }, inputShape: [2, 3], exact: true },
   kan: { spec: { type: "kan", units: 2, grid_size: 3 }, inputShape: [3], exact: false },
+  // fixed (symbolic) edges: two on one unit, a constant one (src/nn/kan/symbolic-edges.ts)
+  "kan, fixed edges": {
+    spec: {
+      type: "kan",
+      units: 2,
+      grid_size: 3,
+      symbolic: [
+        { input: 0, unit: 1, expr: "sin(x)" },
+        { input: 2, unit: 1, expr: "x^2 - x" },
+        { input: 1, unit: 0, expr: "0" },
+      ],
+    },
+    inputShape: [3],
+    exact: false,
+  },
   kan_fastkan: {
     spec: { type: "kan_fastkan", units: 2, grid_size: 3 },
     inputShape: [3],

@@ -3,7 +3,9 @@
   φ_ij(x) = mask_ij · (scale_base_ij · b(x) + scale_sp_ij · Σ_c coef_ijc · B_c(x)),  y_j = Σ_i φ_ij(x_i),
 
 as one matmul of the basis [batch, n·K] with the effective coefficients [n·K, m] plus one for the
-base branch. The basis (Cox–de Boor on per-input knots, a buffer) is computed without gradient and
+base branch, plus the fixed (symbolic) edges: edge k (i→j) adds c·f(a·x_i + b) + d to unit j, with
+(a, b, c, d) row k of the param ``symbolic_affine`` and its spline branch masked
+(src/nn/kan/symbolic-edges.ts; pykan's Symbolic_KANLayer). The basis (Cox–de Boor on per-input knots, a buffer) is computed without gradient and
 the gradient w.r.t. x attached as value + (x − stopgrad(x))·B′(x), as on the jax side
 (src/nn/kan/bspline-basis.ts). The jax side always runs this layer jitted, so its base function
 takes jit literals in evaluation too.
@@ -11,12 +13,12 @@ takes jit literals in evaluation too.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 
 from ..errors import InputError
-from ..expression import Literals
+from ..expression import Activation, Literals, evaluate, parse_activation
 from .activation import ActivationApplier
 from .base import Layer, spec_field
 
@@ -24,6 +26,32 @@ SILU = {
     "expr": {"kind": "call", "op": "mul", "args": [{"kind": "input"}, {"kind": "call", "op": "sigmoid", "args": [{"kind": "input"}]}]},
     "params": {},
 }
+
+
+#: the param holding every fixed edge's (a, b, c, d), as src/nn/kan/symbolic-edges.ts names it
+SYMBOLIC_AFFINE = "symbolic_affine"
+
+
+def _fixed_edges(specs: Any, where: str, n: int, m: int) -> List[Tuple[int, int, Activation]]:
+    """The fixed edges (input, unit, f) of a spec's ``symbolic`` list, f as the Node side sends it
+    (``fn``: a syntax tree without parameters), checked against the layer's size."""
+    if not isinstance(specs, list):
+        raise InputError(f"{where}.symbolic must be a list of fixed edges")
+    edges: List[Tuple[int, int, Activation]] = []
+    for k, edge in enumerate(specs):
+        field = f"{where}.symbolic[{k}]"
+        if not isinstance(edge, dict):
+            raise InputError(f"{field} must be an object with input, unit and fn")
+        i, j = edge.get("input"), edge.get("unit")
+        if not isinstance(i, int) or not 0 <= i < n or not isinstance(j, int) or not 0 <= j < m:
+            raise InputError(f"{field}: edge {i}→{j} is not an edge of a layer with {n} inputs and {m} units")
+        if any(i == a and j == b for a, b, _ in edges):
+            raise InputError(f"{field}: edge {i}→{j} is listed twice")
+        function = parse_activation(edge.get("fn"), f"{field}.fn")
+        if function.params:
+            raise InputError(f"{field}.fn: an edge function is of x alone")
+        edges.append((i, j, function))
+    return edges
 
 
 def _safe_reciprocal(d: torch.Tensor) -> torch.Tensor:
@@ -73,9 +101,6 @@ class Kan(Layer):
         super().__init__(where, input_shape, dtype)
         if len(input_shape) != 1:
             raise InputError(f"{where}: kan needs flat inputs, got shape {list(input_shape)}: add a flatten layer")
-        if spec.get("symbolic"):
-            # fixed (symbolic) edges are computed by the jax engine only (docs/kan-symbolic.md)
-            raise InputError(f"{where}.symbolic: fixed (symbolic) kan edges run on the jax engine only; use --engine jax")
         self.inputs = int(input_shape[0])
         self.units = spec_field(spec, "units", where, int)
         grid_size = spec_field(spec, "grid_size", where, int, 3)
@@ -91,6 +116,9 @@ class Kan(Layer):
         self.add_array("mask", [n, m], False)
         self.add_array("scale_base", [n, m], bool(spec.get("train_scale_base", True)))
         self.add_array("scale_sp", [n, m], bool(spec.get("train_scale_sp", True)))
+        self.fixed = _fixed_edges(spec.get("symbolic") or [], where, n, m)
+        if self.fixed:
+            self.add_array(SYMBOLIC_AFFINE, [len(self.fixed), 4], True)
         self.base = ActivationApplier(self, spec.get("base", SILU), input_shape, "base")
         if self.base.activation.params:
             raise InputError(f"{where}.base: the base function of a kan layer takes no parameters")
@@ -100,6 +128,11 @@ class Kan(Layer):
             knots = torch.tensor([low + (i - self.order) * h for i in range(self.knot_count)], dtype=dtype)
             self.array("knots").copy_(knots.expand(n, -1))
             self.array("mask").fill_(1.0)
+            # a fixed edge's spline branch is off from the start; its (a, b, c, d) start at (1, 0, 1, 0)
+            for i, j, _ in self.fixed:
+                self.array("mask")[i, j] = 0.0
+            if self.fixed:
+                self.array(SYMBOLIC_AFFINE).copy_(torch.tensor([[1.0, 0.0, 1.0, 0.0]] * len(self.fixed), dtype=dtype))
 
     def apply(self, x: torch.Tensor, literals: Literals) -> torch.Tensor:
         batch = x.shape[0]
@@ -110,4 +143,17 @@ class Kan(Layer):
         basis = bspline_basis(x, self.array("knots"), self.order).reshape(batch, n * count)
         jit = Literals(jit=True, dtype=self.dtype)
         base = self.base(x, jit) @ (self.array("scale_base") * mask)
-        return basis @ coef + base
+        y = basis @ coef + base
+        return y + self.fixed_outputs(x, jit) if self.fixed else y
+
+    def fixed_outputs(self, x: torch.Tensor, literals: Literals) -> torch.Tensor:
+        """The fixed edges' outputs [batch, m] summed per unit in the listed order (zeros where a
+        unit has none), as SymbolicEdges.outputs computes them."""
+        affine = self.array(SYMBOLIC_AFFINE)
+        columns: List[Any] = [None] * self.units
+        for k, (i, j, function) in enumerate(self.fixed):
+            u = x[:, i : i + 1] * affine[k, 0] + affine[k, 1]
+            value = evaluate(function, u, {}, literals) * affine[k, 2] + affine[k, 3]
+            columns[j] = value if columns[j] is None else columns[j] + value
+        zeros = x.new_zeros((x.shape[0], 1))
+        return torch.cat([zeros if column is None else column for column in columns], dim=1)
