@@ -1,5 +1,6 @@
-"""``python3 -m nonlin_torch``: the worker loop on stdin/stdout (protocol v1, docs/engines.md)."""
+"""``python3 -m nonlin_torch``: the worker loop on stdin/stdout (protocol v2, docs/engines.md)."""
 
+import signal
 import sys
 
 from .parent_watch import exit_with_parent
@@ -7,4 +8,7 @@ from .worker import main
 
 if __name__ == "__main__":
     exit_with_parent()
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides what it means (fit
+    # asks the training to stop after a checkpoint), and ends this process when it wants it gone
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(main())

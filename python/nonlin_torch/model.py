@@ -64,6 +64,10 @@ class Model(nn.Module):
         """The learnable arrays in the jax side's leaf order (layer by layer, names in order)."""
         return [p for layer in self.layers for p in layer.param_arrays().values()]
 
+    def param_paths(self) -> List[str]:
+        """``<layer>/<name>`` of each array of ``params()``: its path in the jax side's params tree."""
+        return [f"{index}/{name}" for index, layer in enumerate(self.layers) for name in layer.param_arrays()]
+
     def multipliers(self) -> List[float]:
         return [
             float(layer.update_scales.get(name, 1))

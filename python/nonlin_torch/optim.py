@@ -6,12 +6,17 @@ src/train/optim/*.ts (Optax's ``init``/``update`` pairs and ``chain``):
 
 A tree is a flat list of tensors (every layer's params in order). ``step`` is the number of
 updates applied before this one. Constants are exact in the arrays' dtype, as there (mulScalar).
+
+A state goes to and from a checkpoint by the jax optimiser's leaf paths (``leafPaths`` of
+src/train/optim/tree-ops.ts): a chain's states are ``<index>/…``, Adam's ``mu/<param>``,
+``nu/<param>``, ``b1Power`` and ``b2Power``, momentum's ``velocity/<param>``, ``<param>`` a
+parameter's ``<layer>/<name>``. The maths being the same, either engine's state resumes on either.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -20,6 +25,17 @@ from .errors import InputError
 
 Tree = List[torch.Tensor]
 Schedule = Callable[[torch.Tensor], torch.Tensor]
+HostArrays = Dict[str, np.ndarray]
+
+
+def _host(tensor: torch.Tensor) -> np.ndarray:
+    # a copy: Adam updates its moments in place, and a checkpoint must keep this step's values
+    return tensor.detach().to("cpu", torch.float64, copy=True).numpy()
+
+
+def _like(saved: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """Saved values as a new array of ``like``'s dtype and device (exact: they came from one)."""
+    return torch.from_numpy(np.asarray(saved, dtype=np.float64)).to(device=like.device, dtype=like.dtype)
 
 
 class Transform:
@@ -28,6 +44,16 @@ class Transform:
 
     def update(self, updates: Tree, state: Any, params: Tree, step: torch.Tensor) -> Tuple[Tree, Any]:
         raise NotImplementedError
+
+    def state_dict(self, state: Any, names: Sequence[str]) -> HostArrays:
+        """The state's arrays as float64 on the host by leaf path; ``names`` are the parameters'
+        paths (``<layer>/<name>``) in the tree's order. A stateless transform has none."""
+        return {}
+
+    def load_state_dict(self, state: Any, saved: Mapping[str, np.ndarray], names: Sequence[str]) -> Any:
+        """``state`` (a fresh ``init``, giving dtypes and devices) with the values of ``saved``,
+        keyed as ``state_dict`` keys them (``load_optimizer_state`` checks the keys first)."""
+        return state
 
 
 class Chain(Transform):
@@ -45,6 +71,23 @@ class Chain(Transform):
             updates, own = transform.update(updates, own, params, step)
             states.append(own)
         return updates, states
+
+    def state_dict(self, state: Any, names: Sequence[str]) -> HostArrays:
+        out: HostArrays = {}
+        for index, (transform, own) in enumerate(zip(self.transforms, state)):
+            for path, value in transform.state_dict(own, names).items():
+                out[f"{index}/{path}"] = value
+        return out
+
+    def load_state_dict(self, state: Any, saved: Mapping[str, np.ndarray], names: Sequence[str]) -> Any:
+        return [
+            transform.load_state_dict(own, _under(saved, f"{index}/"), names)
+            for index, (transform, own) in enumerate(zip(self.transforms, state))
+        ]
+
+
+def _under(saved: Mapping[str, np.ndarray], prefix: str) -> Dict[str, np.ndarray]:
+    return {path[len(prefix):]: value for path, value in saved.items() if path.startswith(prefix)}
 
 
 class ClipByGlobalNorm(Transform):
@@ -93,6 +136,12 @@ class Trace(Transform):
         if not self.nesterov:
             return list(velocity), velocity
         return [g + v * self.momentum for g, v in zip(updates, velocity)], velocity
+
+    def state_dict(self, state: Any, names: Sequence[str]) -> HostArrays:
+        return {f"velocity/{name}": _host(v) for name, v in zip(names, state)}
+
+    def load_state_dict(self, state: Any, saved: Mapping[str, np.ndarray], names: Sequence[str]) -> Any:
+        return [_like(saved[f"velocity/{name}"], v) for name, v in zip(names, state)]
 
 
 class ScaleByAdam(Transform):
@@ -145,6 +194,25 @@ class ScaleByAdam(Transform):
         torch._foreach_div_(direction, denominators)
         return list(direction), (mu, nu, next_b1, next_b2)
 
+    def state_dict(self, state: Any, names: Sequence[str]) -> HostArrays:
+        mu, nu, b1_power, b2_power = state
+        out = {f"mu/{name}": _host(m) for name, m in zip(names, mu)}
+        out.update({f"nu/{name}": _host(v) for name, v in zip(names, nu)})
+        # the running products are 0-d arrays on the jax side
+        out["b1Power"] = np.asarray(float(b1_power), dtype=np.float64)
+        out["b2Power"] = np.asarray(float(b2_power), dtype=np.float64)
+        return out
+
+    def load_state_dict(self, state: Any, saved: Mapping[str, np.ndarray], names: Sequence[str]) -> Any:
+        mu, nu, b1_power, b2_power = state
+        scalar = type(b1_power)
+        return (
+            [_like(saved[f"mu/{name}"], m) for name, m in zip(names, mu)],
+            [_like(saved[f"nu/{name}"], v) for name, v in zip(names, nu)],
+            scalar(float(saved["b1Power"])),
+            scalar(float(saved["b2Power"])),
+        )
+
 
 def _host_scalar(dtype: torch.dtype) -> Callable[[float], Any]:
     """numpy's scalar type of ``dtype``: host arithmetic rounded as the arrays round."""
@@ -181,6 +249,26 @@ class ScaleByLearningRate(Transform):
             return updates, state
         rate = -self.schedule(step.to(updates[0].dtype))
         return [u * rate.to(u.dtype) for u in updates], state
+
+
+def load_optimizer_state(
+    optimizer: Transform, fresh: Any, saved: Mapping[str, np.ndarray], names: Sequence[str]
+) -> Any:
+    """The state a checkpoint saved, in the structure of ``fresh`` (this optimiser's ``init``):
+    every array it needs must be there with its shape, and nothing else (another optimiser's)."""
+    expected = optimizer.state_dict(fresh, names)
+    missing = [path for path in expected if path not in saved]
+    extra = [path for path in saved if path not in expected]
+    if missing or extra:
+        what = f"no array {missing[0]} saved" if missing else f"no array {extra[0]} in it"
+        raise InputError(f"resume: the optimiser state does not match this optimiser ({what})")
+    for path, array in expected.items():
+        shape = list(np.shape(saved[path]))
+        if shape != list(array.shape):
+            raise InputError(
+                f"resume: optimiser array {path} has shape {shape}, this optimiser's {list(array.shape)}"
+            )
+    return optimizer.load_state_dict(fresh, saved, names)
 
 
 def apply_updates(params: Tree, updates: Tree) -> Tree:

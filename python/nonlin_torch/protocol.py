@@ -1,4 +1,4 @@
-"""Frames of protocol v1 (docs/engines.md): a 4-byte little-endian length n, n bytes of UTF-8 JSON
+"""Frames of protocol v2 (docs/engines.md): a 4-byte little-endian length n, n bytes of UTF-8 JSON
 (the header), then the bytes of the arrays the header lists under "arrays", in order
 (little-endian, row-major)."""
 

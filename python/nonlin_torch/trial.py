@@ -6,6 +6,9 @@ validation split); patience and a wall-clock budget end training early.
 
 The training step reproduces the jax engine's jitted step (float32-rounded literals, see
 expression.py); validation losses and outputs its op-by-op pass (exact literals).
+
+A training can hand its ``Progress`` out between epochs and stop there, and go on from one as if
+it never stopped (``TrainingRequest.resume`` and ``checkpoints`` of src/train/trial-engine.ts).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
@@ -22,7 +25,7 @@ from .errors import InputError
 from .expression import Literals
 from .losses import LOSSES
 from .model import Model
-from .optim import make_optimizer
+from .optim import load_optimizer_state, make_optimizer
 from .shuffle import batch_order
 
 
@@ -44,6 +47,40 @@ class EpochOutcome:
     train_loss: float
     val_loss: Optional[float] = None
     val_outputs: Optional[np.ndarray] = None
+
+
+@dataclass
+class Progress:
+    """Where a training stands after an epoch (``TrainingProgress``), less the model's arrays,
+    which are the model's own: epochs finished, optimiser updates applied (the schedule's
+    position), the optimiser's arrays by the jax optimiser's leaf paths, and the epoch selection
+    so far. The batch order needs no RNG state: epoch e's is ``batch_order(rows, seed, e)``."""
+
+    epochs: int
+    steps: int
+    since_best: int
+    optimizer: Dict[str, np.ndarray]
+    best_val_loss: Optional[float] = None
+    # the selected epoch's parameters by ``<layer>/<name>`` (float64 on the host)
+    best: Optional[Dict[str, np.ndarray]] = None
+
+
+@dataclass
+class Checkpoints:
+    """Where the progress goes between epochs: after every ``every`` epochs (0: only on a stop),
+    and when ``stop_requested`` says so, after which the training ends with ``TrainingStopped``."""
+
+    every: int
+    stop_requested: Callable[[], bool]
+    save: Callable[[Progress], None]
+
+
+class TrainingStopped(Exception):
+    """The training stopped between epochs because it was asked to, after its progress was saved."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__(f"training stopped after epoch {epochs}")
+        self.epochs = epochs
 
 
 @dataclass(frozen=True)
@@ -126,6 +163,21 @@ def outputs_of(model: Model, x: torch.Tensor, batch_rows: Optional[int] = None) 
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
 
+def _resumed_best(resume: Progress, paths: List[str], params: List[torch.Tensor]) -> Optional[List[torch.Tensor]]:
+    """The selected epoch's parameters a progress saved, as arrays like ``params``."""
+    if resume.best is None:
+        return None
+    kept: List[torch.Tensor] = []
+    for path, p in zip(paths, params):
+        saved = resume.best.get(path)
+        if saved is None:
+            raise InputError(f"resume: the selected epoch's parameter {path} was not sent")
+        if list(np.shape(saved)) != list(p.shape):
+            raise InputError(f"resume: the selected epoch's parameter {path} has shape {list(np.shape(saved))}, the model's {list(p.shape)}")
+        kept.append(torch.from_numpy(np.asarray(saved, dtype=np.float64)).to(p.device, p.dtype))
+    return kept
+
+
 def _weighted_mean(batch_losses: List[torch.Tensor], rows: int, batch_size: int) -> float:
     """The epoch's training loss: each batch's mean weighted by its rows, summed in order in
     float64 (the last batch may be short)."""
@@ -149,12 +201,16 @@ def fit_gradient(
     on_epoch: Optional[Callable[[EpochOutcome], None]] = None,
     val_outputs_each_epoch: bool = False,
     evaluation_rows: Optional[int] = None,
+    resume: Optional[Progress] = None,
+    checkpoints: Optional[Checkpoints] = None,
 ) -> float:
     """Trains ``model`` in place, leaves it at the selected parameters, and returns the seconds of
-    evaluation (the per-epoch validation outputs) that were not training."""
+    evaluation (the per-epoch validation outputs) that were not training. With ``resume`` the
+    model holds that progress's parameters and buffers, and training goes on from its epoch."""
     data_loss = loss_function(loss)
     step_literals = Literals(jit=True, dtype=model.dtype)
     params = model.params()
+    paths = model.param_paths()
     optimizer = make_optimizer(phase.optimizer, model.multipliers(), "phase.optimizer")
     with torch.no_grad():
         opt_state = optimizer.init([p.detach() for p in params])
@@ -165,9 +221,24 @@ def fit_gradient(
     best_loss = math.inf
     since_best = 0
     step_count = 0
+    first_epoch = 0
+    if resume is not None:
+        opt_state = load_optimizer_state(optimizer, opt_state, resume.optimizer, paths)
+        best = _resumed_best(resume, paths, params)
+        if best is not None:
+            best_loss = resume.best_val_loss if resume.best_val_loss is not None else math.nan
+        since_best, step_count, first_epoch = resume.since_best, resume.steps, resume.epochs
+
+    def progress_after(epochs: int) -> Progress:
+        progress = Progress(epochs, step_count, since_best, optimizer.state_dict(opt_state, paths))
+        if best is not None:
+            progress.best_val_loss = best_loss
+            progress.best = {path: kept.to("cpu", torch.float64, copy=True).numpy() for path, kept in zip(paths, best)}
+        return progress
+
     evaluation_seconds = 0.0
     started = time.perf_counter()
-    for epoch in range(phase.epochs):
+    for epoch in range(first_epoch, phase.epochs):
         if seconds is not None and time.perf_counter() - started >= seconds:
             break
         order = batch_order(rows, seed, epoch) if phase.shuffle else list(range(rows))
@@ -209,6 +280,14 @@ def fit_gradient(
             break
         if phase.patience > 0 and since_best >= phase.patience:
             break
+        # the phase's end is its caller's checkpoint; a checkpoint here is one the phase goes on
+        # from (fitGradient's rule)
+        if checkpoints is not None and epoch + 1 < phase.epochs:
+            stop = checkpoints.stop_requested()
+            if stop or (checkpoints.every > 0 and (epoch + 1) % checkpoints.every == 0):
+                checkpoints.save(progress_after(epoch + 1))
+            if stop:
+                raise TrainingStopped(epoch + 1)
     if best is not None:
         with torch.no_grad():
             for p, kept in zip(params, best):

@@ -1,17 +1,24 @@
-"""The request loop of protocol v1 (docs/engines.md): one request at a time from stdin, answers on
+"""The request loop of protocol v2 (docs/engines.md): one request at a time from stdin, answers on
 stdout, log lines on stderr. A request that fails is answered by an ``error`` (kind ``input``: it
 cannot run as given; ``run``: it failed while running) and the loop goes on; it ends at
-``shutdown`` or when stdin ends."""
+``shutdown`` or when stdin ends.
+
+Messages are read by a thread of their own, so a ``stop`` (a notification, no answer) reaches the
+training it names between two epochs while the loop is busy with it; every other message waits
+its turn in order."""
 
 from __future__ import annotations
 
+import math
 import platform
+import queue
 import resource
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Dict, Optional, Tuple
+from typing import Any, BinaryIO, Dict, Optional, Set, Tuple, Union
 
 import numpy as np
 import torch
@@ -21,7 +28,16 @@ from .errors import InputError, RunError
 from .expression import Literals
 from .model import Model, input_shape_of, torch_dtype
 from .protocol import Arrays, Header, read_message, write_message
-from .trial import EpochOutcome, Split, fit_gradient, outputs_of, parse_phase
+from .trial import (
+    Checkpoints,
+    EpochOutcome,
+    Progress,
+    Split,
+    TrainingStopped,
+    fit_gradient,
+    outputs_of,
+    parse_phase,
+)
 
 
 def parse_device(value: Any) -> torch.device:
@@ -78,6 +94,53 @@ class PeakRss:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _count(fields: Header, name: str, where: str) -> int:
+    value = fields.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InputError(f"{where}.{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def parse_resume(value: Any, arrays: Arrays) -> Optional[Progress]:
+    """``request.resume`` and its arrays ``resume/optimizer/<path>`` and
+    ``resume/best/<layer>/params/<name>`` (the model's own arrays are ``init/``)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InputError("request.resume must be an object")
+    optimizer = {name[len("resume/optimizer/"):]: a for name, a in arrays.items() if name.startswith("resume/optimizer/")}
+    progress = Progress(
+        _count(value, "epochs", "request.resume"),
+        _count(value, "steps", "request.resume"),
+        _count(value, "sinceBest", "request.resume"),
+        optimizer,
+    )
+    if "bestValLoss" in value:
+        # a NaN loss crosses JSON as null
+        loss = value["bestValLoss"]
+        progress.best_val_loss = float(loss) if isinstance(loss, (int, float)) else math.nan
+        progress.best = {}
+        for name, array in arrays.items():
+            if not name.startswith("resume/best/"):
+                continue
+            parts = name[len("resume/best/"):].split("/", 2)
+            if len(parts) != 3 or parts[1] != "params":
+                raise InputError(f"array '{name}': expected resume/best/<layer>/params/<name>")
+            progress.best[f"{parts[0]}/{parts[2]}"] = array
+    return progress
+
+
+def progress_arrays(model: Model, progress: Progress) -> Arrays:
+    """A ``progress`` answer's arrays: ``state/…`` (the model's), ``optimizer/<path>`` and
+    ``best/<layer>/params/<name>``, as a resume sends them back."""
+    arrays: Arrays = {f"state/{name}": value for name, value in model.state_arrays().items()}
+    arrays.update({f"optimizer/{path}": value for path, value in progress.optimizer.items()})
+    for path, value in (progress.best or {}).items():
+        layer, name = path.split("/", 1)
+        arrays[f"best/{layer}/params/{name}"] = value
+    return arrays
+
+
 @dataclass
 class TrainedModel:
     model: Model
@@ -94,6 +157,8 @@ class Worker:
     on_device: Dict[Tuple[str, torch.dtype, str], Split] = field(default_factory=dict)
     models: Dict[int, TrainedModel] = field(default_factory=dict)
     next_handle: int = 1
+    # ids of trainings asked to stop (added by the reader thread, a set's add being atomic)
+    stops: Set[Any] = field(default_factory=set)
 
     def answer(self, request_id: Any, header: Header, arrays: Optional[Arrays] = None) -> None:
         write_message(self.output, dict(header, id=request_id), arrays)
@@ -210,18 +275,28 @@ class Worker:
             extra = {"valOutputs": outcome.val_outputs} if outcome.val_outputs is not None else None
             self.answer(request_id, message, extra)
 
-        evaluation_seconds = fit_gradient(
-            model,
-            train,
-            val,
-            phase,
-            request.get("loss"),  # type: ignore[arg-type]
-            seed,
-            float(seconds) if seconds is not None else None,
-            on_epoch,
-            bool(request.get("valOutputsEachEpoch", False)),
-            evaluation_rows,
-        )
+        resume = parse_resume(request.get("resume"), arrays)
+        checkpoints = self.checkpoints(request_id, request.get("checkpoint"), model)
+        try:
+            evaluation_seconds = fit_gradient(
+                model,
+                train,
+                val,
+                phase,
+                request.get("loss"),  # type: ignore[arg-type]
+                seed,
+                float(seconds) if seconds is not None else None,
+                on_epoch,
+                bool(request.get("valOutputsEachEpoch", False)),
+                evaluation_rows,
+                resume,
+                checkpoints,
+            )
+        except TrainingStopped as stopped:
+            self.answer(request_id, {"type": "stopped", "epochs": stopped.epochs})
+            return
+        finally:
+            self.stops.discard(request_id)
         training_seconds = max(1e-9, time.perf_counter() - started - evaluation_seconds)
         handle = self.next_handle
         self.next_handle += 1
@@ -235,6 +310,28 @@ class Worker:
         if device.type == "cuda":
             answer["cudaPeakBytes"] = torch.cuda.max_memory_allocated(device)
         self.answer(request_id, answer)
+
+    def checkpoints(self, request_id: Any, value: Any, model: Model) -> Optional[Checkpoints]:
+        """``request.checkpoint`` ({every}): the training sends ``progress`` answers, and stops
+        when a ``stop`` names it."""
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise InputError("request.checkpoint must be an object")
+        every = _count(value, "every", "request.checkpoint")
+
+        def save(progress: Progress) -> None:
+            header: Header = {
+                "type": "progress",
+                "epochs": progress.epochs,
+                "steps": progress.steps,
+                "sinceBest": progress.since_best,
+            }
+            if progress.best is not None:
+                header["bestValLoss"] = progress.best_val_loss
+            self.answer(request_id, header, progress_arrays(model, progress))
+
+        return Checkpoints(every, lambda: request_id in self.stops, save)
 
     def trained(self, header: Header) -> TrainedModel:
         handle = header.get("model")
@@ -294,18 +391,44 @@ class Worker:
         self.answer(request_id, {"type": "forward"}, out)
 
 
-def main(stdin: Optional[BinaryIO] = None, stdout: Optional[BinaryIO] = None) -> int:
-    source = stdin if stdin is not None else sys.stdin.buffer
-    sink = stdout if stdout is not None else sys.stdout.buffer
-    worker = Worker(sink)
+# what the reader thread hands the loop: a message, a bad header's error, an unreadable stream's
+# error (the loop exits 1), or None at the end of the stream
+Inbound = Union[Tuple[Header, Arrays], InputError, EOFError, ValueError, None]
+
+
+def read_requests(source: BinaryIO, inbox: "queue.Queue[Inbound]", stops: Set[Any]) -> None:
+    """Reads messages until the stream ends; a ``stop`` is taken at once (its training may be
+    running), everything else goes to ``inbox`` in order."""
     while True:
         try:
             message = read_message(source)
         except InputError as error:
-            worker.answer(None, {"type": "error", "kind": "input", "message": str(error)})
+            inbox.put(error)
             continue
         except (EOFError, ValueError) as error:
-            print(f"nonlin_torch: unreadable input, exiting: {error}", file=sys.stderr)
+            inbox.put(error)
+            return
+        if message is not None and message[0].get("type") == "stop":
+            stops.add(message[0].get("train"))
+            continue
+        inbox.put(message)
+        if message is None:
+            return
+
+
+def main(stdin: Optional[BinaryIO] = None, stdout: Optional[BinaryIO] = None) -> int:
+    source = stdin if stdin is not None else sys.stdin.buffer
+    sink = stdout if stdout is not None else sys.stdout.buffer
+    worker = Worker(sink)
+    inbox: "queue.Queue[Inbound]" = queue.Queue()
+    threading.Thread(target=read_requests, args=(source, inbox, worker.stops), name="nonlin-requests", daemon=True).start()
+    while True:
+        message = inbox.get()
+        if isinstance(message, InputError):
+            worker.answer(None, {"type": "error", "kind": "input", "message": str(message)})
+            continue
+        if isinstance(message, (EOFError, ValueError)):
+            print(f"nonlin_torch: unreadable input, exiting: {message}", file=sys.stderr)
             return 1
         if message is None:
             return 0

@@ -55,7 +55,7 @@ TRAIN = {"layers": LAYERS, "inputShape": [2], "dtype": "float64", "loss": "mse",
 class WorkerTest(unittest.TestCase):
     def test_a_whole_conversation(self) -> None:
         code, answers = converse([
-            ({"type": "hello", "id": 1, "protocol": 1}, None),
+            ({"type": "hello", "id": 1, "protocol": 2}, None),
             data("t", 30, 1), data("v", 10, 2),
             ({"type": "train", "id": 2, "request": TRAIN}, init_arrays()),
             ({"type": "predict", "id": 3, "model": 1, "key": "v"}, None),
@@ -66,7 +66,7 @@ class WorkerTest(unittest.TestCase):
         ])
         self.assertEqual(code, 0)
         hello = answers[0][0]
-        self.assertEqual((hello["type"], hello["protocol"], hello["devices"][0]), ("hello", 1, "cpu"))
+        self.assertEqual((hello["type"], hello["protocol"], hello["devices"][0]), ("hello", 2, "cpu"))
         epochs = [h for h, _ in answers if h["type"] == "epoch"]
         self.assertEqual([h["epoch"] for h in epochs], [0, 1, 2, 3, 4])
         self.assertTrue(all(h["id"] == 2 and h["valLoss"] > 0 for h in epochs))
@@ -97,7 +97,7 @@ class WorkerTest(unittest.TestCase):
             ({"type": "train", "id": 3, "request": TRAIN}, {k: v for k, v in init_arrays().items() if not k.endswith("act.a")}),
             ({"type": "train", "id": 4, "request": dict(TRAIN, train="missing")}, init_arrays()),
             ({"type": "nope", "id": 5}, None),
-            ({"type": "hello", "id": 6, "protocol": 1}, None),
+            ({"type": "hello", "id": 6, "protocol": 2}, None),
         ])
         errors = {h["id"]: h["message"] for h, _ in answers if h["type"] == "error"}
         self.assertEqual(errors[1], "layers[0]: layer type 'no_such_layer' is not available on the torch engine yet; --engine jax runs it")
@@ -140,7 +140,7 @@ class PeakRssTest(unittest.TestCase):
 class ProcessTest(unittest.TestCase):
     def test_the_module_runs_and_exits_0_when_stdin_ends(self) -> None:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        result = subprocess.run([sys.executable, "-m", "nonlin_torch"], input=encode_message({"type": "hello", "id": 9, "protocol": 1}),
+        result = subprocess.run([sys.executable, "-m", "nonlin_torch"], input=encode_message({"type": "hello", "id": 9, "protocol": 2}),
                                 capture_output=True, env=dict(os.environ, PYTHONPATH=root), timeout=120)
         self.assertEqual(result.returncode, 0, result.stderr)
         header, _ = read_message(io.BytesIO(result.stdout))  # type: ignore[misc]
