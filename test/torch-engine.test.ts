@@ -1,6 +1,6 @@
 /**
  * The Node side of the torch engine (src/exec/torch-engine.ts, python.ts, torch-protocol.ts):
- * frames of protocol v1 both ways, Python's NaN and Infinity in headers, layer specs with their
+ * frames of protocol v2 both ways, Python's NaN and Infinity in headers, layer specs with their
  * activations resolved, Python discovery, --device for torch, and a child that speaks another
  * protocol or dies (fake Pythons: shell scripts in a temporary folder).
  */
@@ -41,7 +41,7 @@ const read = (bytes: Buffer, chunk: number): Message[] => {
   return messages;
 };
 
-describe("protocol v1 frames", () => {
+describe("protocol v2 frames", () => {
   it("round-trips headers and f64 arrays, whole or a byte at a time", () => {
     const x = new Float64Array([1.5, -2, 1e-300, Math.PI, 0, 7]);
     const bytes = Buffer.concat([
@@ -216,18 +216,18 @@ describe("the child process", { timeout: 60_000 }, () => {
   });
 
   it("refuses a child of another protocol version, naming both (exit 2)", async () => {
-    const engine = new TorchEngine({ python: fakePython(HELLO_THEN_DIE(2)) });
+    const engine = new TorchEngine({ python: fakePython(HELLO_THEN_DIE(1)) });
     await assert.rejects(
       engine.start(),
       (error: unknown) =>
         error instanceof TorchInputError &&
-        /speaks protocol 2, this nonlin speaks protocol 1/.test(error.message),
+        /speaks protocol 1, this nonlin speaks protocol 2/.test(error.message),
     );
     engine.close();
   });
 
   it("fails the request in flight when the child dies (exit 1, retried), then starts a new child", async () => {
-    const engine = new TorchEngine({ python: fakePython(HELLO_THEN_DIE(1)) });
+    const engine = new TorchEngine({ python: fakePython(HELLO_THEN_DIE(2)) });
     for (let attempt = 0; attempt < 2; attempt++) {
       await engine.start();
       await assert.rejects(

@@ -172,10 +172,6 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
       throw new UsageError(
         `${specPath}: a ${other.kind} phase runs on the jax engine only; --engine jax runs it (the torch engine runs gradient phases)`,
       );
-    if (every !== undefined && every > 0)
-      throw new UsageError(
-        "--checkpoint-every: the torch engine checkpoints at phase ends only (its Python side hands back no optimiser state); use --engine jax to checkpoint inside a phase",
-      );
   }
   const engine = await chooseEngine(options, config.engine);
   const device = engine.jaxDevice;
@@ -229,8 +225,8 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
   }
   output.say(`run ${runId} (store ${store.path})`);
   const resumeHint = `resume with ${resumeCommand("fit", runId, options.store, options.device)}`;
-  // Ctrl-C: inside a jax gradient phase with --out, the first asks the fit to stop at the epoch's
-  // end after a checkpoint, the second stops at once; on torch it stops at once, marking the run.
+  // Ctrl-C: inside a gradient phase with --out, the first asks the fit to stop at the epoch's end
+  // after a checkpoint (on torch the child is sent a stop), the second stops at once.
   // Elsewhere (L-BFGS, prune, refine, no --out) no handler is installed: those loops never give
   // the event loop a turn, so a handler would not run until they end, and Node's own Ctrl-C
   // stops at once (runs ls then shows the run interrupted: its process is gone)
@@ -244,7 +240,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
     process.exit(130);
   };
   const onSigint = (): void => {
-    if (stopAsked || !outDir || engine.torch) stopNow();
+    if (stopAsked || !outDir) stopNow();
     stopAsked = true;
     process.stderr.write(
       "\nstopping after this epoch with a checkpoint (Ctrl-C again stops at once)\n",
@@ -348,8 +344,9 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
     const hasSymbolicPhase = config.phases.some((phase) => phase.kind === "symbolic");
     const checkpoints = (phase: number): TrainingCheckpoints | undefined => {
       const spec = config.phases[phase]!;
-      if (!writer || engine.torch || spec.kind !== "gradient") return undefined;
-      // asked for as the phase starts; its epochs give the event loop a turn each (gradient-fit)
+      if (!writer || spec.kind !== "gradient") return undefined;
+      // asked for as the phase starts; its epochs give the event loop a turn each (gradient-fit;
+      // on torch it turns all along)
       listen(true);
       return {
         every: every ?? defaultEvery(spec.epochs),

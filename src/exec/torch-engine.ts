@@ -1,10 +1,15 @@
 /**
  * The torch engine: a TrialEngine over one persistent Python child process (`python3 -m
- * nonlin_torch`, python/) speaking protocol v1 (docs/engines.md). Each split is sent once per
+ * nonlin_torch`, python/) speaking protocol v2 (docs/engines.md). Each split is sent once per
  * child and cached there under a hash of its bytes; a trial starts from `initialState` of the jax
  * engine unless it brings its own, so both engines train from the same parameters. A child that
  * dies fails the request in flight (a RunError: the trial is retried as any failed trial) and the
  * next request starts a new one. The child ends with this process (its stdin closes).
+ *
+ * Checkpoints inside a phase: the child sends `progress` answers (every N epochs, and when asked
+ * to stop) in the jax engine's format, which are saved here in order; a stop is a `stop` message
+ * naming the training, sent once `stopRequested()` says so, which the child honours after the
+ * epoch it is in; a `resume` goes to the child with its optimiser arrays by the same leaf paths.
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -20,13 +25,18 @@ import { parseLayerSpec } from "../nn/registry.js";
 import { evaluationRows } from "../train/memory.js";
 import { initialState } from "../train/jax-engine.js";
 import type { Rows } from "../train/gradient-fit.js";
+import { finiteHost } from "../train/gradient-fit.js";
 import type {
   EpochOutcome,
+  HostArray,
   HostState,
   TrainedModel,
+  TrainingCheckpoints,
+  TrainingProgress,
   TrainingRequest,
   TrialEngine,
 } from "../train/trial-engine.js";
+import { TrainingStopped } from "../train/trial-engine.js";
 import { resolveActivation } from "../zoo/index.js";
 import { findPython, pythonPackageRoot } from "./python.js";
 import type { Message, WireArray } from "./torch-protocol.js";
@@ -138,6 +148,106 @@ function hostStateFrom(arrays: WireArray[], layers: number, prefix = ""): HostSt
   return state;
 }
 
+/** The arrays of a progress the child does not hold already (its state travels as `init/`). */
+function resumeArrays(progress: TrainingProgress): WireArray[] {
+  const optimizer = Object.entries(progress.optimizer).map(([path, array]) => ({
+    name: `resume/optimizer/${path}`,
+    shape: array.shape,
+    values: array.values,
+  }));
+  return progress.best
+    ? [...optimizer, ...stateArrays("resume/best/", progress.best.params)]
+    : optimizer;
+}
+
+/** The fields of `request.resume` (docs/engines.md). */
+const resumeFields = (progress: TrainingProgress): Record<string, unknown> => ({
+  epochs: progress.epochs,
+  steps: progress.steps,
+  sinceBest: progress.sinceBest,
+  ...(progress.best ? { bestValLoss: progress.best.valLoss } : {}),
+});
+
+/** A `progress` answer as the jax engine hands its progress out. */
+function progressFrom(message: Message, layers: number): TrainingProgress {
+  const h = message.header;
+  const optimizer: Record<string, HostArray> = {};
+  for (const array of message.arrays)
+    if (array.name.startsWith("optimizer/"))
+      optimizer[array.name.slice("optimizer/".length)] = {
+        shape: array.shape,
+        values: array.values,
+      };
+  const progress: TrainingProgress = {
+    epochs: numberOf(h.epochs),
+    steps: numberOf(h.steps),
+    state: hostStateFrom(message.arrays, layers, "state/"),
+    optimizer,
+    sinceBest: numberOf(h.sinceBest),
+  };
+  if (h.bestValLoss !== undefined)
+    progress.best = {
+      valLoss: numberOf(h.bestValLoss),
+      params: hostStateFrom(message.arrays, layers, "best/"),
+    };
+  return progress;
+}
+
+/** How often (ms) a training with checkpoints asks `stopRequested`, besides after each epoch. */
+const STOP_POLL_MS = 50;
+
+/**
+ * A training's checkpoints on this side: progress saved in order (a save may take longer than an
+ * epoch; the child does not wait), and the `stop` sent once `stopRequested()` says so — polled
+ * after each epoch and every STOP_POLL_MS, so a stop asked mid-epoch ends that epoch. A save
+ * that fails stops the training too, and is its error.
+ */
+class CheckpointRelay {
+  private saving: Promise<void> = Promise.resolve();
+  private saveError: Error | undefined;
+  private stopSent = false;
+  private readonly poll: ReturnType<typeof setInterval>;
+  private trainId: number | undefined;
+
+  constructor(
+    private readonly checkpoints: TrainingCheckpoints,
+    private readonly child: TorchChild,
+  ) {
+    this.poll = setInterval(() => this.askStop(), STOP_POLL_MS);
+    this.poll.unref();
+  }
+
+  started(id: number): void {
+    this.trainId = id;
+    this.askStop();
+  }
+
+  askStop(force = false): void {
+    if (this.stopSent || this.trainId === undefined) return;
+    if (!force && !(this.checkpoints.stopRequested?.() ?? false)) return;
+    this.stopSent = true;
+    this.child.notify({ type: "stop", train: this.trainId });
+  }
+
+  progress(progress: TrainingProgress): void {
+    // a finite loss may still have left non-finite weights: the last finite checkpoint stays
+    if (!finiteHost(progress.state)) return;
+    this.saving = this.saving
+      .then(() => (this.saveError ? undefined : this.checkpoints.save(progress)))
+      .catch((error: unknown) => {
+        this.saveError ??= error as Error;
+        this.askStop(true);
+      });
+  }
+
+  /** Waits for the saves; throws a save's error. */
+  async finish(): Promise<void> {
+    clearInterval(this.poll);
+    await this.saving;
+    if (this.saveError) throw this.saveError;
+  }
+}
+
 /** A number of an answer; null (a non-finite number some writers give as null) is NaN. */
 const numberOf = (value: unknown): number => (typeof value === "number" ? value : NaN);
 
@@ -198,11 +308,15 @@ class TorchChild {
     return this.process.pid;
   }
 
-  /** Sends a request; `onAnswer` sees every answer but the last (an `epoch` of a train). */
+  /**
+   * Sends a request; `onAnswer` sees every answer but the last (a train's `epoch` and `progress`
+   * answers); `onSent` gets the request's id (a `stop` names it).
+   */
   request(
     header: Record<string, unknown>,
     arrays: WireArray[] = [],
     onAnswer?: (message: Message) => void,
+    onSent?: (id: number) => void,
   ): Promise<Message> {
     if (this.exited)
       return Promise.reject(new TorchRunError("the torch engine's Python process has exited"));
@@ -211,7 +325,7 @@ class TorchChild {
       this.pending.set(id, {
         onMessage: (message) => {
           const type = message.header.type;
-          if (type === "epoch" && onAnswer) {
+          if ((type === "epoch" || type === "progress") && onAnswer) {
             onAnswer(message);
             return false;
           }
@@ -227,7 +341,13 @@ class TorchChild {
       });
       this.busy();
       this.process.stdin!.write(encodeMessage({ ...header, id }, arrays));
+      onSent?.(id);
     });
+  }
+
+  /** Sends a message that has no answer (a `stop`); nothing when the child has exited. */
+  notify(header: Record<string, unknown>): void {
+    if (!this.exited) this.process.stdin!.write(encodeMessage(header));
   }
 
   close(): void {
@@ -315,50 +435,66 @@ export class TorchEngine implements TrialEngine {
     onEpoch?: (outcome: EpochOutcome) => void,
   ): Promise<TrainedModel> {
     const child = await this.running();
-    // the child hands back no optimiser state, so a phase cannot stop and go on (docs/store.md)
-    if (request.resume || request.checkpoints)
-      throw new TorchInputError(
-        "the torch engine does not checkpoint inside a gradient phase (fit checkpoints it at phase ends); --engine jax does",
-      );
+    const { resume, checkpoints } = request;
     const layers = engineLayers(request.layers);
     const train = await this.sendSplit(child, request.train, request.inputShape);
     const val = request.val
       ? await this.sendSplit(child, request.val, request.inputShape)
       : undefined;
+    // a resumed training goes on from its progress's state (as on the jax engine)
     const initial =
+      resume?.state ??
       request.initial ??
       initialState(request.layers, request.inputShape, request.dtype, request.seed);
-    const answer = await child.request(
-      {
-        type: "train",
-        request: {
-          layers,
-          inputShape: request.inputShape,
-          dtype: request.dtype,
-          loss: request.loss,
-          phase: request.phase,
-          train,
-          ...(val !== undefined ? { val } : {}),
-          seed: request.seed,
-          ...(request.seconds !== undefined ? { seconds: request.seconds } : {}),
-          valOutputsEachEpoch: request.valOutputsEachEpoch ?? false,
-          ...torchEvaluationRows(request),
-          device: this.device,
+    const relay = checkpoints ? new CheckpointRelay(checkpoints, child) : undefined;
+    let answer: Message;
+    try {
+      answer = await child.request(
+        {
+          type: "train",
+          request: {
+            layers,
+            inputShape: request.inputShape,
+            dtype: request.dtype,
+            loss: request.loss,
+            phase: request.phase,
+            train,
+            ...(val !== undefined ? { val } : {}),
+            seed: request.seed,
+            ...(request.seconds !== undefined ? { seconds: request.seconds } : {}),
+            valOutputsEachEpoch: request.valOutputsEachEpoch ?? false,
+            ...torchEvaluationRows(request),
+            device: this.device,
+            ...(resume ? { resume: resumeFields(resume) } : {}),
+            ...(checkpoints ? { checkpoint: { every: checkpoints.every ?? 0 } } : {}),
+          },
         },
-      },
-      stateArrays("init/", initial),
-      (message) => {
-        const outcome: EpochOutcome = {
-          epoch: numberOf(message.header.epoch),
-          trainLoss: numberOf(message.header.trainLoss),
-        };
-        if (message.header.valLoss !== undefined)
-          outcome.valLoss = numberOf(message.header.valLoss);
-        const valOutputs = message.arrays.find((a) => a.name === "valOutputs");
-        if (valOutputs) outcome.valOutputs = valOutputs.values;
-        onEpoch?.(outcome);
-      },
-    );
+        [...stateArrays("init/", initial), ...(resume ? resumeArrays(resume) : [])],
+        (message) => {
+          if (message.header.type === "progress") {
+            relay?.progress(progressFrom(message, request.layers.length));
+            return;
+          }
+          const outcome: EpochOutcome = {
+            epoch: numberOf(message.header.epoch),
+            trainLoss: numberOf(message.header.trainLoss),
+          };
+          if (message.header.valLoss !== undefined)
+            outcome.valLoss = numberOf(message.header.valLoss);
+          const valOutputs = message.arrays.find((a) => a.name === "valOutputs");
+          if (valOutputs) outcome.valOutputs = valOutputs.values;
+          onEpoch?.(outcome);
+          relay?.askStop();
+        },
+        (id) => relay?.started(id),
+      );
+    } catch (error) {
+      // the saves asked for before the failure still finish: the folder keeps the last one
+      await relay?.finish().catch(() => {});
+      throw error;
+    }
+    await relay?.finish();
+    if (answer.header.type === "stopped") throw new TrainingStopped(numberOf(answer.header.epochs));
     return this.trainedModel(child, answer, request.layers.length, request.inputShape);
   }
 

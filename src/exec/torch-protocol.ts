@@ -1,10 +1,10 @@
 /**
- * Protocol v1 of the torch engine's child process (docs/engines.md, "The protocol"): a message is a
+ * Protocol v2 of the torch engine's child process (docs/engines.md, "The protocol"): a message is a
  * 4-byte little-endian length n, n bytes of UTF-8 JSON (the header), then the bytes of the arrays
  * the header lists under "arrays", in order (little-endian, row-major).
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type WireDType = "f64" | "f32" | "i32";
 

@@ -140,7 +140,8 @@ async function hostOptState(optState: OptState): Promise<Record<string, HostArra
   return arrays;
 }
 
-const finiteHost = (state: TrainingProgress["state"]): boolean =>
+/** Whether every array of a state is finite (a checkpoint is not written from one that is not). */
+export const finiteHost = (state: TrainingProgress["state"]): boolean =>
   state.every((layer) =>
     [...Object.values(layer.params), ...Object.values(layer.buffers)].every((array) =>
       array.values.every(Number.isFinite),
