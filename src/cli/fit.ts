@@ -509,7 +509,7 @@ export function registerFitCommand(program: Command): void {
     )
     .option(
       "--checkpoint-every <n>",
-      "checkpoint a gradient phase every N epochs (default: every tenth of the phase; 0: only on Ctrl-C); jax engine only",
+      "checkpoint a gradient phase every N epochs (default: every tenth of the phase; 0: only on Ctrl-C)",
     )
     .option("--store <path>", "run store (SQLite) to record the run in", "nonlin.db")
     .option("--json", "print the results as one JSON document")
