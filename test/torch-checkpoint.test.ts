@@ -136,24 +136,26 @@ function relativeError(actual: Float64Array, expected: Float64Array): number {
 
 describe("torch engine: checkpoints inside a gradient phase", { timeout: 600_000 }, () => {
   for (const optimizer of OPTIMIZERS)
-    it(`stopped and resumed equals uninterrupted, bit for bit (${optimizer.name}, float64)`, async () => {
+    it(`stopped and resumed equals uninterrupted, bit for bit (${optimizer.name}, float64)`, async (t) => {
       const req = request(optimizer);
       const whole = await trainWhole(torch, req);
       // patience ends it early, after the stop below: the selected epoch and the count since it
       // must come back with the resume
       assert.ok(whole.curve.length > 12 && whole.curve.length < 40, `${whole.curve.length} epochs`);
 
-      const { saved, curve, stoppedAt } = await trainStopped(torch, req, 3, 8);
-      // the stop reaches the child between epochs: after the epoch it was in, at the latest the
-      // next one (Node sees each epoch a little after the child)
-      assert.ok(stoppedAt >= 8 && stoppedAt <= 10, `stopped after epoch ${stoppedAt}`);
+      const { saved, curve, stoppedAt } = await trainStopped(torch, req, 3, 6);
+      // the stop reaches the child between epochs: after the epoch it was in, or a later one
+      // where Node read the epochs late (a loaded machine); before the end either way
+      assert.ok(stoppedAt >= 6 && stoppedAt < whole.curve.length, `stopped after ${stoppedAt}`);
+      t.diagnostic(`stop asked after epoch 6, stopped after ${stoppedAt} of ${whole.curve.length}`);
       assert.equal(curve.length, stoppedAt);
       const last = saved.at(-1)!;
       assert.equal(last.epochs, stoppedAt, "the stop's progress is the last saved");
       // every 3 epochs before it, then the stop's (once, where it falls on a multiple of 3)
+      const multiples = Array.from({ length: Math.ceil(stoppedAt / 3) - 1 }, (_, i) => 3 * (i + 1));
       assert.deepEqual(
         saved.map((p) => p.epochs),
-        [...[3, 6, 9].filter((e) => e < stoppedAt), stoppedAt],
+        [...multiples, stoppedAt],
       );
       assert.equal(last.steps, stoppedAt * 8, "120 rows in batches of 16: 8 steps an epoch");
       assert.ok(last.best, "a validation split: the selected epoch travels");
@@ -193,6 +195,30 @@ describe("torch engine: checkpoints inside a gradient phase", { timeout: 600_000
       [2],
     );
     assert.equal(curve.length, 4);
+    model.release();
+  });
+
+  it("fails with a save's error, stopping the training, and the child serves the next request", async () => {
+    const req = request(OPTIMIZERS[0]!, 400, 0);
+    const curve: EpochOutcome[] = [];
+    await assert.rejects(
+      torch.train(
+        {
+          ...req,
+          checkpoints: {
+            every: 2,
+            save: async () => {
+              throw new Error("disk full");
+            },
+          },
+        },
+        (outcome) => curve.push(outcome),
+      ),
+      /disk full/,
+    );
+    // the stop went out after the failed save at epoch 2: the child ended long before epoch 400
+    assert.ok(curve.length >= 2 && curve.length < 400, `${curve.length} epochs`);
+    const model = await torch.train(request(OPTIMIZERS[0]!, 2, 0));
     model.release();
   });
 
