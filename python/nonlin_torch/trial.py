@@ -173,7 +173,10 @@ def _resumed_best(resume: Progress, paths: List[str], params: List[torch.Tensor]
         if saved is None:
             raise InputError(f"resume: the selected epoch's parameter {path} was not sent")
         if list(np.shape(saved)) != list(p.shape):
-            raise InputError(f"resume: the selected epoch's parameter {path} has shape {list(np.shape(saved))}, the model's {list(p.shape)}")
+            raise InputError(
+                f"resume: the selected epoch's parameter {path} has shape {list(np.shape(saved))}, "
+                f"the model's {list(p.shape)}"
+            )
         kept.append(torch.from_numpy(np.asarray(saved, dtype=np.float64)).to(p.device, p.dtype))
     return kept
 
@@ -233,7 +236,9 @@ def fit_gradient(
         progress = Progress(epochs, step_count, since_best, optimizer.state_dict(opt_state, paths))
         if best is not None:
             progress.best_val_loss = best_loss
-            progress.best = {path: kept.to("cpu", torch.float64, copy=True).numpy() for path, kept in zip(paths, best)}
+            progress.best = {
+                path: kept.to("cpu", torch.float64, copy=True).numpy() for path, kept in zip(paths, best)
+            }
         return progress
 
     evaluation_seconds = 0.0

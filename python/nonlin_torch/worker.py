@@ -108,7 +108,8 @@ def parse_resume(value: Any, arrays: Arrays) -> Optional[Progress]:
         return None
     if not isinstance(value, dict):
         raise InputError("request.resume must be an object")
-    optimizer = {name[len("resume/optimizer/"):]: a for name, a in arrays.items() if name.startswith("resume/optimizer/")}
+    prefix = "resume/optimizer/"
+    optimizer = {name[len(prefix):]: a for name, a in arrays.items() if name.startswith(prefix)}
     progress = Progress(
         _count(value, "epochs", "request.resume"),
         _count(value, "steps", "request.resume"),
@@ -421,7 +422,10 @@ def main(stdin: Optional[BinaryIO] = None, stdout: Optional[BinaryIO] = None) ->
     sink = stdout if stdout is not None else sys.stdout.buffer
     worker = Worker(sink)
     inbox: "queue.Queue[Inbound]" = queue.Queue()
-    threading.Thread(target=read_requests, args=(source, inbox, worker.stops), name="nonlin-requests", daemon=True).start()
+    reader = threading.Thread(
+        target=read_requests, args=(source, inbox, worker.stops), name="nonlin-requests", daemon=True
+    )
+    reader.start()
     while True:
         message = inbox.get()
         if isinstance(message, InputError):
