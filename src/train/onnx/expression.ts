@@ -11,7 +11,6 @@ import { dependsOnInput, SAFE_EPSILON } from "../../expr/ast.js";
 import { reductionAxes } from "../../expr/compile.js";
 import { ERF_FRACTION_DEPTH, ERF_SERIES_LIMIT, ERF_SERIES_TERMS } from "../../expr/erf.js";
 import type { OnnxGraph } from "./graph.js";
-import { OnnxExportError } from "./graph.js";
 
 /** Where an activation sits, for error messages ("layers[2] (dense).activation"). */
 export interface ActivationSite {
@@ -22,6 +21,9 @@ export interface ActivationSite {
   param(name: string): string;
   where: string;
 }
+
+/** Terms of atan's odd series after two half-angle steps (|t| ≤ tan(π/16) ≈ 0.199). */
+const ATAN_TERMS = 12;
 
 class ExpressionEmitter {
   private readonly g: OnnxGraph;
@@ -163,11 +165,8 @@ class ExpressionEmitter {
         return this.op("Log", this.op("Add", a, root));
       }
       case "atan":
-        if (g.dtype === "float64" && g.target === "onnx")
-          throw new OnnxExportError(
-            `${this.site.where}: atan has no float64 kernel in onnxruntime (ONNX's Atan runs on float only there): export a float32 model`,
-          );
-        return this.op("Atan", a);
+        // onnxruntime has no double Atan kernel: float64 ONNX graphs build it (JAX has one)
+        return g.dtype === "float64" && g.target === "onnx" ? this.atan64(a) : this.op("Atan", a);
       case "sigmoid":
         return this.op("Sigmoid", a);
       case "erf":
@@ -202,6 +201,39 @@ class ExpressionEmitter {
     const ratio = this.op("Div", this.op("Sin", safe), safe);
     const taylor = this.op("Sub", g.scalar(1), this.op("Div", this.op("Mul", a, a), g.scalar(6)));
     return this.op("Where", small, taylor, ratio);
+  }
+
+  /**
+   * atan in float64 from elementary operations: |a| > 1 by atan(a) = π/2 − atan(1/a); two
+   * half-angle steps t ← t/(1 + √(1 + t²)) bring t into [0, tan(π/16)], where 12 terms of the
+   * odd series leave less than 1e-19; then 4·atan(t), the sign of a. Correct to a few ulps.
+   */
+  private atan64(a: string): string {
+    const g = this.g;
+    const magnitude = this.op("Abs", a);
+    const outside = this.op("Greater", magnitude, g.scalar(1));
+    // 1/|a| where |a| > 1 (the other branch's divisor is 1: no division by zero anywhere)
+    let t = this.op(
+      "Where",
+      outside,
+      this.op("Reciprocal", this.op("Where", outside, magnitude, g.scalar(1))),
+      magnitude,
+    );
+    for (let halving = 0; halving < 2; halving++) {
+      const root = this.op("Sqrt", this.op("Add", this.op("Mul", t, t), g.scalar(1)));
+      t = this.op("Div", t, this.op("Add", root, g.scalar(1)));
+    }
+    const square = this.op("Mul", t, t);
+    let series = g.scalar(((ATAN_TERMS - 1) % 2 === 0 ? 1 : -1) / (2 * ATAN_TERMS - 1));
+    for (let k = ATAN_TERMS - 2; k >= 0; k--)
+      series = this.op(
+        "Add",
+        this.op("Mul", series, square),
+        g.scalar((k % 2 === 0 ? 1 : -1) / (2 * k + 1)),
+      );
+    const inner = this.op("Mul", this.op("Mul", t, series), g.scalar(4));
+    const folded = this.op("Where", outside, this.op("Sub", g.scalar(Math.PI / 2), inner), inner);
+    return this.op("Mul", this.op("Sign", a), folded);
   }
 
   /** erf from elementary operations, compile.ts's erf64 (src/expr/erf.ts). */
