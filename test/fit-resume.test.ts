@@ -54,74 +54,131 @@ function epochsRecorded(store: string): { runId: string; epochs: number } {
   }
 }
 
+/** `fit` of `spec` never stopped, in its own store and folder (dir/whole): its --json. */
+function uninterruptedFit(dir: string, spec: string): FitJson {
+  const whole = cli([
+    "fit",
+    spec,
+    "--out",
+    join(dir, "whole"),
+    "--store",
+    join(dir, "w.db"),
+    "--json",
+  ]);
+  assert.equal(whole.status, 0, whole.stderr);
+  return JSON.parse(whole.stdout) as FitJson;
+}
+
+interface Interrupted {
+  runId: string;
+  checkpoint: { phasesDone: number; inPhase: { epochs: number } };
+}
+
+/**
+ * `fit spec --checkpoint-every 20` interrupted by SIGINT once 40 epochs are in the store — sent
+ * to the process, or (`toGroup`) to its process group as a terminal's Ctrl-C is; it must stop
+ * inside the first phase after a checkpoint, exit 130 and print the command that resumes it.
+ */
+async function interruptedFit(
+  spec: string,
+  out: string,
+  store: string,
+  toGroup: boolean,
+): Promise<Interrupted> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      main,
+      "fit",
+      spec,
+      "--out",
+      out,
+      "--store",
+      store,
+      "--checkpoint-every",
+      "20",
+    ],
+    // its own process group, as a shell gives a command, when the signal goes to the group
+    { stdio: ["ignore", "ignore", "pipe"], detached: toGroup },
+  );
+  const signal = (name: NodeJS.Signals) =>
+    toGroup ? process.kill(-child.pid!, name) : child.kill(name);
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text: string) => (stderr += text));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  // the curve reaches the store at each checkpoint: Ctrl-C once two are written
+  let runId = "";
+  for (let waited = 0; waited < 200_000 && child.exitCode === null; waited += 25) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const seen = epochsRecorded(store);
+    if (seen.epochs >= 40) {
+      runId = seen.runId;
+      signal("SIGINT");
+      break;
+    }
+  }
+  if (!runId) signal("SIGKILL");
+  const code = await exited;
+  assert.ok(runId, `the fit got to epoch 40 before the interrupt: ${stderr}`);
+  assert.equal(code, 130, stderr);
+  assert.ok(
+    stderr.includes(
+      `interrupted after a checkpoint: resume with nonlin fit --resume ${runId} --store ${store}`,
+    ),
+    stderr,
+  );
+  const checkpoint = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8"));
+  assert.equal(checkpoint.phasesDone, 0, "stopped inside the first phase");
+  assert.ok(
+    checkpoint.inPhase.epochs >= 40 && checkpoint.inPhase.epochs < 240,
+    `stopped at epoch ${checkpoint.inPhase.epochs} of 240`,
+  );
+  return { runId, checkpoint };
+}
+
+/**
+ * `fit --resume RUN` (the run id alone: the config and the folder are the run's): it goes on
+ * after the checkpoint's epoch, in the same run, and ends bit-equal to the uninterrupted fit
+ * (float64 on one engine) — its phases' metrics and dir/whole's weights.
+ */
+function resumedFit(
+  { runId, checkpoint }: Interrupted,
+  store: string,
+  out: string,
+  dir: string,
+  expected: FitJson,
+): FitJson {
+  const resumed = cli(["fit", "--resume", runId, "--store", store, "--json"]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(
+    resumed.stderr,
+    new RegExp(`resuming phase 1 of 2 after epoch ${checkpoint.inPhase.epochs}`),
+  );
+  const results = JSON.parse(resumed.stdout) as FitJson;
+  assert.equal(results.run, runId, "the resume goes on in the same run");
+  const strip = (p: FitJson["phases"][number]) => ({ train: p.train, val: p.val, test: p.test });
+  assert.deepEqual(results.phases.map(strip), expected.phases.map(strip));
+  assert.equal(
+    sha(join(out, "weights.safetensors")),
+    sha(join(dir, "whole", "weights.safetensors")),
+  );
+  return results;
+}
+
 describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, () => {
   it("finishes with the same weights and metrics as an uninterrupted fit", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nonlin-fit-resume-"));
     const spec = join(dir, "curve.yaml");
     writeFileSync(spec, SPEC);
 
-    const whole = cli([
-      "fit",
-      spec,
-      "--out",
-      join(dir, "whole"),
-      "--store",
-      join(dir, "w.db"),
-      "--json",
-    ]);
-    assert.equal(whole.status, 0, whole.stderr);
-    const expected = JSON.parse(whole.stdout) as FitJson;
-
+    const expected = uninterruptedFit(dir, spec);
     const store = join(dir, "runs.db");
     const out = join(dir, "out");
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        main,
-        "fit",
-        spec,
-        "--out",
-        out,
-        "--store",
-        store,
-        "--checkpoint-every",
-        "20",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (text: string) => (stderr += text));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    // the curve reaches the store at each checkpoint: Ctrl-C once two are written
-    let runId = "";
-    for (let waited = 0; waited < 200_000 && child.exitCode === null; waited += 25) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      const seen = epochsRecorded(store);
-      if (seen.epochs >= 40) {
-        runId = seen.runId;
-        child.kill("SIGINT");
-        break;
-      }
-    }
-    if (!runId) child.kill("SIGKILL");
-    const code = await exited;
-    assert.ok(runId, `the fit got to epoch 40 before the interrupt: ${stderr}`);
-    assert.equal(code, 130, stderr);
-    assert.ok(
-      stderr.includes(
-        `interrupted after a checkpoint: resume with nonlin fit --resume ${runId} --store ${store}`,
-      ),
-      stderr,
-    );
-    const checkpoint = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8"));
-    assert.equal(checkpoint.phasesDone, 0, "stopped inside the first phase");
-    assert.ok(
-      checkpoint.inPhase.epochs >= 40 && checkpoint.inPhase.epochs < 240,
-      `stopped at epoch ${checkpoint.inPhase.epochs} of 240`,
-    );
+    const interrupted = await interruptedFit(spec, out, store, false);
+    const { runId, checkpoint } = interrupted;
     const before = openStore(store, { mustExist: true });
     assert.equal(before.getRun(runId)?.status, "interrupted");
     assert.equal(before.listFitPhases(runId).length, 0);
@@ -137,22 +194,7 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
     assert.equal(exported.status, 0, exported.stderr);
     assert.ok(existsSync(onnx));
 
-    // the run id alone: the config and the folder are the run's
-    const resumed = cli(["fit", "--resume", runId, "--store", store, "--json"]);
-    assert.equal(resumed.status, 0, resumed.stderr);
-    assert.match(
-      resumed.stderr,
-      new RegExp(`resuming phase 1 of 2 after epoch ${checkpoint.inPhase.epochs}`),
-    );
-    const results = JSON.parse(resumed.stdout) as FitJson;
-    assert.equal(results.run, runId, "the resume goes on in the same run");
-    const strip = (p: FitJson["phases"][number]) => ({ train: p.train, val: p.val, test: p.test });
-    // float64 on one engine: bit-equal, not merely close
-    assert.deepEqual(results.phases.map(strip), expected.phases.map(strip));
-    assert.equal(
-      sha(join(out, "weights.safetensors")),
-      sha(join(dir, "whole", "weights.safetensors")),
-    );
+    resumedFit(interrupted, store, out, dir, expected);
 
     const shown = cli(["runs", "show", runId, "--store", store]);
     assert.equal(shown.status, 0, shown.stderr);
@@ -212,86 +254,14 @@ describe("fit: Ctrl-C inside a phase, then --resume RUN", { timeout: 900_000 }, 
         .replace("decay_steps: 1920", "decay_steps: 15360")
         .replace("model:", "engine: torch\nmodel:"),
     );
-    const whole = cli([
-      "fit",
-      spec,
-      "--out",
-      join(dir, "whole"),
-      "--store",
-      join(dir, "w.db"),
-      "--json",
-    ]);
-    assert.equal(whole.status, 0, whole.stderr);
-    const expected = JSON.parse(whole.stdout) as FitJson;
-
+    const expected = uninterruptedFit(dir, spec);
     const store = join(dir, "runs.db");
     const out = join(dir, "out");
-    // its own process group, as a shell gives a command: the SIGINT below goes to the group
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        main,
-        "fit",
-        spec,
-        "--out",
-        out,
-        "--store",
-        store,
-        "--checkpoint-every",
-        "20",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"], detached: true },
-    );
-    let stderr = "";
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (text: string) => (stderr += text));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    let runId = "";
-    for (let waited = 0; waited < 200_000 && child.exitCode === null; waited += 25) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      // the curve reaches the store at each checkpoint: 40 rows, the checkpoint after epoch 40
-      const seen = epochsRecorded(store);
-      if (seen.epochs >= 40) {
-        runId = seen.runId;
-        process.kill(-child.pid!, "SIGINT");
-        break;
-      }
-    }
-    if (!runId) process.kill(-child.pid!, "SIGKILL");
-    const code = await exited;
-    assert.ok(runId, `the fit got to epoch 40 before the interrupt: ${stderr}`);
-    assert.equal(code, 130, stderr);
-    assert.ok(
-      stderr.includes(
-        `interrupted after a checkpoint: resume with nonlin fit --resume ${runId} --store ${store}`,
-      ),
-      stderr,
-    );
-    const checkpoint = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8"));
-    assert.equal(checkpoint.phasesDone, 0, "stopped inside the first phase");
-    assert.ok(
-      checkpoint.inPhase.epochs >= 40 && checkpoint.inPhase.epochs < 240,
-      `stopped at epoch ${checkpoint.inPhase.epochs} of 240`,
-    );
+    const interrupted = await interruptedFit(spec, out, store, true);
+    const { runId } = interrupted;
     assert.ok(existsSync(join(out, "training-state.safetensors")));
 
-    const resumed = cli(["fit", "--resume", runId, "--store", store, "--json"]);
-    assert.equal(resumed.status, 0, resumed.stderr);
-    assert.match(
-      resumed.stderr,
-      new RegExp(`resuming phase 1 of 2 after epoch ${checkpoint.inPhase.epochs}`),
-    );
-    const results = JSON.parse(resumed.stdout) as FitJson;
-    assert.equal(results.run, runId);
-    const strip = (p: FitJson["phases"][number]) => ({ train: p.train, val: p.val, test: p.test });
-    // float64 on torch's CPU: bit-equal, as on jax
-    assert.deepEqual(results.phases.map(strip), expected.phases.map(strip));
-    assert.equal(
-      sha(join(out, "weights.safetensors")),
-      sha(join(dir, "whole", "weights.safetensors")),
-    );
+    resumedFit(interrupted, store, out, dir, expected);
     const after = openStore(store, { mustExist: true, readonly: true });
     const reference = openStore(join(dir, "w.db"), { mustExist: true, readonly: true });
     try {

@@ -23,8 +23,8 @@ import type { LearnedActivationParam } from "../train/learned-activations.js";
 import { learnedActivationParams } from "../train/learned-activations.js";
 import { checkpointTaskFields } from "../train/checkpoint.js";
 import { buildModel, checkModelOutputs, FitDivergedError, runFit } from "../train/run-fit.js";
-import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
-import { describeError, UsageError } from "./errors.js";
+import { defaultStorePath, openStore } from "../store/index.js";
+import { UsageError } from "./errors.js";
 import { checkOutputFolder, readYamlFile, writeAtomically } from "./files.js";
 import {
   checkpointWriter,
@@ -33,7 +33,7 @@ import {
   readCheckpointSpec,
 } from "./fit-checkpoint.js";
 import { makeOutput } from "./output.js";
-import { bestEffort, resumeCommand } from "./run-session.js";
+import { bestEffort, recordFailure, resumeCommand } from "./run-session.js";
 import { applyThreads, THREADS_HELP } from "./threads.js";
 import {
   checkJaxDeviceEarly,
@@ -264,12 +264,7 @@ async function runFitCommand(specArg: string | undefined, options: FitOptions): 
       process.stderr.write(`\ninterrupted after a checkpoint: ${resumeHint}\n`);
       process.exit(130);
     }
-    // a store that cannot be written is not written again; nor may recording hide the error
-    if (!(error instanceof StoreWriteError))
-      bestEffort(() => {
-        store.recordEvent(runId, { level: "error", message: describeError(error) });
-        store.finishRun(runId, "failed");
-      });
+    recordFailure(store, runId, error);
     throw error;
   } finally {
     listen(false);

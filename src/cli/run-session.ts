@@ -172,11 +172,7 @@ export async function withRunSession(
     store.finishRun(runId, status);
   } catch (error) {
     if (error instanceof StoreWriteError) throw withResumeHint(error, runId);
-    // the original error is what the user needs; a store that cannot record it must not hide it
-    bestEffort(() => {
-      store.recordEvent(runId, { level: "error", message: describeError(error) });
-      store.finishRun(runId, "failed");
-    });
+    recordFailure(store, runId, error);
     throw error;
   } finally {
     process.off("SIGINT", stop);
@@ -188,6 +184,19 @@ export async function withRunSession(
     throw new TrialsFailedError(
       `run ${runId} finished with failed trials (\`nonlin runs show ${runId}\` says why; \`--resume ${runId}\` runs them again)`,
     );
+}
+
+/**
+ * Ends a run as failed with its error as an event. A store that cannot be written is not written
+ * again (each try would wait out the lock), and a store that cannot record the error must not
+ * hide it: the caller throws the original error.
+ */
+export function recordFailure(store: RunStore, runId: string, error: unknown): void {
+  if (error instanceof StoreWriteError) return;
+  bestEffort(() => {
+    store.recordEvent(runId, { level: "error", message: describeError(error) });
+    store.finishRun(runId, "failed");
+  });
 }
 
 /** Runs a store write whose failure must not replace the error being reported. */

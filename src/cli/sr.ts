@@ -16,10 +16,10 @@ import {
   parseOperators,
   symbolicRegression,
 } from "../search/sr/index.js";
-import { defaultStorePath, openStore, StoreWriteError } from "../store/index.js";
-import { describeError, UsageError } from "./errors.js";
+import { defaultStorePath, openStore } from "../store/index.js";
+import { UsageError } from "./errors.js";
 import { makeOutput } from "./output.js";
-import { bestEffort } from "./run-session.js";
+import { recordFailure } from "./run-session.js";
 import { recordSrResult } from "./sr-record.js";
 
 interface SrCommandOptions {
@@ -247,12 +247,7 @@ Examples:
           () => renderFront(result, seconds),
         );
       } catch (error) {
-        // a store that cannot be written is not written again; nor may recording hide the error
-        if (!(error instanceof StoreWriteError))
-          bestEffort(() => {
-            store.recordEvent(runId, { level: "error", message: describeError(error) });
-            store.finishRun(runId, "failed");
-          });
+        recordFailure(store, runId, error);
         throw error;
       } finally {
         store.close();

@@ -21,11 +21,14 @@ export type NestedConstraints = ReadonlyMap<Primitive, ReadonlyMap<Primitive, nu
 export type ArgumentConstraints = ReadonlyMap<Primitive, readonly number[]>;
 
 export interface Limits {
+  /** Largest complexity (node count) of a candidate. */
   readonly maxSize: number;
   readonly maxDepth: number;
   readonly unary: readonly UnaryPrimitive[];
   readonly binary: readonly BinaryPrimitive[];
+  /** PySR's nested_constraints: how many times an operator may nest inside another. */
   readonly nested: NestedConstraints;
+  /** PySR's constraints: the largest size of each argument of an operator (−1: no limit). */
   readonly argumentSizes: ArgumentConstraints;
 }
 

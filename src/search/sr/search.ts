@@ -19,20 +19,22 @@ import type { SrDataset } from "./dataset.js";
 import { splitRows } from "./dataset.js";
 import type { Program } from "../../expr/evaluate.js";
 import { ColumnEvaluator, compileProgram, meanSquaredError } from "../../expr/evaluate.js";
-import type { ArgumentConstraints, NestedConstraints } from "./constraints.js";
+import type { Limits } from "./constraints.js";
 import { limitsChecker } from "./constraints.js";
 import type { FrontEntry, ModelSelection } from "./front.js";
 import { chooseModel, MODEL_SELECTIONS, paretoFront } from "./front.js";
 import { roundConstants } from "./round-constants.js";
 import { fitConstants } from "./levenberg-marquardt.js";
-import type { BinaryPrimitive, Primitives, UnaryPrimitive } from "./operators.js";
+import type { Primitives } from "./operators.js";
 import { crossover, DEFAULT_BINARY, DEFAULT_UNARY, mutate, randomTree } from "./operators.js";
 import { constantsOf, sizeOf, withConstants } from "./tree.js";
 
 /** Kept here too: its home was this module. */
 export { SrOptionsError } from "./errors.js";
 
-export interface SrOptions {
+/** The search's settings; its limits on a candidate (size, depth, operators, nesting, argument
+ * sizes) are constraints.ts's `Limits`, which the search checks every candidate against. */
+export interface SrOptions extends Limits {
   /** Evaluations of the search (one = one tree run over every training row). */
   readonly budget: number;
   readonly seed: number;
@@ -41,9 +43,6 @@ export interface SrOptions {
   readonly tournamentSize: number;
   /** Probability that a tournament takes its best member (else the next, and so on). */
   readonly tournamentProbability: number;
-  /** Largest complexity (node count) of a candidate. */
-  readonly maxSize: number;
-  readonly maxDepth: number;
   /** Largest size of a tree in the initial populations. */
   readonly initialSize: number;
   /** Share of the rows held out for validation (the front's loss and R²). */
@@ -67,12 +66,6 @@ export interface SrOptions {
   readonly constantProbability: number;
   /** Members replaced by hall-of-fame copies after each population's turn. */
   readonly migrants: number;
-  readonly unary: readonly UnaryPrimitive[];
-  readonly binary: readonly BinaryPrimitive[];
-  /** PySR's nested_constraints: how many times an operator may nest inside another. */
-  readonly nested: NestedConstraints;
-  /** PySR's constraints: the largest size of each argument of an operator (−1: no limit). */
-  readonly argumentSizes: ArgumentConstraints;
   /** PySR's model_selection: how `best` is chosen from the front. */
   readonly selection: ModelSelection;
   /** Called after each population's turn. */

@@ -60,15 +60,13 @@ export const afKan: LayerMapping = (c, x) => {
   const units = c.layer.outputShape[0] as number;
   const phases = reluKanPhases(spec.grid_size, spec.order, spec.grid_range);
   const k = phases.starts.length;
-  const points = (name: string, values: number[]): string =>
-    c.has(name) ? c.weight(name) : g.constant(values, [k], `l${c.index}.${name}`);
   const xs = column(g, x, n);
   const f = (v: string): string => c.activation("function", v, [n, k], "basis_act.");
   const raw = combineHalves(
     g,
     spec.combine,
-    f(g.op("Sub", [xs, points("starts", phases.starts)])),
-    f(g.op("Sub", [points("ends", phases.ends), xs])),
+    f(g.op("Sub", [xs, c.weightOr("starts", phases.starts)])),
+    f(g.op("Sub", [c.weightOr("ends", phases.ends), xs])),
   );
   let basis = raw;
   if (spec.norm !== "none") {

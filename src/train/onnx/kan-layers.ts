@@ -279,12 +279,10 @@ export const reluKan: LayerMapping = (c, x) => {
   const units = c.layer.outputShape[0] as number;
   const phases = reluKanPhases(spec.grid_size, spec.order, spec.grid_range);
   const count = phases.starts.length;
-  const points = (name: string, values: number[]): string =>
-    c.has(name) ? c.weight(name) : g.constant(values, [count], `l${c.index}.${name}`);
   const span = (spec.order + 1) * phases.step;
   const xs = column(g, x, n);
-  const rising = g.op("Relu", [g.op("Sub", [xs, points("starts", phases.starts)])]);
-  const falling = g.op("Relu", [g.op("Sub", [points("ends", phases.ends), xs])]);
+  const rising = g.op("Relu", [g.op("Sub", [xs, c.weightOr("starts", phases.starts)])]);
+  const falling = g.op("Relu", [g.op("Sub", [c.weightOr("ends", phases.ends), xs])]);
   const product = g.op("Mul", [g.op("Mul", [rising, falling]), g.scalar(4 / (span * span))]);
   const basis = g.op("Mul", [product, product]);
   const width = n * count;

@@ -82,6 +82,14 @@ export class LayerContext {
     return this.graph.constant(array.values, shape ?? array.shape, `l${this.index}.${name}`);
   }
 
+  /** The layer's array `name` where its spec makes it one (a trained grid), else `values` as a
+   * constant under the same name. */
+  weightOr(name: string, values: readonly number[]): string {
+    return this.has(name)
+      ? this.weight(name)
+      : this.graph.constant(values, [values.length], `l${this.index}.${name}`);
+  }
+
   /** The spec's field `field` (a zoo name or expression; or `source`) applied to x of sample
    * shape `sample`; its parameters are the layer's arrays `<prefix><name>`. */
   activation(
